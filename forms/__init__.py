@@ -1,0 +1,49 @@
+"""One form per user task: a marshmallow schema (validation) plus labels/widgets (rendering).
+
+The BPMN names a form by key (`<spiffworkflow:property name="formKey" value="review"/>`);
+the same schema validates the browser form and the JSON API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from marshmallow import Schema
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    widget: str = "text"  # text | textarea | number | select | radio | date
+    choices: tuple[tuple[str, str], ...] = ()
+    required: bool = False
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    key: str
+    title: str
+    schema: type[Schema]
+    fields: tuple[Field, ...] = field(default_factory=tuple)
+
+    def load(self, data: dict) -> dict:
+        """Validate; raises marshmallow.ValidationError with per-field Chinese messages."""
+        return self.schema().load(data)
+
+
+FORMS: dict[str, FormSpec] = {}
+
+
+def register(spec: FormSpec) -> FormSpec:
+    if spec.key in FORMS:
+        raise ValueError(f"form {spec.key} registered twice")
+    FORMS[spec.key] = spec
+    return spec
+
+
+def load_all() -> dict[str, FormSpec]:
+    from . import review, transfer  # noqa: F401
+
+    return FORMS

@@ -1,0 +1,78 @@
+"""Transfer (转学) forms: the receiving school's application and its correction after a return."""
+
+from marshmallow import Schema, fields, validate, validates
+
+from . import Field, FormSpec, register
+from .validators import check_id_number
+
+REASONS = (("household_move", "户籍迁移"), ("parent_work", "父母工作调动"), ("other", "其他"))
+
+
+class TransferCorrectSchema(Schema):
+    to_grade = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(1, 12, error="年级必须在 1 到 12 之间。"),
+        error_messages={"required": "请填写转入年级。", "invalid": "年级必须是整数。"},
+    )
+    to_class_name = fields.String(load_default="", validate=validate.Length(max=32))
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf([r for r, _ in REASONS], error="转学原因不在可选范围内。"),
+        error_messages={"required": "请选择转学原因。"},
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class TransferApplySchema(TransferCorrectSchema):
+    id_number = fields.String(required=True, error_messages={"required": "请填写身份证号。"})
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        error_messages={"required": "请填写学生姓名。"},
+    )
+    to_school_code = fields.String(
+        required=True, error_messages={"required": "请填写转入学校代码。"}
+    )
+
+    @validates("id_number")
+    def valid_id(self, value, **kwargs):
+        check_id_number(value)
+
+    def load(self, data, **kwargs):
+        out = super().load(data, **kwargs)
+        out["id_number"] = out["id_number"].strip().upper()
+        out["name"] = out["name"].strip()
+        return out
+
+
+_CORRECT_FIELDS = (
+    Field(
+        "to_grade", "转入年级", "number", required=True, help="转学不改变年级（1–12，高一为 10）。"
+    ),
+    Field("to_class_name", "转入班级", help="可不填，由转入学校分班。"),
+    Field("reason", "转学原因", "select", REASONS, required=True),
+    Field("note", "说明", "textarea"),
+)
+
+TRANSFER_APPLY = register(
+    FormSpec(
+        key="transfer_apply",
+        title="转学申请",
+        schema=TransferApplySchema,
+        fields=(
+            Field("id_number", "学生身份证号", required=True),
+            Field("name", "学生姓名", required=True, help="须与学籍档案完全一致。"),
+            *_CORRECT_FIELDS,
+        ),
+    )
+)
+
+TRANSFER_CORRECT = register(
+    FormSpec(
+        key="transfer_correct",
+        title="修改转学申请",
+        schema=TransferCorrectSchema,
+        fields=_CORRECT_FIELDS,
+    )
+)

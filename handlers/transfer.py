@@ -1,0 +1,210 @@
+"""Transfer (转学): the automatic rule checks and the final step that moves the record.
+
+Rules: RULES.md §1 and the default rule set table (Jiangsu/Taizhou, seed 000).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from webapp.extensions import db
+from webapp.models import (
+    ACTIVE_STATUSES,
+    Instance,
+    Notification,
+    Organization,
+    StatusHistory,
+    Student,
+    audit,
+)
+
+from . import Context, handler
+from .rules import RuleSet
+from .school_rules import CLASS_CAPS, GRADUATING_GRADES, offers_stage, students_in_class
+
+RULES = RuleSet()
+
+
+@dataclass
+class TransferFacts:
+    instance_id: int
+    student: Student
+    from_school: Organization
+    to_school: Organization
+    to_grade: int
+    to_class_name: str | None
+
+    @property
+    def stage(self) -> str:
+        return self.student.stage
+
+    @property
+    def from_county(self) -> Organization | None:
+        return self.from_school.ancestor("county")
+
+    @property
+    def to_county(self) -> Organization | None:
+        return self.to_school.ancestor("county")
+
+    @property
+    def same_county(self) -> bool:
+        return self.from_county is not None and self.from_county == self.to_county
+
+    @property
+    def same_city(self) -> bool:
+        from_city = self.from_school.ancestor("city")
+        return from_city is not None and from_city == self.to_school.ancestor("city")
+
+
+@RULES.rule("active_status", "该学生没有有效学籍（当前状态：{f.student.status_label}），不能转学。")
+def _active_status(f: TransferFacts) -> bool:
+    return f.student.status in ACTIVE_STATUSES
+
+
+@RULES.rule("no_open_procedure", "该学生已有其他正在办理的学籍业务，须办结后再申请转学。")
+def _no_open_procedure(f: TransferFacts) -> bool:
+    return not db.session.query(
+        Instance.query.filter(
+            Instance.student_id == f.student.id,
+            Instance.id != f.instance_id,
+            Instance.status.in_(("running", "error")),
+        ).exists()
+    ).scalar()
+
+
+@RULES.rule("same_school", "转入学校与学生现就读学校相同，无需转学。")
+def _not_same_school(f: TransferFacts) -> bool:
+    return f.from_school.id != f.to_school.id
+
+
+@RULES.rule(
+    "grade_unchanged",
+    "转学不得改变年级：学生现为 {f.student.grade} 年级，申请转入 {f.to_grade} 年级。",
+)
+def _grade_unchanged(f: TransferFacts) -> bool:
+    return f.to_grade == f.student.grade
+
+
+@RULES.rule("graduating_year", "毕业年级学生原则上不办理转学。")
+def _graduating_year(f: TransferFacts) -> bool:
+    return f.student.grade not in GRADUATING_GRADES
+
+
+@RULES.rule("senior_vocational", "普通高中与中等职业学校之间不得互相转学。")
+def _senior_vocational(f: TransferFacts) -> bool:
+    if f.stage == "senior":
+        return offers_stage(f.to_school, "senior") or not offers_stage(f.to_school, "vocational")
+    if f.stage == "vocational":
+        return offers_stage(f.to_school, "vocational") or not offers_stage(f.to_school, "senior")
+    return True
+
+
+@RULES.rule("stage_offered", "转入学校不设该学生所在学段。")
+def _stage_offered(f: TransferFacts) -> bool:
+    return offers_stage(f.to_school, f.stage)
+
+
+@RULES.rule("within_county", "初中、高中学生不得在本县（区）内转学。")
+def _within_county(f: TransferFacts) -> bool:
+    return f.stage not in ("junior", "senior") or not f.same_county
+
+
+@RULES.rule(
+    "private_to_public",
+    "民办学校学生转入公办学校：义务教育阶段只能转入户籍所在县（区），高中阶段不得转入。",
+)
+def _private_to_public(f: TransferFacts) -> bool:
+    if f.from_school.ownership != "private" or f.to_school.ownership != "public":
+        return True
+    if f.stage in ("senior", "vocational"):
+        return False
+    household = (f.student.household_code or "")[:6]
+    return f.to_county is not None and household == f.to_county.code[:6]
+
+
+@RULES.rule("star_rule", "三星级及以下学校的学生不得转入四星级学校。")
+def _star_rule(f: TransferFacts) -> bool:
+    return not (
+        f.from_school.star is not None
+        and f.from_school.star <= 3
+        and f.to_school.star is not None
+        and f.to_school.star >= 4
+    )
+
+
+@RULES.rule("class_size_cap", "转入班级 {f.to_class_name} 已达班额上限，不能再转入。")
+def _class_size_cap(f: TransferFacts) -> bool:
+    if not f.to_class_name:
+        return True
+    cap = CLASS_CAPS[f.stage]
+    return students_in_class(f.to_school.id, f.student.grade, f.to_class_name) < cap
+
+
+def _facts(ctx: Context) -> TransferFacts:
+    data = ctx.data
+    return TransferFacts(
+        instance_id=ctx.instance.id,
+        student=db.session.get(Student, data["student_id"]),
+        from_school=db.session.get(Organization, data["from_school_id"]),
+        to_school=db.session.get(Organization, data["to_school_id"]),
+        to_grade=int(data["to_grade"]),
+        to_class_name=data.get("to_class_name") or None,
+    )
+
+
+@handler("transfer.check")
+def check(ctx: Context) -> dict:
+    """Run every transfer rule; report the first that fails and the routing facts."""
+    facts = _facts(ctx)
+    verdict = RULES.first_failure(facts)
+    high_school = facts.stage in ("senior", "vocational")
+    return {
+        "ok": verdict.ok,
+        "rule": verdict.rule,
+        "message": verdict.message,
+        "same_county": facts.same_county,
+        "needs_city": (high_school and not facts.same_county) or not facts.same_city,
+    }
+
+
+@handler("transfer.move")
+def move(ctx: Context) -> dict:
+    """Move the record to the receiving school, once, with a history row; notify both schools."""
+    facts = _facts(ctx)
+    student = facts.student
+    done = StatusHistory.query.filter_by(instance_id=ctx.instance.id, student_id=student.id).first()
+    if done is not None:
+        return {"moved": True, "history_id": done.id}
+    before = {
+        "school_code": student.school.code,
+        "class_name": student.class_name,
+        "status": student.status,
+    }
+    student.school_id = facts.to_school.id
+    student.school = facts.to_school
+    student.class_name = facts.to_class_name
+    after = {
+        "school_code": facts.to_school.code,
+        "class_name": student.class_name,
+        "status": student.status,
+    }
+    row = StatusHistory(
+        student_id=student.id,
+        procedure="transfer",
+        instance_id=ctx.instance.id,
+        before=before,
+        after=after,
+        user_id=getattr(ctx.user, "id", None),
+    )
+    db.session.add(row)
+    text = (
+        f"学生 {student.name} 由 {facts.from_school.name} 转入 {facts.to_school.name}，"
+        f"转学手续已办结（业务编号 {ctx.instance.id}）。"
+    )
+    for school in (facts.from_school, facts.to_school):
+        db.session.add(
+            Notification(org_id=school.id, role="school", instance_id=ctx.instance.id, message=text)
+        )
+    db.session.flush()
+    audit(ctx.user, "student.transfer", student, before, after)
+    return {"moved": True, "history_id": row.id}

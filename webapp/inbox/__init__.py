@@ -1,0 +1,7 @@
+"""Blueprint: inbox."""
+
+from flask import Blueprint
+
+bp = Blueprint("inbox", __name__)
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,7 @@
+"""Blueprint: instances."""
+
+from flask import Blueprint
+
+bp = Blueprint("instances", __name__)
+
+from . import routes  # noqa: E402,F401

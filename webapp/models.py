@@ -1,0 +1,319 @@
+"""All database tables in one place. Views and handlers query through these classes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Index, UniqueConstraint
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+LEVELS = ("province", "city", "county", "school")
+STAGES = ("primary", "junior", "senior", "vocational")
+ROLES = ("school", "county", "city", "province", "admin")
+STATUSES = ("enrolled", "suspended", "graduated", "completed", "left", "withdrawn", "cancelled")
+ACTIVE_STATUSES = ("enrolled", "suspended")
+STATUS_LABELS = {
+    "enrolled": "在籍",
+    "suspended": "休学",
+    "graduated": "毕业",
+    "completed": "结业/修业",
+    "left": "肄业",
+    "withdrawn": "退学",
+    "cancelled": "注销",
+}
+ROLE_LABELS = {
+    "school": "学校学籍管理员",
+    "county": "县（区）教育局",
+    "city": "市教育局",
+    "province": "省教育厅",
+    "admin": "平台管理员",
+}
+LEVEL_LABELS = {"province": "省", "city": "市", "county": "县（区）", "school": "学校"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Organization(db.Model):
+    """A node of the tree province → city → county → school."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(32), unique=True, nullable=False)
+    name = db.Column(db.String(128), nullable=False)
+    level = db.Column(db.String(16), nullable=False)
+    parent_id = db.Column(db.Integer, db.ForeignKey("organization.id"), index=True)
+    stages = db.Column(db.String(64))  # "primary+junior"
+    ownership = db.Column(db.String(16))  # public | private
+    star = db.Column(db.Integer)
+    variant = db.Column(db.String(32))
+
+    parent = db.relationship("Organization", remote_side=[id], backref="children")
+
+    @property
+    def stage_list(self) -> list[str]:
+        return [s for s in (self.stages or "").split("+") if s]
+
+    def ancestor(self, level: str) -> Organization | None:
+        """The organisation at `level` above (or equal to) this one."""
+        org: Organization | None = self
+        while org is not None and org.level != level:
+            org = org.parent
+        return org
+
+    def lineage(self) -> list[Organization]:
+        out, org = [], self
+        while org is not None:
+            out.append(org)
+            org = org.parent
+        return out
+
+    def __repr__(self) -> str:
+        return f"<Org {self.code} {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(64), unique=True, nullable=False)
+    password_hash = db.Column(db.String(256), nullable=False)
+    role = db.Column(db.String(16), nullable=False)
+    org_id = db.Column(db.Integer, db.ForeignKey("organization.id"), nullable=False, index=True)
+    display_name = db.Column(db.String(64))
+    active = db.Column(db.Boolean, default=True, nullable=False)
+
+    org = db.relationship("Organization")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+
+class Student(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    id_number = db.Column(db.String(18), nullable=False, index=True)
+    name = db.Column(db.String(64), nullable=False)
+    gender = db.Column(db.String(1), nullable=False)
+    birth_date = db.Column(db.Date, nullable=False)
+    ethnicity = db.Column(db.String(32))
+    school_id = db.Column(db.Integer, db.ForeignKey("organization.id"), nullable=False, index=True)
+    grade = db.Column(db.Integer, nullable=False)
+    class_name = db.Column(db.String(32))
+    entry_year = db.Column(db.Integer, nullable=False)
+    household_code = db.Column(db.String(12))
+    guardian_name = db.Column(db.String(64))
+    guardian_phone = db.Column(db.String(32))
+    status = db.Column(db.String(16), nullable=False, default="enrolled", index=True)
+    status_number = db.Column(db.String(32), index=True)
+    # Borrow-study: the student sits at a host school while the status stays here.
+    borrow_host_id = db.Column(db.Integer, db.ForeignKey("organization.id"))
+    borrow_start = db.Column(db.Date)
+    borrow_end = db.Column(db.Date)
+    suspended_until = db.Column(db.Date)
+
+    school = db.relationship("Organization", foreign_keys=[school_id])
+    borrow_host = db.relationship("Organization", foreign_keys=[borrow_host_id])
+    history = db.relationship(
+        "StatusHistory", order_by="StatusHistory.id", back_populates="student"
+    )
+    certificates = db.relationship("Certificate", order_by="Certificate.id")
+
+    __table_args__ = (Index("ix_student_school_grade_class", "school_id", "grade", "class_name"),)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def stage(self) -> str:
+        """The stage the student is in, from the grade and the school's stages."""
+        if self.grade <= 6:
+            return "primary"
+        if self.grade <= 9:
+            return "junior"
+        stages = self.school.stage_list if self.school else []
+        return "vocational" if "vocational" in stages and "senior" not in stages else "senior"
+
+
+class StatusHistory(db.Model):
+    """One row per change of a student's record, written only by a final automatic step."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    student_id = db.Column(db.Integer, db.ForeignKey("student.id"), nullable=False, index=True)
+    at = db.Column(db.DateTime, default=utcnow, nullable=False)
+    procedure = db.Column(db.String(32), nullable=False)
+    instance_id = db.Column(db.Integer, db.ForeignKey("instance.id"), index=True)
+    before = db.Column(JSON, nullable=False)
+    after = db.Column(JSON, nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    student = db.relationship("Student", back_populates="history")
+    __table_args__ = (UniqueConstraint("instance_id", "student_id"),)
+
+
+class Certificate(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    student_id = db.Column(db.Integer, db.ForeignKey("student.id"), nullable=False, index=True)
+    kind = db.Column(db.String(32), nullable=False)
+    number = db.Column(db.String(64), unique=True, nullable=False)
+    issued_at = db.Column(db.DateTime, default=utcnow, nullable=False)
+    instance_id = db.Column(db.Integer, db.ForeignKey("instance.id"))
+
+
+class ProcessVersion(db.Model):
+    """A deployed BPMN (+ DMN) of one procedure and variant; instances point at one."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    procedure = db.Column(db.String(32), nullable=False)
+    variant = db.Column(db.String(32), nullable=False, default="default")
+    version = db.Column(db.Integer, nullable=False)
+    bpmn_xml = db.Column(db.Text, nullable=False)
+    dmn = db.Column(JSON, nullable=False, default=dict)
+    spec_json = db.Column(db.Text, nullable=False)
+    content_hash = db.Column(db.String(64), nullable=False)
+    created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    __table_args__ = (UniqueConstraint("procedure", "variant", "version"),)
+
+
+class Instance(db.Model):
+    """A running or finished procedure. `lock_version` makes concurrent saves fail loudly."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    procedure = db.Column(db.String(32), nullable=False, index=True)
+    process_version_id = db.Column(db.Integer, db.ForeignKey("process_version.id"), nullable=False)
+    variant = db.Column(db.String(32), nullable=False, default="default")
+    status = db.Column(db.String(16), nullable=False, default="running", index=True)
+    reason = db.Column(db.String(64))
+    reason_message = db.Column(db.Text)
+    student_id = db.Column(db.Integer, db.ForeignKey("student.id"), index=True)
+    # Set while the instance is open: the unique index allows one open procedure per student.
+    open_student_id = db.Column(db.Integer, db.ForeignKey("student.id"), unique=True)
+    initiator_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
+    # The schools involved; jurisdiction over either makes the instance visible.
+    school_id = db.Column(db.Integer, db.ForeignKey("organization.id"), index=True)
+    partner_school_id = db.Column(db.Integer, db.ForeignKey("organization.id"), index=True)
+    region_id = db.Column(db.Integer, db.ForeignKey("organization.id"))
+    state = db.Column(db.Text, nullable=False)
+    data = db.Column(JSON, nullable=False, default=dict)
+    created_at = db.Column(db.DateTime, default=utcnow, nullable=False, index=True)
+    updated_at = db.Column(db.DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    finished_at = db.Column(db.DateTime)
+    lock_version = db.Column(db.Integer, nullable=False, default=1)
+
+    process_version = db.relationship("ProcessVersion")
+    student = db.relationship("Student", foreign_keys=[student_id])
+    initiator = db.relationship("User")
+    school = db.relationship("Organization", foreign_keys=[school_id])
+    partner_school = db.relationship("Organization", foreign_keys=[partner_school_id])
+    tasks = db.relationship("HumanTask", order_by="HumanTask.id", back_populates="instance")
+    events = db.relationship("InstanceEvent", order_by="InstanceEvent.id")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(db.Model):
+    """A user task, open or done, routed to one organisation and role (the inbox index)."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    instance_id = db.Column(db.Integer, db.ForeignKey("instance.id"), nullable=False, index=True)
+    task_uuid = db.Column(db.String(36), nullable=False)
+    step = db.Column(db.String(64), nullable=False)  # BPMN element id
+    name = db.Column(db.String(128), nullable=False)
+    lane = db.Column(db.String(32), nullable=False)
+    form_key = db.Column(db.String(64), nullable=False)
+    org_id = db.Column(db.Integer, db.ForeignKey("organization.id"), nullable=False)
+    role = db.Column(db.String(16), nullable=False)
+    state = db.Column(db.String(16), nullable=False, default="open")  # open|completed|cancelled
+    claimed_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
+    due_at = db.Column(db.DateTime)
+    completed_at = db.Column(db.DateTime)
+    completed_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    instance = db.relationship("Instance", back_populates="tasks")
+    org = db.relationship("Organization")
+    claimed_by = db.relationship("User", foreign_keys=[claimed_by_id])
+    completed_by = db.relationship("User", foreign_keys=[completed_by_id])
+
+    __table_args__ = (Index("ix_human_task_inbox", "org_id", "role", "state", "created_at"),)
+
+
+class InstanceEvent(db.Model):
+    """The history of an instance: who did which step, when, with what decision."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    instance_id = db.Column(db.Integer, db.ForeignKey("instance.id"), nullable=False, index=True)
+    step = db.Column(db.String(64), nullable=False)
+    name = db.Column(db.String(128), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    org_id = db.Column(db.Integer, db.ForeignKey("organization.id"))
+    at = db.Column(db.DateTime, default=utcnow, nullable=False)
+    decision = db.Column(db.String(16))
+    comment = db.Column(db.Text)
+
+    user = db.relationship("User")
+    org = db.relationship("Organization")
+
+
+class Notification(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    org_id = db.Column(db.Integer, db.ForeignKey("organization.id"), nullable=False, index=True)
+    role = db.Column(db.String(16))
+    instance_id = db.Column(db.Integer, db.ForeignKey("instance.id"))
+    message = db.Column(db.Text, nullable=False)
+    created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
+    read_at = db.Column(db.DateTime)
+
+
+class FileUpload(db.Model):
+    """Evidence (PDF, JPEG, PNG). Readable by whoever can see an instance that cites it."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(255), nullable=False)
+    content_type = db.Column(db.String(64), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    content = db.Column(db.LargeBinary, nullable=False)
+    uploaded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
+    created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
+
+
+class AuditLog(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    at = db.Column(db.DateTime, default=utcnow, nullable=False, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    action = db.Column(db.String(64), nullable=False)
+    object_type = db.Column(db.String(32))
+    object_id = db.Column(db.String(64))
+    before = db.Column(JSON)
+    after = db.Column(JSON)
+
+    user = db.relationship("User")
+
+
+def audit(user: User | None, action: str, obj=None, before=None, after=None) -> AuditLog:
+    """Record an action in the audit log (same transaction as the change itself)."""
+    entry = AuditLog(
+        user_id=user.id if user is not None and getattr(user, "id", None) else None,
+        action=action,
+        object_type=type(obj).__name__.lower() if obj is not None else None,
+        object_id=str(obj.id) if obj is not None and getattr(obj, "id", None) else None,
+        before=before,
+        after=after,
+    )
+    db.session.add(entry)
+    return entry

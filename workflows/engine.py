@@ -1,0 +1,387 @@
+"""The engine façade: start an instance, complete a step, claim and release, load and save.
+
+Every public verb runs in one database transaction: the workflow state, the open
+human-task rows, the history and any record change commit together or not at all.
+Concurrent completions of one task are decided by a conditional UPDATE on the task row
+(first writer wins) and by the instance's version counter.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from datetime import timedelta
+
+from marshmallow import ValidationError
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+import handlers
+from forms import FORMS
+from webapp.extensions import db
+from webapp.models import HumanTask, Instance, InstanceEvent, audit, utcnow
+
+from . import deploy, routing, starters
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .procedures import PROCEDURES
+from .specs import SERIALIZER, end_outcome, parse
+
+SAFE_BUILTINS = {
+    name: getattr(builtins, name)
+    for name in (
+        "len",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "min",
+        "max",
+        "abs",
+        "round",
+        "sum",
+        "any",
+        "all",
+        "True",
+        "False",
+        "None",
+        "dict",
+        "list",
+        "sorted",
+    )
+}
+REVIEW_DAYS = 10
+
+
+class _Run:
+    """What a handler call needs to know about the current engine run."""
+
+    def __init__(self, instance: Instance, user):
+        self.instance = instance
+        self.user = user
+
+
+class _HandlerEnvironment(TaskDataEnvironment):
+    def __init__(self, run: _Run):
+        super().__init__({"__builtins__": SAFE_BUILTINS})
+        self.run = run
+
+    def call_service(self, context, operation_name, operation_params, **kwargs):
+        fn = handlers.HANDLERS[operation_name]
+        result = fn(handlers.Context(self.run.instance, self.run.user, context))
+        return json.dumps(result, default=str)
+
+
+class _ScriptEngine(PythonScriptEngine):
+    def call_service(self, task, **kwargs):
+        # SpiffWorkflow 3.2.0 hides handler errors behind NameError('script'): call directly.
+        return self.environment.call_service(task.data, **kwargs)
+
+
+def _script_engine(instance: Instance, user) -> _ScriptEngine:
+    handlers.load_all()
+    return _ScriptEngine(environment=_HandlerEnvironment(_Run(instance, user)))
+
+
+# -- persistence ---------------------------------------------------------------------------
+
+
+def _dump_state(wf: BpmnWorkflow) -> str:
+    state = json.loads(SERIALIZER.serialize_json(wf))
+    state.pop("spec", None)
+    state.pop("subprocess_specs", None)
+    return json.dumps(state, ensure_ascii=False)
+
+
+def _load(instance: Instance, user) -> BpmnWorkflow:
+    state = json.loads(instance.state)
+    state.update(json.loads(instance.process_version.spec_json))
+    wf = SERIALIZER.deserialize_json(json.dumps(state))
+    wf.script_engine = _script_engine(instance, user)
+    return wf
+
+
+def _json_safe(data: dict) -> dict:
+    return json.loads(json.dumps(data, default=str, ensure_ascii=False))
+
+
+# -- working days (the 10-working-day review rule) -----------------------------------------
+
+
+def add_working_days(start, days: int):
+    """Monday–Friday only; the official holiday calendar is issue-level work (#5)."""
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+# -- running --------------------------------------------------------------------------------
+
+
+def _record_automatic(instance: Instance):
+    def did_complete(task):
+        spec = task.task_spec
+        if getattr(spec, "operation_name", None) is None:
+            return
+        result = task.data.get(spec.result_variable) or {}
+        decision = None
+        if "ok" in result:
+            decision = "pass" if result["ok"] else "fail"
+        db.session.add(
+            InstanceEvent(
+                instance_id=instance.id,
+                step=spec.bpmn_id,
+                name=spec.bpmn_name or spec.bpmn_id,
+                decision=decision,
+                comment=result.get("message"),
+            )
+        )
+
+    return did_complete
+
+
+def _advance(instance: Instance, wf: BpmnWorkflow) -> None:
+    wf.refresh_timers()
+    wf.do_engine_steps(did_complete_task=_record_automatic(instance))
+
+
+def _save(
+    instance: Instance, wf: BpmnWorkflow, user, rejected_by_person: str | None = None
+) -> None:
+    """Write state, status, data and the open human-task rows for this instance."""
+    instance.state = _dump_state(wf)
+    last = wf.last_task.data if wf.last_task else {}
+    instance.data = _json_safe(last)
+    if wf.is_completed():
+        outcome = next(
+            (
+                end_outcome(t.task_spec.bpmn_id)
+                for t in wf.get_tasks(state=TaskState.COMPLETED)
+                if end_outcome(t.task_spec.bpmn_id or "")
+            ),
+            "completed",
+        )
+        instance.status = outcome
+        instance.finished_at = utcnow()
+        instance.open_student_id = None
+        if outcome == "rejected":
+            check = last.get("check") or {}
+            if rejected_by_person is not None:
+                instance.reason = "reviewer_rejected"
+                instance.reason_message = rejected_by_person
+            elif check.get("rule"):
+                instance.reason = check["rule"]
+                instance.reason_message = check.get("message")
+    _sync_tasks(instance, wf)
+
+
+def _sync_tasks(instance: Instance, wf: BpmnWorkflow) -> None:
+    ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+    open_rows = HumanTask.query.filter_by(instance_id=instance.id, state="open").all()
+    for row in open_rows:
+        if row.task_uuid not in ready:
+            row.state = "cancelled"
+    known = {row.task_uuid for row in open_rows}
+    now = utcnow()
+    for uuid, task in ready.items():
+        if uuid in known:
+            continue
+        slot = task.task_spec.lane
+        org = routing.resolve(slot, task.data)
+        props = task.task_spec.extensions.get("properties", {})
+        due_days = int(props.get("dueDays", REVIEW_DAYS))
+        db.session.add(
+            HumanTask(
+                instance_id=instance.id,
+                task_uuid=uuid,
+                step=task.task_spec.bpmn_id,
+                name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                lane=slot,
+                form_key=props["formKey"],
+                org_id=org.id,
+                role=routing.slot_role(slot),
+                created_at=now,
+                due_at=add_working_days(now, due_days),
+            )
+        )
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict("该业务已被他人处理，请刷新后查看最新状态。") from exc
+
+
+# -- public verbs ---------------------------------------------------------------------------
+
+
+def start(procedure: str, user, data: dict, student_id: int | None = None) -> Instance:
+    """Start a procedure on the newest version; runs the automatic steps up to the first person."""
+    plan = starters.prepare(procedure, user, data, student_id)
+    version = deploy.latest(procedure)
+    if version is None:
+        raise NotFound(f"流程“{procedure}”尚未部署。")
+    instance = Instance(
+        procedure=procedure,
+        process_version=version,
+        variant=version.variant,
+        status="running",
+        student_id=plan.student.id,
+        open_student_id=plan.student.id,
+        initiator_id=user.id,
+        school_id=plan.school_id,
+        partner_school_id=plan.partner_school_id,
+        region_id=plan.student.school.ancestor("county").id
+        if plan.student.school.ancestor("county")
+        else None,
+        state="{}",
+        data=_json_safe(plan.data),
+    )
+    db.session.add(instance)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict("该学生已有正在办理的学籍业务，须办结后再发起新的业务。") from exc
+    parsed = parse(procedure, version.bpmn_xml, version.dmn)
+    wf = BpmnWorkflow(
+        parsed.spec, parsed.subprocess_specs, script_engine=_script_engine(instance, user)
+    )
+    wf.get_tasks(state=TaskState.READY)[0].set_data(**plan.data)
+    db.session.add(
+        InstanceEvent(
+            instance_id=instance.id,
+            step="start",
+            name=f"发起{PROCEDURES[procedure].name}",
+            user_id=user.id,
+            org_id=user.org_id,
+        )
+    )
+    _advance(instance, wf)
+    _save(instance, wf, user)
+    audit(
+        user,
+        f"{procedure}.start",
+        instance,
+        None,
+        {"data": instance.data, "status": instance.status},
+    )
+    _commit()
+    return instance
+
+
+def _task_for(task_id: int, user) -> HumanTask:
+    row = db.session.get(HumanTask, task_id)
+    if row is None or row.org_id != user.org_id or row.role != user.role:
+        raise NotFound("任务不存在或不在您的办理范围内。")
+    return row
+
+
+def complete(task_id: int, user, data: dict) -> Instance:
+    """Complete one human step with validated form data, then run to the next person."""
+    row = _task_for(task_id, user)
+    if row.state != "open":
+        raise Conflict("该任务已办理完毕，无需重复提交。")
+    if row.claimed_by_id not in (None, user.id):
+        raise Conflict(f"该任务已由 {row.claimed_by.label} 认领，请勿重复办理。")
+    try:
+        clean = FORMS[row.form_key].load(data or {})
+    except ValidationError as exc:
+        raise Invalid.from_marshmallow(exc.messages) from exc
+    now = utcnow()
+    # First writer wins: the loser's UPDATE matches no row once the winner has committed.
+    won = db.session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == row.id, HumanTask.state == "open")
+        .values(state="completed", completed_by_id=user.id, completed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        db.session.rollback()
+        raise Conflict("该任务已被他人办理，请刷新后查看最新状态。")
+    db.session.refresh(row)
+    instance = row.instance
+    db.session.refresh(instance)
+    wf = _load(instance, user)
+    task = wf.get_task_from_id(_uuid(row.task_uuid))
+    if task is None or task.state != TaskState.READY:
+        db.session.rollback()
+        raise Conflict("该步骤当前不可办理。")
+    task.set_data(**_json_safe(clean))
+    task.run()
+    db.session.add(
+        InstanceEvent(
+            instance_id=instance.id,
+            step=row.step,
+            name=row.name,
+            user_id=user.id,
+            org_id=user.org_id,
+            decision=clean.get("decision"),
+            comment=clean.get("comment"),
+        )
+    )
+    _advance(instance, wf)
+    rejected = clean.get("comment") if clean.get("decision") == "reject" else None
+    before = {"status": instance.status}
+    _save(instance, wf, user, rejected_by_person=rejected)
+    audit(
+        user,
+        "task.complete",
+        row,
+        before,
+        {"step": row.step, "data": _json_safe(clean), "status": instance.status},
+    )
+    _commit()
+    return instance
+
+
+def _uuid(value: str):
+    from uuid import UUID
+
+    return UUID(value)
+
+
+def claim(task_id: int, user) -> HumanTask:
+    row = _task_for(task_id, user)
+    won = db.session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == row.id, HumanTask.state == "open", HumanTask.claimed_by_id.is_(None))
+        .values(claimed_by_id=user.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        db.session.rollback()
+        db.session.refresh(row)
+        if row.claimed_by_id == user.id:
+            return row
+        if row.state != "open":
+            raise Conflict("该任务已办理完毕。")
+        raise Conflict(f"该任务已由 {row.claimed_by.label} 认领。")
+    audit(user, "task.claim", row)
+    db.session.commit()
+    db.session.refresh(row)
+    return row
+
+
+def release(task_id: int, user) -> HumanTask:
+    row = _task_for(task_id, user)
+    if row.state != "open":
+        raise Conflict("该任务已办理完毕。")
+    if row.claimed_by_id != user.id:
+        raise Forbidden("只能释放自己认领的任务。")
+    row.claimed_by_id = None
+    audit(user, "task.release", row)
+    db.session.commit()
+    return row
+
+
+def open_tasks(instance: Instance) -> list[HumanTask]:
+    return [t for t in instance.tasks if t.state == "open"]

@@ -1,0 +1,22 @@
+"""The procedures this platform runs: key, Chinese name, who starts them, with which form."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Procedure:
+    key: str
+    name: str
+    start_form: str
+    starter_role: str
+    two_sided: bool = False
+
+
+PROCEDURES: dict[str, Procedure] = {
+    p.key: p for p in (Procedure("transfer", "转学", "transfer_apply", "school", two_sided=True),)
+}
+
+
+def procedure_name(key: str) -> str:
+    proc = PROCEDURES.get(key)
+    return proc.name if proc else key

@@ -1,0 +1,155 @@
+"""Parse and validate BPMN (and DMN) content into SpiffWorkflow specs.
+
+Validation answers with element-level errors ({element, message}) so that a bad file is
+refused before it can become a version; parsing is cached by content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+import forms
+import handlers
+
+from .routing import SLOTS
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+# End events say how an instance ends: `end_completed…` or `end_rejected…`.
+END_OUTCOMES = ("completed", "rejected")
+
+
+@dataclass(frozen=True)
+class Problem:
+    element: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"element": self.element, "message": self.message}
+
+
+class InvalidModel(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(f"{p.element}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+def content_hash(bpmn_xml: str, dmn: dict[str, str]) -> str:
+    h = hashlib.sha256(bpmn_xml.encode())
+    for name in sorted(dmn):
+        h.update(name.encode() + b"\0" + dmn[name].encode())
+    return h.hexdigest()
+
+
+def end_outcome(element_id: str) -> str | None:
+    for outcome in END_OUTCOMES:
+        if element_id.startswith(f"end_{outcome}"):
+            return outcome
+    return None
+
+
+def _label(el) -> str:
+    return el.get("id") or etree.QName(el).localname
+
+
+def check_platform_rules(root, process_id: str) -> list[Problem]:
+    """Our conventions on top of BPMN: lanes are slots, forms and handlers exist."""
+    problems: list[Problem] = []
+    known_forms = forms.load_all()
+    known_handlers = handlers.load_all()
+    processes = root.findall("bpmn:process", NS)
+    if [p.get("id") for p in processes] != [process_id]:
+        problems.append(Problem(process_id, f"文件中必须恰好有一个 id 为 {process_id} 的流程"))
+        return problems
+    process = processes[0]
+    in_lane: set[str] = set()
+    for lane in process.iterfind(".//bpmn:lane", NS):
+        if lane.get("name") not in SLOTS:
+            problems.append(
+                Problem(_label(lane), f"泳道名称“{lane.get('name')}”不是已知的岗位槽位")
+            )
+        in_lane.update(ref.text.strip() for ref in lane.iterfind("bpmn:flowNodeRef", NS))
+    for task in process.iterfind(".//bpmn:userTask", NS):
+        tid = _label(task)
+        if tid not in in_lane:
+            problems.append(Problem(tid, "人工任务必须位于一个泳道中"))
+        prop = task.find(".//spiffworkflow:property[@name='formKey']", NS)
+        if prop is None:
+            problems.append(Problem(tid, "人工任务缺少表单（formKey）"))
+        elif prop.get("value") not in known_forms:
+            problems.append(Problem(tid, f"未知的表单“{prop.get('value')}”"))
+    for task in process.iterfind(".//bpmn:serviceTask", NS):
+        op = task.find(".//spiffworkflow:serviceTaskOperator", NS)
+        if op is None:
+            problems.append(Problem(_label(task), "自动任务缺少处理程序（serviceTaskOperator）"))
+        elif op.get("id") not in known_handlers:
+            problems.append(Problem(_label(task), f"未知的处理程序“{op.get('id')}”"))
+    for gw in process.iterfind(".//bpmn:exclusiveGateway", NS):
+        outgoing = [
+            f
+            for f in process.iterfind("bpmn:sequenceFlow", NS)
+            if f.get("sourceRef") == gw.get("id")
+        ]
+        if len(outgoing) > 1 and not gw.get("default"):
+            problems.append(Problem(_label(gw), "排他网关必须指定默认路径"))
+    for end in process.iterfind(".//bpmn:endEvent", NS):
+        if end_outcome(end.get("id", "")) is None:
+            problems.append(
+                Problem(_label(end), "结束事件的 id 必须以 end_completed 或 end_rejected 开头")
+            )
+    return problems
+
+
+@dataclass(frozen=True)
+class ParsedModel:
+    process_id: str
+    spec: object
+    subprocess_specs: dict
+    spec_json: str  # the serialized spec, stored once per version
+
+
+def parse(process_id: str, bpmn_xml: str, dmn: dict[str, str] | None = None) -> ParsedModel:
+    """Parse and validate; raises InvalidModel with element-level problems."""
+    dmn = dmn or {}
+    return _parse_cached(process_id, bpmn_xml, json.dumps(dmn, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(process_id: str, bpmn_xml: str, dmn_json: str) -> ParsedModel:
+    dmn = json.loads(dmn_json)
+    try:
+        root = etree.fromstring(bpmn_xml.encode())
+    except etree.XMLSyntaxError as exc:
+        raise InvalidModel([Problem("definitions", f"XML 格式错误：{exc}")]) from exc
+    problems = check_platform_rules(root, process_id)
+    if problems:
+        raise InvalidModel(problems)
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_xml(root, filename=f"{process_id}.bpmn")
+        for name, xml in dmn.items():
+            parser.add_dmn_xml(etree.fromstring(xml.encode()), filename=name)
+        spec = parser.get_spec(process_id)
+        subs = parser.get_subprocess_specs(process_id)
+    except SpiffWorkflowException as exc:
+        element = getattr(exc, "id", None) or getattr(exc, "task_id", None) or process_id
+        raise InvalidModel([Problem(str(element), f"BPMN 解析失败：{exc}")]) from exc
+    except etree.XMLSyntaxError as exc:
+        raise InvalidModel([Problem("definitions", f"XML 格式错误：{exc}")]) from exc
+    state = json.loads(SERIALIZER.serialize_json(BpmnWorkflow(spec, subs)))
+    spec_json = json.dumps({"spec": state["spec"], "subprocess_specs": state["subprocess_specs"]})
+    return ParsedModel(process_id, spec, subs, spec_json)

@@ -1,0 +1,80 @@
+"""How each procedure is started: validate the start data and find the student and schools.
+
+A procedure started by the *other* side (the receiving school of a transfer) names the
+student by ID number and name, which must both match an active record exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marshmallow import ValidationError
+
+from forms import FORMS
+from webapp.models import ACTIVE_STATUSES, Organization, Student
+
+from .errors import Forbidden, Invalid
+from .procedures import PROCEDURES
+
+
+@dataclass
+class StartPlan:
+    student: Student
+    data: dict
+    school_id: int  # the student's school
+    partner_school_id: int | None = None
+
+
+def prepare(procedure: str, user, data: dict, student_id: int | None = None) -> StartPlan:
+    proc = PROCEDURES.get(procedure)
+    if proc is None:
+        raise Invalid(f"未知的业务类型：{procedure}", {"procedure": ["未知的业务类型。"]})
+    if user.role != proc.starter_role:
+        raise Forbidden(f"只有{_role_name(proc.starter_role)}可以发起{proc.name}。")
+    try:
+        clean = FORMS[proc.start_form].load(data or {})
+    except ValidationError as exc:
+        raise Invalid.from_marshmallow(exc.messages) from exc
+    return STARTERS[procedure](user, clean, student_id)
+
+
+def _role_name(role: str) -> str:
+    from webapp.models import ROLE_LABELS
+
+    return ROLE_LABELS.get(role, role)
+
+
+def find_by_identity(id_number: str, name: str) -> Student:
+    """The active record with this ID number and exactly this name, or a field error."""
+    student = Student.query.filter(
+        Student.id_number == id_number, Student.status.in_(ACTIVE_STATUSES)
+    ).first()
+    if student is None or student.name != name:
+        raise Invalid(
+            "未找到身份证号与姓名都相符的在籍学生。",
+            {"id_number": ["未找到身份证号与姓名都相符的在籍学生，请核对。"]},
+        )
+    return student
+
+
+def _start_transfer(user, clean: dict, student_id: int | None) -> StartPlan:
+    to_school = Organization.query.filter_by(code=clean["to_school_code"], level="school").first()
+    if to_school is None:
+        raise Invalid("转入学校代码不存在。", {"to_school_code": ["转入学校代码不存在。"]})
+    if to_school.id != user.org_id:
+        raise Invalid(
+            "转学须由转入学校发起：转入学校代码必须是本校。",
+            {"to_school_code": ["转学须由转入学校发起，转入学校代码必须是本校代码。"]},
+        )
+    student = find_by_identity(clean["id_number"], clean["name"])
+    data = {
+        **clean,
+        "student_id": student.id,
+        "student_name": student.name,
+        "from_school_id": student.school_id,
+        "to_school_id": to_school.id,
+    }
+    return StartPlan(student, data, student.school_id, to_school.id)
+
+
+STARTERS = {"transfer": _start_transfer}
