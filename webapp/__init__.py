@@ -50,4 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .views_common import register_template_helpers
 
     register_template_helpers(app)
+
+    from workflows.deploy import validate_files
+
+    validate_files()  # a broken BPMN file stops the app with the element named
     return app
