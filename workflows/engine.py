@@ -9,6 +9,7 @@ Concurrent completions of one task are decided by a conditional UPDATE on the ta
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 from datetime import timedelta
 
@@ -220,9 +221,24 @@ def _commit() -> None:
         raise Conflict("该业务已被他人处理，请刷新后查看最新状态。") from exc
 
 
+def _all_or_nothing(verb):
+    """Roll the whole step back when anything in it fails: no half-applied step survives."""
+
+    @functools.wraps(verb)
+    def run(*args, **kwargs):
+        try:
+            return verb(*args, **kwargs)
+        except BaseException:
+            db.session.rollback()
+            raise
+
+    return run
+
+
 # -- public verbs ---------------------------------------------------------------------------
 
 
+@_all_or_nothing
 def start(procedure: str, user, data: dict, student_id: int | None = None) -> Instance:
     """Start a procedure on the newest version; runs the automatic steps up to the first person."""
     plan = starters.prepare(procedure, user, data, student_id)
@@ -285,6 +301,7 @@ def _task_for(task_id: int, user) -> HumanTask:
     return row
 
 
+@_all_or_nothing
 def complete(task_id: int, user, data: dict) -> Instance:
     """Complete one human step with validated form data, then run to the next person."""
     row = _task_for(task_id, user)
