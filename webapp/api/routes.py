@@ -1,1 +1,266 @@
-"""API routes."""
+"""API routes: thin views over the engine façade and the jurisdiction scope.
+
+Every record is fetched through `webapp.scope`; anything out of reach is a 404 as if it
+did not exist. Every change goes through the engine (which audits it) or audits here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import PurePath
+
+from flask import abort, current_app, request, send_file
+from marshmallow import Schema
+from sqlalchemy import or_
+from werkzeug.exceptions import HTTPException
+
+from webapp import scope
+from webapp.extensions import db
+from webapp.models import FileUpload, HumanTask, Instance, Student, User, audit
+from workflows import deploy, engine
+from workflows.procedures import PROCEDURES
+
+from . import bp, schemas
+from .auth import TOKEN_HOURS, authenticate, current_user, issue_token
+from .errors import ApiError
+from .files import MAX_BYTES, readable_file, sniff
+
+bp.before_request(authenticate)
+
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _body(schema: type[Schema]) -> dict:
+    """The JSON body loaded through `schema`; 422 with field errors when it does not fit."""
+    payload = request.get_json(silent=True)
+    if payload is None and request.content_length:
+        raise ApiError(400, "请求体不是有效的 JSON。")
+    if payload is not None and not isinstance(payload, dict):
+        raise ApiError(422, "请求体必须是 JSON 对象。")
+    return schema().load(payload or {})
+
+
+def _page(query, schema: Schema, args: dict) -> dict:
+    """One page of `query` as `{items, total}`; per_page is capped at MAX_PER_PAGE."""
+    per_page = min(args["per_page"], schemas.MAX_PER_PAGE)
+    total = query.order_by(None).count()
+    rows = query.offset((args["page"] - 1) * per_page).limit(per_page).all()
+    return {"items": schema.dump(rows), "total": total}
+
+
+def _instance_out(instance: Instance) -> dict:
+    return schemas.InstanceOut().dump(instance)
+
+
+def _found(obj):
+    if obj is None:
+        raise ApiError(404)
+    return obj
+
+
+# -- auth -----------------------------------------------------------------------------------
+
+
+@bp.post("/auth/token")
+def token():
+    """Sign in with username and password; every attempt is audited."""
+    creds = _body(schemas.TokenIn)
+    user = User.query.filter_by(username=creds["username"]).first()
+    if user is None or not user.active or not user.check_password(creds["password"]):
+        audit(None, "auth.token_refused", None, None, {"username": creds["username"]})
+        db.session.commit()
+        raise ApiError(401, "用户名或密码错误，或账号已停用。")
+    audit(user, "auth.token", user)
+    db.session.commit()
+    return schemas.TokenOut().dump(
+        {"token": issue_token(user), "expires_in": TOKEN_HOURS * 3600, "user": user}
+    )
+
+
+# -- files ----------------------------------------------------------------------------------
+
+
+@bp.post("/files")
+def upload_file():
+    """Store one PDF/JPEG/PNG of at most 10 MB; anything else is refused and nothing kept."""
+    user = current_user()
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        raise ApiError(
+            422, "请选择要上传的文件。", {"file": ["请选择要上传的文件（字段名 file）。"]}
+        )
+    content = sent.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        raise ApiError(422, "文件不能超过 10 MB。", {"file": ["文件不能超过 10 MB。"]})
+    if not content:
+        raise ApiError(422, "文件为空。", {"file": ["文件为空。"]})
+    name = PurePath(sent.filename.replace("\\", "/")).name[:255]
+    content_type = sniff(name, content[:16])
+    if content_type is None:
+        message = "只能上传 PDF、JPEG 或 PNG 文件（扩展名与文件内容须一致）。"
+        raise ApiError(422, message, {"file": [message]})
+    upload = FileUpload(
+        name=name,
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by_id=user.id,
+    )
+    db.session.add(upload)
+    db.session.flush()
+    audit(user, "file.upload", upload, None, {"name": name, "size": upload.size})
+    db.session.commit()
+    return schemas.FileOut().dump(upload), 201
+
+
+@bp.get("/files/<int:file_id>")
+def download_file(file_id: int):
+    upload = _found(readable_file(current_user(), file_id))
+    return send_file(
+        io.BytesIO(upload.content),
+        mimetype=upload.content_type,
+        as_attachment=True,
+        download_name=upload.name,
+    )
+
+
+# -- procedures and students ----------------------------------------------------------------
+
+
+@bp.get("/procedures")
+def procedures():
+    """The procedures the caller's role starts, each on its newest deployed version."""
+    user = current_user()
+    items = []
+    for proc in PROCEDURES.values():
+        if proc.starter_role != user.role:
+            continue
+        version = deploy.latest(proc.key)
+        items.append({"key": proc.key, "name": proc.name, "version": version and version.version})
+    return schemas.ProcedureList().dump({"items": items, "total": len(items)})
+
+
+@bp.get("/students")
+def students():
+    args = schemas.StudentQuery().load(request.args)
+    query = scope.students(current_user())
+    q = args["q"].strip()
+    if q:
+        query = query.filter(
+            or_(
+                Student.id_number.contains(q.upper(), autoescape=True),
+                Student.status_number.contains(q.upper(), autoescape=True),
+                Student.name.contains(q, autoescape=True),
+            )
+        )
+    return _page(query.order_by(Student.id), schemas.StudentOut(many=True), args)
+
+
+@bp.get("/students/<int:student_id>")
+def student(student_id: int):
+    return schemas.StudentOut().dump(_found(scope.student_or_none(current_user(), student_id)))
+
+
+# -- instances ------------------------------------------------------------------------------
+
+
+@bp.post("/instances")
+def start_instance():
+    """Start a procedure. A one-sided procedure's student must be within the caller's reach."""
+    user = current_user()
+    body = _body(schemas.InstanceIn)
+    proc = PROCEDURES[body["procedure"]]
+    if body["student_id"] is not None and not proc.two_sided:
+        _found(scope.student_or_none(user, body["student_id"]))
+    instance = engine.start(proc.key, user, body["data"], student_id=body["student_id"])
+    return _instance_out(instance), 201
+
+
+@bp.get("/instances")
+def instances():
+    args = schemas.InstanceQuery().load(request.args)
+    query = scope.instances(current_user())
+    if "procedure" in args:
+        query = query.filter(Instance.procedure == args["procedure"])
+    if "status" in args:
+        query = query.filter(Instance.status == args["status"])
+    query = query.order_by(Instance.created_at.desc(), Instance.id.desc())
+    return _page(query, schemas.InstanceSummaryOut(many=True), args)
+
+
+@bp.get("/instances/<int:instance_id>")
+def instance(instance_id: int):
+    return _instance_out(_found(scope.instance_or_none(current_user(), instance_id)))
+
+
+@bp.get("/instances/<int:instance_id>/diagram")
+def instance_diagram(instance_id: int):
+    """The instance's own BPMN version with the steps done and the steps waiting."""
+    inst = _found(scope.instance_or_none(current_user(), instance_id))
+    completed = list(dict.fromkeys(event.step for event in inst.events))
+    active = list(dict.fromkeys(task.step for task in engine.open_tasks(inst)))
+    return schemas.DiagramOut().dump(
+        {
+            "bpmn_xml": inst.process_version.bpmn_xml,
+            "completed": completed,
+            "active": active,
+            "failed": [],
+        }
+    )
+
+
+# -- tasks ----------------------------------------------------------------------------------
+
+
+@bp.get("/tasks")
+def tasks():
+    """The caller's inbox: open tasks of its organisation and role, newest first."""
+    args = schemas.PageQuery().load(request.args)
+    query = scope.inbox(current_user()).order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
+    return _page(query, schemas.TaskOut(many=True), args)
+
+
+@bp.get("/tasks/<int:task_id>")
+def task(task_id: int):
+    return schemas.TaskDetailOut().dump(_found(scope.task_or_none(current_user(), task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+def complete_task(task_id: int):
+    body = _body(schemas.CompleteIn)
+    return _instance_out(engine.complete(task_id, current_user(), body["data"]))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+def claim_task(task_id: int):
+    return schemas.TaskOut().dump(engine.claim(task_id, current_user()))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+def release_task(task_id: int):
+    return schemas.TaskOut().dump(engine.release(task_id, current_user()))
+
+
+# -- everything else under /api/v1 ----------------------------------------------------------
+
+
+@bp.route("/<path:path>", methods=ALL_METHODS)
+def no_such_route(path: str):
+    """Unknown paths and wrong methods answer in JSON too (routing errors skip bp handlers)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = set()
+    for method in ALL_METHODS:
+        try:
+            rule, _ = adapter.match(request.path, method=method, return_rule=True)
+        except HTTPException:  # this path does not take this method
+            continue
+        if rule.endpoint != request.endpoint:
+            allowed.add(method)
+    if allowed:
+        raise ApiError(405, headers={"Allow": ", ".join(sorted(allowed))})
+    abort(404)

@@ -1,0 +1,56 @@
+"""Evidence uploads: which files are accepted, and who may read one back.
+
+A file is accepted only when its extension and its first bytes agree on PDF, JPEG or
+PNG, so a renamed text or executable file is refused. A file is readable by its uploader
+and by anyone who can see an instance whose data cites it in an `evidence` list.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Text, cast
+
+from webapp import scope
+from webapp.extensions import db
+from webapp.models import FileUpload, Instance, User
+
+MAX_BYTES = 10 * 1024 * 1024
+KINDS = {  # content type → (extensions, magic prefix)
+    "application/pdf": ((".pdf",), b"%PDF-"),
+    "image/jpeg": ((".jpg", ".jpeg"), b"\xff\xd8\xff"),
+    "image/png": ((".png",), b"\x89PNG\r\n\x1a\n"),
+}
+
+
+def sniff(filename: str, head: bytes) -> str | None:
+    """The content type when extension and magic bytes both say the same kind, else None."""
+    lower = filename.lower()
+    for content_type, (extensions, magic) in KINDS.items():
+        if lower.endswith(extensions) and head.startswith(magic):
+            return content_type
+    return None
+
+
+def _cites(data, file_id: int) -> bool:
+    """Whether any `evidence` list anywhere in the instance data holds this file id."""
+    if isinstance(data, dict):
+        evidence = data.get("evidence")
+        if isinstance(evidence, list) and any(str(item) == str(file_id) for item in evidence):
+            return True
+        return any(_cites(value, file_id) for value in data.values())
+    if isinstance(data, list):
+        return any(_cites(item, file_id) for item in data)
+    return False
+
+
+def readable_file(user: User, file_id: int) -> FileUpload | None:
+    """The upload if the user may read it; None (answered as 404) otherwise."""
+    upload = db.session.get(FileUpload, file_id)
+    if upload is None:
+        return None
+    if upload.uploaded_by_id == user.id:
+        return upload
+    # Narrow in SQL to instances in reach whose data mentions evidence, then check exactly.
+    candidates = scope.instances(user).filter(cast(Instance.data, Text).contains("evidence"))
+    if any(_cites(instance.data, file_id) for instance in candidates):
+        return upload
+    return None

@@ -1,0 +1,306 @@
+"""Marshmallow schemas of the API: request bodies and query strings in, records out.
+
+The output schemas dump model objects directly, and the same classes generate the
+OpenAPI document, so the document cannot drift from what the views answer.
+"""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from webapp.models import STATUSES, utcnow
+from workflows.procedures import PROCEDURES
+
+PROCEDURE_KEYS = tuple(PROCEDURES)
+INSTANCE_STATUSES = ("running", "completed", "rejected", "cancelled", "error")
+MAX_PER_PAGE = 100
+
+
+# -- input ----------------------------------------------------------------------------------
+
+
+class BodyIn(Schema):
+    """A JSON body: unknown keys are refused in Chinese, not silently dropped."""
+
+    error_messages = {"unknown": "不支持的字段。", "type": "请求数据必须是 JSON 对象。"}
+
+
+class TokenIn(BodyIn):
+    username = fields.String(required=True, error_messages={"required": "请填写用户名。"})
+    password = fields.String(required=True, error_messages={"required": "请填写密码。"})
+
+
+class PageQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a query string may carry unrelated parameters (cache busting)
+
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, error="页码必须是不小于 1 的整数。"),
+        error_messages={"invalid": "页码必须是整数。"},
+    )
+    per_page = fields.Integer(
+        load_default=20,
+        validate=validate.Range(min=1, error="每页条数必须是不小于 1 的整数。"),
+        error_messages={"invalid": "每页条数必须是整数。"},
+        metadata={"description": f"每页条数，最多 {MAX_PER_PAGE}（更大的值按 {MAX_PER_PAGE} 计）"},
+    )
+
+
+class StudentQuery(PageQuery):
+    q = fields.String(
+        load_default="", metadata={"description": "按身份证号、姓名或学籍号查找（包含即匹配）"}
+    )
+
+
+class InstanceQuery(PageQuery):
+    procedure = fields.String(
+        validate=validate.OneOf(PROCEDURE_KEYS, error="业务类型不存在。"),
+    )
+    status = fields.String(
+        validate=validate.OneOf(
+            INSTANCE_STATUSES,
+            error="状态必须是 running、completed、rejected、cancelled 或 error 之一。",
+        ),
+    )
+
+
+class InstanceIn(BodyIn):
+    procedure = fields.String(
+        required=True,
+        validate=validate.OneOf(PROCEDURE_KEYS, error="业务类型不存在。"),
+        error_messages={"required": "请填写业务类型。"},
+    )
+    student_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        error_messages={"invalid": "学生编号必须是整数。"},
+        metadata={"description": "由学生所在学校发起的业务填写；转学等由对方发起的业务不填"},
+    )
+    data = fields.Dict(
+        load_default=dict,
+        error_messages={"invalid": "业务数据必须是 JSON 对象。"},
+        metadata={"description": "发起表单的数据，见 components.schemas 中各业务的发起表单"},
+    )
+
+
+class CompleteIn(BodyIn):
+    data = fields.Dict(
+        load_default=dict,
+        error_messages={"invalid": "表单数据必须是 JSON 对象。"},
+        metadata={"description": "该步骤表单的数据，表单结构见 GET /tasks/{id}"},
+    )
+
+
+# -- output ---------------------------------------------------------------------------------
+
+
+class ErrorBody(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True, metadata={"description": "中文说明"})
+    field_errors = fields.Dict(
+        data_key="fields",
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "字段 → 中文错误说明列表"},
+    )
+
+
+class ErrorOut(Schema):
+    error = fields.Nested(ErrorBody, required=True)
+
+
+class UserOut(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String(attribute="label")
+    role = fields.String()
+    org_code = fields.Function(lambda u: u.org.code)
+    org_name = fields.Function(lambda u: u.org.name)
+
+
+class TokenOut(Schema):
+    token = fields.String()
+    expires_in = fields.Integer(metadata={"description": "有效秒数"})
+    user = fields.Nested(UserOut)
+
+
+class FileOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    size = fields.Integer()
+    content_type = fields.String()
+
+
+class ProcedureOut(Schema):
+    key = fields.String()
+    name = fields.String()
+    version = fields.Integer(allow_none=True, metadata={"description": "最新部署的版本号"})
+
+
+class ProcedureList(Schema):
+    items = fields.List(fields.Nested(ProcedureOut))
+    total = fields.Integer()
+
+
+class BorrowingOut(Schema):
+    host_school_code = fields.Function(lambda s: s.borrow_host.code)
+    start_date = fields.Date(attribute="borrow_start")
+    end_date = fields.Date(attribute="borrow_end")
+
+
+class CertificateOut(Schema):
+    kind = fields.String()
+    number = fields.String()
+    issued_at = fields.DateTime()
+
+
+class StatusChangeOut(Schema):
+    at = fields.DateTime()
+    procedure = fields.String()
+    instance_id = fields.Integer(allow_none=True)
+    before = fields.Dict()
+    after = fields.Dict()
+
+
+class StudentOut(Schema):
+    id = fields.Integer()
+    id_number = fields.String()
+    name = fields.String()
+    gender = fields.String(metadata={"enum": ["M", "F"]})
+    birth_date = fields.Date()
+    school_code = fields.Function(lambda s: s.school.code)
+    school_name = fields.Function(lambda s: s.school.name)
+    grade = fields.Integer()
+    class_name = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    status_number = fields.String(allow_none=True)
+    borrowing = fields.Method("_borrowing", metadata={"type": "object", "nullable": True})
+    certificates = fields.List(fields.Nested(CertificateOut))
+    history = fields.List(fields.Nested(StatusChangeOut))
+
+    def _borrowing(self, student) -> dict | None:
+        return BorrowingOut().dump(student) if student.borrow_host_id else None
+
+
+class StudentList(Schema):
+    items = fields.List(fields.Nested(StudentOut))
+    total = fields.Integer()
+
+
+class CurrentTaskOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    step = fields.String()
+    lane = fields.String()
+    org_code = fields.Function(lambda t: t.org.code)
+
+
+class StepOut(Schema):
+    """One row of an instance's history; `by` is null for an automatic step."""
+
+    step = fields.String()
+    name = fields.String()
+    by = fields.Function(lambda e: e.user.label if e.user else None)
+    org_code = fields.Function(lambda e: e.org.code if e.org else None)
+    at = fields.DateTime()
+    decision = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+
+
+class InstanceSummaryOut(Schema):
+    id = fields.Integer()
+    procedure = fields.String()
+    version = fields.Function(lambda i: i.process_version.version)
+    status = fields.String(metadata={"enum": list(INSTANCE_STATUSES)})
+    student_id = fields.Integer(allow_none=True)
+    student_name = fields.Function(lambda i: i.student.name if i.student else None)
+    current_tasks = fields.Function(
+        lambda i: CurrentTaskOut(many=True).dump([t for t in i.tasks if t.state == "open"]),
+        metadata={"type": "array", "items": {"$ref": "#/components/schemas/CurrentTaskOut"}},
+    )
+    variant = fields.String()
+    reason = fields.String(allow_none=True)
+    reason_message = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+
+
+class InstanceOut(InstanceSummaryOut):
+    history = fields.List(fields.Nested(StepOut), attribute="events")
+    data = fields.Dict()
+
+
+class InstanceList(Schema):
+    items = fields.List(fields.Nested(InstanceSummaryOut))
+    total = fields.Integer()
+
+
+class TaskOut(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    procedure = fields.Function(lambda t: t.instance.procedure)
+    step = fields.String()
+    name = fields.String()
+    lane = fields.String()
+    state = fields.String(metadata={"enum": ["open", "completed", "cancelled"]})
+    student_name = fields.Function(
+        lambda t: t.instance.student.name if t.instance.student else None
+    )
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Function(
+        lambda t: t.state == "open" and t.due_at is not None and t.due_at < utcnow(),
+        metadata={"type": "boolean"},
+    )
+    claimed_by = fields.Function(lambda t: t.claimed_by.username if t.claimed_by else None)
+
+
+class TaskList(Schema):
+    items = fields.List(fields.Nested(TaskOut))
+    total = fields.Integer()
+
+
+class ChoiceOut(Schema):
+    value = fields.String()
+    label = fields.String()
+
+
+class FormFieldOut(Schema):
+    name = fields.String()
+    label = fields.String()
+    widget = fields.String(
+        metadata={"enum": ["text", "textarea", "number", "select", "radio", "date"]}
+    )
+    choices = fields.Function(lambda f: [{"value": v, "label": label} for v, label in f.choices])
+    required = fields.Boolean()
+    help = fields.String()
+
+
+class FormOut(Schema):
+    key = fields.String()
+    title = fields.String()
+    form_fields = fields.List(fields.Nested(FormFieldOut), data_key="fields", attribute="fields")
+
+
+class TaskDetailOut(TaskOut):
+    form = fields.Method("_form", metadata={"allOf": [{"$ref": "#/components/schemas/FormOut"}]})
+    instance_status = fields.Function(lambda t: t.instance.status)
+    data = fields.Function(lambda t: t.instance.data, metadata={"type": "object"})
+    history = fields.Function(
+        lambda t: StepOut(many=True).dump(t.instance.events),
+        metadata={"type": "array", "items": {"$ref": "#/components/schemas/StepOut"}},
+    )
+
+    def _form(self, task) -> dict:
+        from forms import FORMS
+
+        return FormOut().dump(FORMS[task.form_key])
+
+
+class DiagramOut(Schema):
+    bpmn_xml = fields.String()
+    completed = fields.List(fields.String(), metadata={"description": "已完成的元素 id"})
+    active = fields.List(fields.String(), metadata={"description": "待办步骤的元素 id"})
+    failed = fields.List(fields.String(), metadata={"description": "出错的元素 id"})
