@@ -1,15 +1,228 @@
-"""Template helpers shared by every page."""
+"""Template helpers shared by every page: labels, time formatting, pagination, error pages."""
 
-from flask import Flask
+from __future__ import annotations
 
-from .models import LEVEL_LABELS, ROLE_LABELS, STATUS_LABELS
+from datetime import UTC, datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from forms import FORMS, load_all
+from workflows.procedures import PROCEDURES, procedure_name
+
+from .extensions import db
+from .models import (
+    LEVEL_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    FileUpload,
+    Instance,
+    Notification,
+    Organization,
+    utcnow,
+)
+
+load_all()
+
+# China has one time zone and no daylight saving: stored times are UTC, shown as UTC+8.
+CHINA = timezone(timedelta(hours=8))
+
+INSTANCE_STATUS_LABELS = {
+    "running": "办理中",
+    "completed": "已办结",
+    "rejected": "未通过",
+    "cancelled": "已撤销",
+    "error": "出错",
+}
+DECISION_LABELS = {
+    "approve": "同意",
+    "reject": "不同意",
+    "return": "退回修改",
+    "pass": "通过",
+    "fail": "未通过",
+}
+GENDER_LABELS = {"M": "男", "F": "女"}
+CHANGE_LABELS = {
+    "school_code": "学校",
+    "class_name": "班级",
+    "grade": "年级",
+    "status": "学籍状态",
+}
+_GRADE_NAMES = ("一", "二", "三", "四", "五", "六", "七", "八", "九")
+_SENIOR_NAMES = {10: "高一", 11: "高二", 12: "高三"}
+
+
+def to_local(value: datetime | None) -> datetime | None:
+    """A stored (naive UTC) time as Beijing time."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC).astimezone(CHINA)
+
+
+def format_dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    local = to_local(value)
+    return local.strftime(fmt) if local else ""
+
+
+def waited(since: datetime | None, now: datetime | None = None) -> str:
+    """How long something has waited, humanised: "3 天", "5 小时", "12 分钟"."""
+    if since is None:
+        return ""
+    seconds = max(0, int(((now or utcnow()) - since).total_seconds()))
+    if seconds >= 86400:
+        return f"{seconds // 86400} 天"
+    if seconds >= 3600:
+        return f"{seconds // 3600} 小时"
+    return f"{max(1, seconds // 60)} 分钟"
+
+
+def grade_label(grade: int | None) -> str:
+    if grade is None:
+        return ""
+    if 1 <= grade <= 9:
+        name = f"{_GRADE_NAMES[grade - 1]}年级"
+        return name if grade <= 6 else f"{name}（初{_GRADE_NAMES[grade - 7]}）"
+    return _SENIOR_NAMES.get(grade, str(grade))
+
+
+def org_name(org_id: int | None) -> str:
+    org = db.session.get(Organization, org_id) if org_id else None
+    return org.name if org else ""
+
+
+def describe_change(before: dict, after: dict) -> list[tuple[str, str, str]]:
+    """(label, before, after) for every field a status-history row changed, in Chinese."""
+    out = []
+    order = list(CHANGE_LABELS)
+    keys = sorted(set(before) | set(after), key=lambda k: order.index(k) if k in order else 99)
+    for key in keys:
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            out.append(
+                (CHANGE_LABELS.get(key, key), _change_value(key, old), _change_value(key, new))
+            )
+    return out
+
+
+def _change_value(key: str, value) -> str:
+    if value in (None, ""):
+        return "（无）"
+    if key == "school_code":
+        org = Organization.query.filter_by(code=value).first()
+        return org.name if org else value
+    if key == "status":
+        return STATUS_LABELS.get(value, value)
+    if key == "grade":
+        return grade_label(int(value))
+    return str(value)
+
+
+def _choice_label(choices: tuple[tuple[str, str], ...], value) -> str:
+    return next((label for key, label in choices if key == value), str(value))
+
+
+def application_rows(instance: Instance) -> list[tuple[str, str]]:
+    """What was applied for, as (label, value): the student, the schools, the start form."""
+    data = instance.data or {}
+    student = instance.student
+    rows = [("业务类型", procedure_name(instance.procedure))]
+    if student is not None:
+        rows += [("学生姓名", student.name), ("身份证号", student.id_number)]
+        rows.append(("当前年级", grade_label(student.grade)))
+    if data.get("from_school_id"):
+        rows.append(("转出学校", org_name(data["from_school_id"])))
+    if data.get("to_school_id"):
+        rows.append(("转入学校", org_name(data["to_school_id"])))
+    proc = PROCEDURES.get(instance.procedure)
+    skip = {"id_number", "name", "to_school_code", "evidence"}
+    for field in FORMS[proc.start_form].fields if proc else ():
+        if field.name in skip:
+            continue
+        value = data.get(field.name)
+        if field.choices:
+            value = _choice_label(field.choices, value)
+        elif field.name.endswith("grade") and value not in (None, ""):
+            value = grade_label(int(value))
+        rows.append((field.label, "" if value in (None, "") else str(value)))
+    return rows
+
+
+def evidence_files(instance: Instance) -> list[FileUpload]:
+    ids = [int(i) for i in (instance.data or {}).get("evidence") or [] if str(i).isdigit()]
+    if not ids:
+        return []
+    return FileUpload.query.filter(FileUpload.id.in_(ids)).order_by(FileUpload.id).all()
+
+
+def notifications_for(user):
+    """Notifications addressed to the user's organisation (for its role, or to everyone)."""
+    return Notification.query.filter(
+        Notification.org_id == user.org_id,
+        db.or_(Notification.role.is_(None), Notification.role == user.role),
+    )
+
+
+def paginate(query):
+    """One page of `query` (page from ?page=, size from the PER_PAGE setting)."""
+    page = request.args.get("page", 1, type=int)
+    return query.paginate(
+        page=max(page, 1), per_page=current_app.config["PER_PAGE"], error_out=False
+    )
+
+
+def form_data(names: list[str]) -> dict:
+    """The submitted values of these fields; blank ones are left out so "required" speaks."""
+    return {n: request.form[n] for n in names if request.form.get(n, "").strip()}
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """`target` if it is a path on this site, else `default` (no open redirects)."""
+    if target and target.startswith("/") and not urlsplit(target).netloc and "\\" not in target:
+        return target
+    return default
+
+
+def _error(code: int, title: str, message: str):
+    return render_template("error.html", code=code, title=title, message=message), code
 
 
 def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def labels():
+        unread = 0
+        if current_user.is_authenticated:
+            unread = notifications_for(current_user).filter(Notification.read_at.is_(None)).count()
         return {
             "ROLE_LABELS": ROLE_LABELS,
             "STATUS_LABELS": STATUS_LABELS,
             "LEVEL_LABELS": LEVEL_LABELS,
+            "INSTANCE_STATUS_LABELS": INSTANCE_STATUS_LABELS,
+            "DECISION_LABELS": DECISION_LABELS,
+            "GENDER_LABELS": GENDER_LABELS,
+            "procedure_name": procedure_name,
+            "grade_label": grade_label,
+            "waited": waited,
+            "unread_count": unread,
+            "now": utcnow(),
         }
+
+    app.add_template_filter(format_dt, "dt")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return _error(400, "请求被拒绝", "表单缺少安全令牌或已过期，请返回刷新页面后重新提交。")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            return exc
+        messages = {
+            403: ("无权操作", "您的账号没有执行此操作的权限。"),
+            404: ("页面不存在", "您要找的内容不存在，或不在您的管辖范围内。"),
+            405: ("请求方式错误", "该页面不支持这种请求方式。"),
+        }
+        title, message = messages.get(exc.code, ("请求出错", "请求无法完成，请稍后重试。"))
+        return _error(exc.code or 500, title, message)

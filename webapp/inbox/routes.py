@@ -1,1 +1,163 @@
-"""Routes of this blueprint."""
+"""The task inbox: open steps of the user's organisation and role, a task page, notifications."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from forms import FORMS
+from workflows import engine
+from workflows.errors import Conflict, Forbidden, Invalid, NotFound
+from workflows.procedures import PROCEDURES
+
+from .. import scope
+from ..extensions import db
+from ..models import HumanTask, Instance, Notification, utcnow
+from ..views_common import (
+    INSTANCE_STATUS_LABELS,
+    application_rows,
+    evidence_files,
+    form_data,
+    notifications_for,
+    paginate,
+    safe_next,
+)
+from . import bp
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Open tasks of the user's organisation and role, newest first."""
+    query = scope.inbox(current_user).order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
+    return render_template("inbox/index.html", page=paginate(query))
+
+
+def _task_or_404(task_id: int) -> HumanTask:
+    task = scope.task_or_none(current_user, task_id)
+    if task is None:
+        abort(404)
+    return task
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@login_required
+def claim(task_id: int):
+    """Take a task so that colleagues see who is handling it."""
+    _task_or_404(task_id)
+    try:
+        engine.claim(task_id, current_user)
+        flash("已认领该任务。", "success")
+    except (Conflict, Forbidden) as exc:
+        flash(exc.message, "error")
+    except NotFound:
+        abort(404)
+    return redirect(safe_next(request.form.get("back"), url_for("inbox.index")))
+
+
+@bp.route("/tasks/<int:task_id>/release", methods=["POST"])
+@login_required
+def release(task_id: int):
+    """Give a claimed task back to the organisation's inbox."""
+    _task_or_404(task_id)
+    try:
+        engine.release(task_id, current_user)
+        flash("已释放该任务，本单位其他人员可以认领。", "success")
+    except (Conflict, Forbidden) as exc:
+        flash(exc.message, "error")
+    except NotFound:
+        abort(404)
+    return redirect(safe_next(request.form.get("back"), url_for("inbox.index")))
+
+
+def _initial_values(task: HumanTask) -> dict:
+    """A correction form starts from what was applied for; a review form starts empty."""
+    proc = PROCEDURES.get(task.instance.procedure)
+    if proc is None:
+        return {}
+    applied = {f.name for f in FORMS[proc.start_form].fields}
+    data = task.instance.data or {}
+    return {
+        f.name: data[f.name]
+        for f in FORMS[task.form_key].fields
+        if f.name in applied and data.get(f.name) is not None
+    }
+
+
+def _render_task(task: HumanTask, values: dict, errors: dict, status: int = 200):
+    instance: Instance = task.instance
+    spec = FORMS[task.form_key]
+    names = {f.name for f in spec.fields}
+    general = [m for key, msgs in errors.items() if key not in names for m in msgs]
+    return (
+        render_template(
+            "inbox/task.html",
+            task=task,
+            instance=instance,
+            spec=spec,
+            values=values,
+            errors=errors,
+            general_errors=general,
+            application=application_rows(instance),
+            evidence=evidence_files(instance),
+            events=instance.events,
+        ),
+        status,
+    )
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id: int):
+    """Show the application, its history and the step's form; POST completes the step."""
+    row = _task_or_404(task_id)
+    if request.method == "GET":
+        if row.state != "open":
+            flash("该任务已办理完毕，以下是该业务的最新状态。", "info")
+            return redirect(url_for("instances.detail", instance_id=row.instance_id))
+        return _render_task(row, _initial_values(row), {})
+    spec = FORMS[row.form_key]
+    data = form_data([f.name for f in spec.fields])
+    try:
+        instance = engine.complete(task_id, current_user, data)
+    except Invalid as exc:
+        return _render_task(row, dict(request.form), exc.fields or {}, 422)
+    except Conflict as exc:
+        db.session.rollback()
+        row = db.session.get(HumanTask, task_id)
+        if row.state == "completed" and row.completed_by_id != current_user.id:
+            flash(
+                f"该任务已被他人（{row.completed_by.label}）办理，您的提交未生效。"
+                "请在业务详情中查看最新状态。",
+                "error",
+            )
+        else:
+            flash(exc.message, "error")
+        return redirect(url_for("inbox.index"))
+    except NotFound:
+        abort(404)
+    flash(f"“{row.name}”已提交。业务当前状态：{_status_text(instance)}。", "success")
+    return redirect(url_for("inbox.index"))
+
+
+def _status_text(instance: Instance) -> str:
+    steps = "、".join(f"{t.org.name}{t.name}" for t in engine.open_tasks(instance))
+    label = INSTANCE_STATUS_LABELS.get(instance.status, instance.status)
+    return f"{label}，下一步：{steps}" if steps else label
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    """Notifications for the user's organisation, newest first; showing them marks them read."""
+    query = notifications_for(current_user).order_by(
+        Notification.created_at.desc(), Notification.id.desc()
+    )
+    page = paginate(query)
+    unread_ids = {n.id for n in page.items if n.read_at is None}
+    if unread_ids:
+        Notification.query.filter(Notification.id.in_(unread_ids)).update(
+            {"read_at": utcnow()}, synchronize_session=False
+        )
+        db.session.commit()
+    return render_template("inbox/notifications.html", page=page, unread_ids=unread_ids)

@@ -1,1 +1,136 @@
-"""Routes of this blueprint."""
+"""Procedures in progress and done: the list, one instance's page, starting a transfer."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from forms import FORMS
+from workflows import engine
+from workflows.errors import Conflict, Forbidden, Invalid
+from workflows.procedures import PROCEDURES
+
+from .. import scope
+from ..models import FileUpload, Instance
+from ..views_common import (
+    INSTANCE_STATUS_LABELS,
+    application_rows,
+    evidence_files,
+    form_data,
+    paginate,
+)
+from . import bp
+
+TRANSFER = PROCEDURES["transfer"]
+# The receiving school starts a transfer for itself: its own code is filled in, not typed.
+FIXED_FIELDS = {"to_school_code"}
+
+
+def _instance_or_404(instance_id: int) -> Instance:
+    instance = scope.instance_or_none(current_user, instance_id)
+    if instance is None:
+        abort(404)
+    return instance
+
+
+@bp.route("/instances")
+@login_required
+def index():
+    """Every procedure the user may see, newest first, optionally filtered by status."""
+    status = request.args.get("status", "")
+    query = scope.instances(current_user)
+    if status in INSTANCE_STATUS_LABELS:
+        query = query.filter(Instance.status == status)
+    query = query.order_by(Instance.created_at.desc(), Instance.id.desc())
+    return render_template("instances/index.html", page=paginate(query), status=status)
+
+
+@bp.route("/instances/<int:instance_id>")
+@login_required
+def detail(instance_id: int):
+    """Where a procedure stands: status, reason, current steps, the full history."""
+    instance = _instance_or_404(instance_id)
+    student = instance.student
+    return render_template(
+        "instances/detail.html",
+        instance=instance,
+        student_visible=student is not None
+        and scope.student_or_none(current_user, student.id) is not None,
+        application=application_rows(instance),
+        evidence=evidence_files(instance),
+        open_tasks=engine.open_tasks(instance),
+        events=instance.events,
+    )
+
+
+@bp.route("/instances/<int:instance_id>/files/<int:file_id>")
+@login_required
+def evidence(instance_id: int, file_id: int):
+    """An evidence file cited by an instance the user may see."""
+    instance = _instance_or_404(instance_id)
+    upload = next((f for f in evidence_files(instance) if f.id == file_id), None)
+    if upload is None:
+        abort(404)
+    return _file_response(upload)
+
+
+def _file_response(upload: FileUpload) -> Response:
+    response = Response(upload.content, mimetype=upload.content_type)
+    response.headers["Content-Disposition"] = (
+        f"inline; filename*=UTF-8''{quote(upload.name, safe='')}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _start_fields():
+    return [f for f in FORMS[TRANSFER.start_form].fields if f.name not in FIXED_FIELDS]
+
+
+@bp.route("/transfers/new", methods=["GET", "POST"])
+@login_required
+def new_transfer():
+    """The receiving school enters a transfer application for a student of another school."""
+    if current_user.role != TRANSFER.starter_role:
+        abort(403)
+    fields = _start_fields()
+    if request.method == "GET":
+        return _render_new(fields, {}, {})
+    data = form_data([f.name for f in fields])
+    data["to_school_code"] = current_user.org.code
+    try:
+        instance = engine.start(TRANSFER.key, current_user, data)
+    except Invalid as exc:
+        return _render_new(fields, dict(request.form), exc.fields or {"": [exc.message]}, 422)
+    except Conflict as exc:
+        return _render_new(fields, dict(request.form), {"": [exc.message]}, 409)
+    except Forbidden:
+        abort(403)
+    if instance.status == "rejected":
+        flash(
+            f"转学申请已提交，但自动检查未通过：{instance.reason_message}"
+            f"（规则 {instance.reason}），业务已终止。",
+            "error",
+        )
+    else:
+        steps = "、".join(f"{t.org.name}“{t.name}”" for t in engine.open_tasks(instance))
+        flash(f"转学申请已提交，自动检查通过，已送{steps}。", "success")
+    return redirect(url_for("instances.detail", instance_id=instance.id))
+
+
+def _render_new(fields, values: dict, errors: dict, status: int = 200):
+    names = {f.name for f in fields}
+    general = [m for key, msgs in errors.items() if key not in names for m in msgs]
+    return (
+        render_template(
+            "instances/new_transfer.html",
+            fields=fields,
+            values=values,
+            errors=errors,
+            general_errors=general,
+            title=FORMS[TRANSFER.start_form].title,
+        ),
+        status,
+    )

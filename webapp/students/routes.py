@@ -1,1 +1,63 @@
-"""Routes of this blueprint."""
+"""Student records in the user's jurisdiction: a searchable list and one record."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import or_
+
+from workflows.procedures import PROCEDURES
+
+from .. import scope
+from ..models import Instance, Student
+from ..views_common import describe_change, paginate
+from . import bp
+
+# Where each procedure is started in the browser, and by whom when it is not obvious.
+START_PAGES = {"transfer": ("instances.new_transfer", "由转入学校按学生身份证号和姓名发起。")}
+
+
+@bp.route("/students")
+@login_required
+def index():
+    """Records in reach, searchable by ID number, name or status number."""
+    q = request.args.get("q", "").strip()
+    query = scope.students(current_user)
+    if q:
+        query = query.filter(
+            or_(
+                Student.id_number.contains(q.upper(), autoescape=True),
+                Student.name.contains(q, autoescape=True),
+                Student.status_number.contains(q.upper(), autoescape=True),
+            )
+        )
+    query = query.order_by(Student.school_id, Student.grade, Student.class_name, Student.id)
+    return render_template("students/index.html", page=paginate(query), q=q)
+
+
+@bp.route("/students/<int:student_id>")
+@login_required
+def detail(student_id: int):
+    """One record: identity, school, status, certificates, history, procedures to start."""
+    student = scope.student_or_none(current_user, student_id)
+    if student is None:
+        abort(404)
+    history = [(row, describe_change(row.before or {}, row.after or {})) for row in student.history]
+    instances = (
+        scope.instances(current_user)
+        .filter(Instance.student_id == student.id)
+        .order_by(Instance.created_at.desc(), Instance.id.desc())
+        .all()
+    )
+    startable = [
+        (proc, url_for(START_PAGES[proc.key][0]), START_PAGES[proc.key][1])
+        for proc in PROCEDURES.values()
+        if proc.starter_role == current_user.role and proc.key in START_PAGES
+    ]
+    return render_template(
+        "students/detail.html",
+        student=student,
+        history=history,
+        instances=instances,
+        startable=startable,
+    )

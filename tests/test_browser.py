@@ -1,0 +1,128 @@
+"""A whole transfer in real Chromium: every user signs in on the login page and clicks through."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from webapp.extensions import db
+from webapp.models import Instance, Student
+
+from .test_web import csrf_app, csrf_world  # noqa: F401  (fixtures: the app with CSRF on)
+from .world import PASSWORD
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT = "/tmp/xueji_task_page.png"
+
+
+@pytest.fixture
+def server(csrf_app):  # noqa: F811
+    """The CSRF-protected app served on a free local port from a background thread."""
+    srv = make_server("127.0.0.1", 0, csrf_app)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    with playwright_sync.sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+class Person:
+    """One user in a browser window of their own."""
+
+    def __init__(self, browser, base: str, username: str):
+        self.base = base
+        self.context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(15000)
+        self.confirmations: list[str] = []
+        self.page.on("dialog", self._accept)
+        self.page.goto(f"{base}/login")
+        self.page.fill("#username", username)
+        self.page.fill("#password", PASSWORD)
+        self.page.click("button:has-text('登录')")
+        expect(self.page.locator(".whoami .user")).to_have_text(username)
+
+    def _accept(self, dialog) -> None:
+        self.confirmations.append(dialog.message)
+        dialog.accept()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def expect(locator):
+    return playwright_sync.expect(locator)
+
+
+@pytest.mark.browser
+def test_whole_transfer_in_chromium(server, browser, csrf_world):  # noqa: F811
+    student = csrf_world.student("P1", grade=4, name="赵小红")
+    db.session.commit()
+    id_number, student_id = student.id_number, student.id
+
+    school = Person(browser, server, "uP3")
+    page = school.page
+    page.click("nav >> text=发起转学")
+    expect(page.locator(".fixed")).to_contain_text("高港实验小学（P3）")
+    page.fill("#f-id_number", id_number)
+    page.fill("#f-name", "赵小红")
+    page.fill("#f-to_grade", "4")
+    page.fill("#f-to_class_name", "2")
+    page.select_option("#f-reason", "household_move")
+    page.fill("#f-note", "随父母迁居高港区")
+    page.click("button:has-text('提交转学申请')")
+    expect(page.locator(".flash-success")).to_contain_text("自动检查通过")
+    expect(page.locator(".status").first).to_have_text("办理中")
+    school.close()
+
+    for username, step in (
+        ("u321203", "转入地县级教育行政部门审核"),
+        ("uP1", "转出学校审核"),
+        ("u321202", "转出地县级教育行政部门审核"),
+    ):
+        reviewer = Person(browser, server, username)
+        page = reviewer.page
+        row = page.locator("table.inbox tbody tr", has_text="赵小红")
+        expect(row).to_contain_text(step)
+        row.locator("a.task-link").click()
+        expect(page.locator("h1")).to_have_text(step)
+        expect(page.locator("table.kv")).to_contain_text(id_number)
+        if username == "uP1":
+            page.screenshot(path=SCREENSHOT, full_page=True)
+        page.check("input[name=decision][value=approve]")
+        page.fill("#f-comment", "材料齐全，同意。")
+        page.click("button:has-text('提交')")
+        expect(page.locator(".flash-success")).to_contain_text(f"“{step}”已提交")
+        assert reviewer.confirmations == ["确认同意并提交？提交后不能撤回。"]
+        expect(page.locator("table.inbox tbody tr", has_text="赵小红")).to_have_count(0)
+        reviewer.close()
+
+    school = Person(browser, server, "uP3")
+    page = school.page
+    page.click("nav >> text=学生学籍")
+    page.fill("#q", "赵小红")
+    page.click("button:has-text('搜索')")
+    page.click("table.list >> text=赵小红")
+    expect(page.locator("#student-school")).to_have_text("高港实验小学")
+    expect(page.locator("body")).to_contain_text("学校：海陵实验小学 → 高港实验小学")
+    school.close()
+
+    db.session.expire_all()
+    instance = Instance.query.filter_by(student_id=student_id).one()
+    assert instance.status == "completed"
+    assert db.session.get(Student, student_id).school.code == "P3"
