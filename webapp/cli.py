@@ -1,26 +1,211 @@
-"""The `xueji` command line: Flask CLI commands registered by the factory."""
+"""The `xueji` command line: Flask CLI commands registered by the factory.
+
+Messages go to the terminal in Chinese; refusals go to standard error and exit non-zero so
+scripts can tell success from failure.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
+from werkzeug.serving import run_simple
+
+QUEUE_NAME = "xueji"
+MIN_PASSWORD_LENGTH = 8
 
 
 def register(app: Flask) -> None:
+    """Attach every command to `app.cli`, so `flask --app webapp` and `xueji` share them."""
+
     @app.cli.command("init-db")
     def init_db() -> None:
-        """Create or migrate the schema (Alembic), then deploy the shipped procedures."""
-        from flask_migrate import upgrade
-
-        from workflows import deploy
-
-        from .extensions import db
-
-        upgrade()
-        deploy.sync_files()
-        db.session.commit()
+        """创建或升级数据库结构（Alembic 迁移），并部署自带的流程。"""
+        _migrate()
         click.echo("数据库已就绪。")
+
+    @app.cli.group("import")
+    def import_group() -> None:
+        """从 CSV/XLSX 导入单位或学生；任何一行有错，整个文件都不写入。"""
+
+    @import_group.command("orgs")
+    @click.argument("file")
+    def import_orgs(file: str) -> None:
+        """导入单位：code,name,level,parent_code，学校另填 stage,ownership,star；按代码新增或更新。"""
+        from .imports import import_orgs
+
+        _run_import(import_orgs, file)
+
+    @import_group.command("students")
+    @click.argument("file")
+    def import_students(file: str) -> None:
+        """导入学生（在籍，学籍号为 G+身份证号）：id_number,name,gender,birth_date,school_code,grade 等列。"""
+        from .imports import import_students
+
+        _run_import(import_students, file)
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--org", "org_code", metavar="CODE", help="所属单位代码。")
+    @click.option("--role", metavar="school|county|city|province|admin", help="角色。")
+    @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码。")
+    def create_user(
+        username: str, org_code: str | None, role: str | None, password_stdin: bool
+    ) -> None:
+        """创建用户：密码从标准输入读取；角色须与单位级别相符（admin 不限）。"""
+        _create_user(username, org_code, role, password_stdin)
+
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, type=int, show_default=True)
+    def serve(host: str, port: int) -> None:
+        """启动网页服务（多线程，无调试器、无自动重载）；请先运行 init-db。"""
+        if current_app.config["SECRET_KEY"] == "xueji-demo-only-secret":
+            click.echo("注意：未设置 SECRET_KEY，正在使用仅供演示的默认密钥。", err=True)
+        _serve(host, port)
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="处理完队列中已有的任务后退出。")
+    def worker(burst: bool) -> None:
+        """启动 RQ 后台任务进程（含定时调度），监听 REDIS_URL 上的“xueji”队列。"""
+        _worker(burst)
+
+    @app.cli.command("demo")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, type=int, show_default=True)
+    def demo(host: str, port: int) -> None:
+        """演示：建库，载入演示数据（已有则沿用），列出演示用户，然后启动网页服务。"""
+        _demo(host, port)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(message, err=True)
+    raise click.exceptions.Exit(1)
+
+
+def _migrate() -> None:
+    from flask_migrate import upgrade
+
+    from workflows import deploy
+
+    from .extensions import db
+
+    upgrade()
+    deploy.sync_files()
+    db.session.commit()
+
+
+def _run_import(func: Callable, file: str) -> None:
+    from .extensions import db
+
+    name = Path(file).name
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        _fail(f"无法读取文件 {file}：{exc.strerror or exc}")
+    result = func(data, name)
+    if not result.ok:
+        db.session.rollback()
+        for error in result.errors:
+            click.echo(str(error), err=True)
+        _fail(f"{name}：共 {len(result.errors)} 处错误，未写入任何数据。")
+    db.session.commit()
+    if result.kind == "students":
+        click.echo(f"{name}：已导入 {result.created} 名学生（在籍）。")
+    else:
+        click.echo(
+            f"{name}：单位新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}。"
+        )
+
+
+def _create_user(username: str, org_code: str | None, role: str | None, from_stdin: bool) -> None:
+    from .extensions import db
+    from .models import LEVEL_LABELS, ROLE_LABELS, ROLES, Organization, User, audit
+
+    if not username.strip() or len(username) > 64 or any(ch.isspace() for ch in username):
+        _fail(f"用户名“{username}”无效：不能为空、不能含空格，最多 64 个字符。")
+    if role not in ROLES:
+        _fail(f"角色“{role or ''}”无效：--role 应为 {'、'.join(ROLES)} 之一。")
+    if not org_code:
+        _fail("请用 --org 指定所属单位代码。")
+    if not from_stdin:
+        _fail("请加 --password-stdin，并从标准输入提供密码（密码不要写在命令行上）。")
+    password = sys.stdin.read().rstrip("\r\n")
+    if not password:
+        _fail("密码为空：请从标准输入提供密码。")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        _fail(f"密码太短：至少 {MIN_PASSWORD_LENGTH} 个字符。")
+    if db.session.scalar(db.select(User).filter_by(username=username)) is not None:
+        _fail(f"用户名 {username} 已存在。")
+    org = db.session.scalar(db.select(Organization).filter_by(code=org_code))
+    if org is None:
+        _fail(f"单位代码 {org_code} 不存在。")
+    if role != "admin" and role != org.level:
+        _fail(
+            f"角色 {role}（{ROLE_LABELS[role]}）不适用于{org.name}"
+            f"（{LEVEL_LABELS[org.level]}级单位）：应为 {org.level} 或 admin。"
+        )
+    user = User(username=username, role=role, org=org)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit(None, "user.create", user, after={"username": username, "role": role, "org": org.code})
+    db.session.commit()
+    click.echo(f"已创建用户 {username}：{ROLE_LABELS[role]}，{org.name}（{org.code}）。")
+
+
+def _serve(host: str, port: int) -> None:
+    click.echo(f"学籍通已启动：http://{host}:{port}/（按 Ctrl+C 停止）")
+    run_simple(
+        host,
+        port,
+        current_app._get_current_object(),
+        threaded=True,
+        use_reloader=False,
+        use_debugger=False,
+    )
+
+
+def _worker(burst: bool) -> None:
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        _fail("未设置 REDIS_URL：后台任务进程需要 Redis，例如 REDIS_URL=redis://127.0.0.1:6379/0。")
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Worker
+
+    connection = Redis.from_url(url)
+    try:
+        connection.ping()
+    except RedisError as exc:
+        _fail(f"无法连接 REDIS_URL 指定的 Redis：{exc}")
+    click.echo(f"后台任务进程已启动，监听队列“{QUEUE_NAME}”。")
+    Worker([QUEUE_NAME], connection=connection).work(with_scheduler=True, burst=burst)
+
+
+def _demo(host: str, port: int) -> None:
+    from . import demo_data
+    from .extensions import db
+
+    _migrate()
+    summary = demo_data.load()
+    click.echo("演示数据已载入。" if summary.created else "沿用已有的演示数据。")
+    click.echo(f"数据库：{db.engine.url.render_as_string(hide_password=True)}")
+    click.echo("")
+    click.echo(f"演示用户（密码均为 {demo_data.DEMO_PASSWORD}）：")
+    click.echo(f"  {'用户名':<12} {'密码':<10} 角色 / 单位")
+    for user in summary.users:
+        click.echo(
+            f"  {user.username:<15} {demo_data.DEMO_PASSWORD:<12} "
+            f"{user.role_label}（{user.role}） / {user.org_name}"
+        )
+    click.echo("")
+    _serve(host, port)
 
 
 def _create_app(*args, **kwargs):
