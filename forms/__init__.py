@@ -44,6 +44,6 @@ def register(spec: FormSpec) -> FormSpec:
 
 
 def load_all() -> dict[str, FormSpec]:
-    from . import review, transfer  # noqa: F401
+    from . import review, status_change, transfer  # noqa: F401
 
     return FORMS

@@ -37,6 +37,6 @@ def handler(name: str) -> Callable[[HandlerFn], HandlerFn]:
 
 def load_all() -> dict[str, HandlerFn]:
     """Import every handler module so that its functions register themselves."""
-    from . import transfer  # noqa: F401
+    from . import status_change, transfer  # noqa: F401
 
     return HANDLERS

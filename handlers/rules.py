@@ -30,12 +30,17 @@ class RuleSet:
 
     def rule(self, name: str, message: str):
         def register(fn: Callable[[Any], bool]):
-            if any(r.name == name for r in self.rules):
-                raise ValueError(f"rule {name} registered twice")
-            self.rules.append(Rule(name, message, fn))
+            self.add(Rule(name, message, fn))
             return fn
 
         return register
+
+    def add(self, rule: Rule) -> Rule:
+        """Register a rule shared by several procedures (defined once elsewhere)."""
+        if any(r.name == rule.name for r in self.rules):
+            raise ValueError(f"rule {rule.name} registered twice")
+        self.rules.append(rule)
+        return rule
 
     def first_failure(self, facts: Any) -> Verdict:
         for r in self.rules:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from webapp.extensions import db
-from webapp.models import ACTIVE_STATUSES, Organization, Student
+from webapp.models import ACTIVE_STATUSES, Instance, Organization, Student
+
+from .rules import Rule
 
 # 000 ⑦ 第八条: class size caps.
 CLASS_CAPS = {"primary": 45, "junior": 50, "senior": 50, "vocational": 50}
@@ -26,3 +28,30 @@ def students_in_class(school_id: int, grade: int, class_name: str) -> int:
         )
         .scalar()
     )
+
+
+def _holds_active_status(f) -> bool:
+    return f.student.status in ACTIVE_STATUSES
+
+
+def _no_other_open_procedure(f) -> bool:
+    return not db.session.query(
+        Instance.query.filter(
+            Instance.student_id == f.student.id,
+            Instance.id != f.instance_id,
+            Instance.status.in_(("running", "error")),
+        ).exists()
+    ).scalar()
+
+
+# Shared by every per-student procedure; facts need `.student` and `.instance_id`.
+ACTIVE_STATUS = Rule(
+    "active_status",
+    "该学生没有有效学籍（当前状态：{f.student.status_label}），不能办理。",
+    _holds_active_status,
+)
+NO_OPEN_PROCEDURE = Rule(
+    "no_open_procedure",
+    "该学生已有其他正在办理的学籍业务，须办结后再申请。",
+    _no_other_open_procedure,
+)

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 from webapp.extensions import db
 from webapp.models import (
-    ACTIVE_STATUSES,
-    Instance,
     Notification,
     Organization,
     StatusHistory,
@@ -20,9 +18,18 @@ from webapp.models import (
 
 from . import Context, handler
 from .rules import RuleSet
-from .school_rules import CLASS_CAPS, GRADUATING_GRADES, offers_stage, students_in_class
+from .school_rules import (
+    ACTIVE_STATUS,
+    CLASS_CAPS,
+    GRADUATING_GRADES,
+    NO_OPEN_PROCEDURE,
+    offers_stage,
+    students_in_class,
+)
 
 RULES = RuleSet()
+RULES.add(ACTIVE_STATUS)
+RULES.add(NO_OPEN_PROCEDURE)
 
 
 @dataclass
@@ -54,22 +61,6 @@ class TransferFacts:
     def same_city(self) -> bool:
         from_city = self.from_school.ancestor("city")
         return from_city is not None and from_city == self.to_school.ancestor("city")
-
-
-@RULES.rule("active_status", "该学生没有有效学籍（当前状态：{f.student.status_label}），不能转学。")
-def _active_status(f: TransferFacts) -> bool:
-    return f.student.status in ACTIVE_STATUSES
-
-
-@RULES.rule("no_open_procedure", "该学生已有其他正在办理的学籍业务，须办结后再申请转学。")
-def _no_open_procedure(f: TransferFacts) -> bool:
-    return not db.session.query(
-        Instance.query.filter(
-            Instance.student_id == f.student.id,
-            Instance.id != f.instance_id,
-            Instance.status.in_(("running", "error")),
-        ).exists()
-    ).scalar()
 
 
 @RULES.rule("same_school", "转入学校与学生现就读学校相同，无需转学。")

@@ -44,6 +44,7 @@ class World:
 
     def user(self, username: str, org_code: str, role: str) -> User:
         self.users[username] = _user(username, self.orgs[org_code], role)
+        db.session.flush()
         return self.users[username]
 
     def student(self, school: str, grade: int = 4, name: str | None = None, **kw) -> Student:
@@ -66,7 +67,7 @@ class World:
         )
         student.status_number = "G" + student.id_number
         db.session.add(student)
-        db.session.flush()
+        db.session.commit()
         return student
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 import handlers
 from forms import FORMS
 from webapp.extensions import db
-from webapp.models import HumanTask, Instance, InstanceEvent, audit, utcnow
+from webapp.models import FileUpload, HumanTask, Instance, InstanceEvent, User, audit, utcnow
 
 from . import deploy, routing, starters
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -235,6 +235,40 @@ def _all_or_nothing(verb):
     return run
 
 
+def _check_evidence(clean: dict, user) -> None:
+    """Evidence ids must be uploads by users of the caller's own organisation."""
+    ids = clean.get("evidence")
+    if not ids:
+        return
+    found = {
+        f.id
+        for f in FileUpload.query.join(User, FileUpload.uploaded_by_id == User.id)
+        .filter(FileUpload.id.in_(ids), User.org_id == user.org_id)
+        .all()
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise Invalid(
+            "证明材料有误。",
+            {"evidence": [f"附件 {', '.join(map(str, missing))} 不存在或不是本单位上传的。"]},
+        )
+
+
+def _check_four_eyes(row: HumanTask, instance: Instance, user) -> None:
+    """A step marked notBy=initiator must be done by someone other than who entered it."""
+    props = _step_properties(instance, row.step)
+    if props.get("notBy") == "initiator" and instance.initiator_id == user.id:
+        raise Forbidden("四眼原则：录入申请的人员不能审核同一申请，请由本校其他人员审核。")
+
+
+def _step_properties(instance: Instance, step: str) -> dict:
+    parsed = parse(
+        instance.procedure, instance.process_version.bpmn_xml, instance.process_version.dmn
+    )
+    spec = parsed.spec.task_specs.get(step)
+    return spec.extensions.get("properties", {}) if spec is not None else {}
+
+
 # -- public verbs ---------------------------------------------------------------------------
 
 
@@ -242,6 +276,7 @@ def _all_or_nothing(verb):
 def start(procedure: str, user, data: dict, student_id: int | None = None) -> Instance:
     """Start a procedure on the newest version; runs the automatic steps up to the first person."""
     plan = starters.prepare(procedure, user, data, student_id)
+    _check_evidence(plan.data, user)
     version = deploy.latest(procedure)
     if version is None:
         raise NotFound(f"流程“{procedure}”尚未部署。")
@@ -309,10 +344,12 @@ def complete(task_id: int, user, data: dict) -> Instance:
         raise Conflict("该任务已办理完毕，无需重复提交。")
     if row.claimed_by_id not in (None, user.id):
         raise Conflict(f"该任务已由 {row.claimed_by.label} 认领，请勿重复办理。")
+    _check_four_eyes(row, row.instance, user)
     try:
         clean = FORMS[row.form_key].load(data or {})
     except ValidationError as exc:
         raise Invalid.from_marshmallow(exc.messages) from exc
+    _check_evidence(clean, user)
     now = utcnow()
     # First writer wins: the loser's UPDATE matches no row once the winner has committed.
     won = db.session.execute(

@@ -13,7 +13,12 @@ class Procedure:
 
 
 PROCEDURES: dict[str, Procedure] = {
-    p.key: p for p in (Procedure("transfer", "转学", "transfer_apply", "school", two_sided=True),)
+    p.key: p
+    for p in (
+        Procedure("transfer", "转学", "transfer_apply", "school", two_sided=True),
+        Procedure("withdrawal", "退学", "withdrawal_apply", "school"),
+        Procedure("cancellation", "注销", "cancellation_apply", "school"),
+    )
 }
 
 

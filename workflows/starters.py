@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from marshmallow import ValidationError
 
 from forms import FORMS
+from webapp import scope
 from webapp.models import ACTIVE_STATUSES, Organization, Student
 
-from .errors import Forbidden, Invalid
+from .errors import Forbidden, Invalid, NotFound
 from .procedures import PROCEDURES
 
 
@@ -77,4 +78,22 @@ def _start_transfer(user, clean: dict, student_id: int | None) -> StartPlan:
     return StartPlan(student, data, student.school_id, to_school.id)
 
 
-STARTERS = {"transfer": _start_transfer}
+def _start_own_student(user, clean: dict, student_id: int | None) -> StartPlan:
+    """One-sided procedures: the student's own school starts them for a student in its reach."""
+    student = scope.student_or_none(user, student_id) if student_id is not None else None
+    if student is None:
+        raise NotFound("学生不存在或不在您的管辖范围内。")
+    data = {
+        **clean,
+        "student_id": student.id,
+        "student_name": student.name,
+        "school_id": student.school_id,
+    }
+    return StartPlan(student, data, student.school_id)
+
+
+STARTERS = {
+    "transfer": _start_transfer,
+    "withdrawal": _start_own_student,
+    "cancellation": _start_own_student,
+}
