@@ -7,9 +7,9 @@ import json
 import struct
 import zlib
 
-from webapp.api.files import MAX_BYTES
 from webapp.extensions import db
 from webapp.models import AuditLog, FileUpload
+from webapp.uploads import MAX_BYTES
 
 from .flows import transfer_data
 from .world import PASSWORD

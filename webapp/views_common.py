@@ -24,6 +24,7 @@ from .models import (
     Organization,
     utcnow,
 )
+from .uploads import MAX_BYTES, UploadRefused, store_upload
 
 load_all()
 
@@ -176,6 +177,27 @@ def paginate(query):
 def form_data(names: list[str]) -> dict:
     """The submitted values of these fields; blank ones are left out so "required" speaks."""
     return {n: request.form[n] for n in names if request.form.get(n, "").strip()}
+
+
+def submitted(fields, user) -> tuple[dict, dict]:
+    """A form's values, with uploaded files staged as evidence ids; (data, field errors).
+
+    Uploads join the current transaction, so a refused form keeps none of them.
+    """
+    data = form_data([f.name for f in fields if f.widget != "files"])
+    errors: dict[str, list[str]] = {}
+    for f in (f for f in fields if f.widget == "files"):
+        ids = []
+        for sent in request.files.getlist(f.name):
+            if not sent or not sent.filename:
+                continue
+            try:
+                ids.append(store_upload(user, sent.filename, sent.read(MAX_BYTES + 1)).id)
+            except UploadRefused as exc:
+                errors.setdefault(f.name, []).append(str(exc))
+        if ids:
+            data[f.name] = ids
+    return data, errors
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -6,9 +6,7 @@ did not exist. Every change goes through the engine (which audits it) or audits 
 
 from __future__ import annotations
 
-import hashlib
 import io
-from pathlib import PurePath
 
 from flask import abort, current_app, request, send_file
 from marshmallow import Schema
@@ -17,14 +15,14 @@ from werkzeug.exceptions import HTTPException
 
 from webapp import scope
 from webapp.extensions import db
-from webapp.models import FileUpload, HumanTask, Instance, Student, User, audit
+from webapp.models import HumanTask, Instance, Student, User, audit
+from webapp.uploads import MAX_BYTES, UploadRefused, readable_file, store_upload
 from workflows import deploy, engine
 from workflows.procedures import PROCEDURES
 
 from . import bp, schemas
 from .auth import TOKEN_HOURS, authenticate, current_user, issue_token
 from .errors import ApiError
-from .files import MAX_BYTES, readable_file, sniff
 
 bp.before_request(authenticate)
 
@@ -93,27 +91,10 @@ def upload_file():
         raise ApiError(
             422, "请选择要上传的文件。", {"file": ["请选择要上传的文件（字段名 file）。"]}
         )
-    content = sent.read(MAX_BYTES + 1)
-    if len(content) > MAX_BYTES:
-        raise ApiError(422, "文件不能超过 10 MB。", {"file": ["文件不能超过 10 MB。"]})
-    if not content:
-        raise ApiError(422, "文件为空。", {"file": ["文件为空。"]})
-    name = PurePath(sent.filename.replace("\\", "/")).name[:255]
-    content_type = sniff(name, content[:16])
-    if content_type is None:
-        message = "只能上传 PDF、JPEG 或 PNG 文件（扩展名与文件内容须一致）。"
-        raise ApiError(422, message, {"file": [message]})
-    upload = FileUpload(
-        name=name,
-        content_type=content_type,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
-        uploaded_by_id=user.id,
-    )
-    db.session.add(upload)
-    db.session.flush()
-    audit(user, "file.upload", upload, None, {"name": name, "size": upload.size})
+    try:
+        upload = store_upload(user, sent.filename, sent.read(MAX_BYTES + 1))
+    except UploadRefused as exc:
+        raise ApiError(422, str(exc), {"file": [str(exc)]}) from exc
     db.session.commit()
     return schemas.FileOut().dump(upload), 201
 

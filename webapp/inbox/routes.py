@@ -17,10 +17,10 @@ from ..views_common import (
     INSTANCE_STATUS_LABELS,
     application_rows,
     evidence_files,
-    form_data,
     notifications_for,
     paginate,
     safe_next,
+    submitted,
 )
 from . import bp
 
@@ -116,12 +116,17 @@ def task(task_id: int):
             flash("该任务已办理完毕，以下是该业务的最新状态。", "info")
             return redirect(url_for("instances.detail", instance_id=row.instance_id))
         return _render_task(row, _initial_values(row), {})
-    spec = FORMS[row.form_key]
-    data = form_data([f.name for f in spec.fields])
+    data, upload_errors = submitted(FORMS[row.form_key].fields, current_user)
+    if upload_errors:
+        db.session.rollback()
+        return _render_task(row, dict(request.form), upload_errors, 422)
     try:
         instance = engine.complete(task_id, current_user, data)
     except Invalid as exc:
         return _render_task(row, dict(request.form), exc.fields or {}, 422)
+    except Forbidden as exc:  # e.g. the four-eyes rule
+        flash(exc.message, "error")
+        return redirect(url_for("inbox.task", task_id=task_id))
     except Conflict as exc:
         db.session.rollback()
         row = db.session.get(HumanTask, task_id)

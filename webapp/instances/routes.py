@@ -1,4 +1,4 @@
-"""Procedures in progress and done: the list, one instance's page, starting a transfer."""
+"""Procedures in progress and done: the list, one instance's page, starting procedures."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from workflows.errors import Conflict, Forbidden, Invalid
 from workflows.procedures import PROCEDURES
 
 from .. import scope
+from ..extensions import db
 from ..models import FileUpload, Instance
 from ..views_common import (
     INSTANCE_STATUS_LABELS,
@@ -20,6 +21,7 @@ from ..views_common import (
     evidence_files,
     form_data,
     paginate,
+    submitted,
 )
 from . import bp
 
@@ -108,15 +110,7 @@ def new_transfer():
         return _render_new(fields, dict(request.form), {"": [exc.message]}, 409)
     except Forbidden:
         abort(403)
-    if instance.status == "rejected":
-        flash(
-            f"转学申请已提交，但自动检查未通过：{instance.reason_message}"
-            f"（规则 {instance.reason}），业务已终止。",
-            "error",
-        )
-    else:
-        steps = "、".join(f"{t.org.name}“{t.name}”" for t in engine.open_tasks(instance))
-        flash(f"转学申请已提交，自动检查通过，已送{steps}。", "success")
+    _flash_started("转学", instance)
     return redirect(url_for("instances.detail", instance_id=instance.id))
 
 
@@ -134,3 +128,59 @@ def _render_new(fields, values: dict, errors: dict, status: int = 200):
         ),
         status,
     )
+
+
+@bp.route("/students/<int:student_id>/start/<procedure>", methods=["GET", "POST"])
+@login_required
+def start_for_student(student_id: int, procedure: str):
+    """The student's own school enters a one-sided procedure (withdrawal, cancellation…)."""
+    proc = PROCEDURES.get(procedure)
+    student = scope.student_or_none(current_user, student_id)
+    if proc is None or proc.two_sided or student is None:
+        abort(404)
+    if current_user.role != proc.starter_role:
+        abort(403)
+    spec = FORMS[proc.start_form]
+
+    def render(values: dict, errors: dict, status: int = 200):
+        names = {f.name for f in spec.fields}
+        general = [m for key, msgs in errors.items() if key not in names for m in msgs]
+        page = render_template(
+            "instances/start.html",
+            proc=proc,
+            spec=spec,
+            student=student,
+            values=values,
+            errors=errors,
+            general_errors=general,
+        )
+        return page, status
+
+    if request.method == "GET":
+        return render({}, {})
+    data, upload_errors = submitted(spec.fields, current_user)
+    if upload_errors:
+        db.session.rollback()
+        return render(dict(request.form), upload_errors, 422)
+    try:
+        instance = engine.start(proc.key, current_user, data, student_id=student.id)
+    except Invalid as exc:
+        return render(dict(request.form), exc.fields or {"": [exc.message]}, 422)
+    except Conflict as exc:
+        return render(dict(request.form), {"": [exc.message]}, 409)
+    except Forbidden:
+        abort(403)
+    _flash_started(proc.name, instance)
+    return redirect(url_for("instances.detail", instance_id=instance.id))
+
+
+def _flash_started(name: str, instance: Instance) -> None:
+    if instance.status == "rejected":
+        flash(
+            f"{name}申请已提交，但自动检查未通过：{instance.reason_message}"
+            f"（规则 {instance.reason}），业务已终止。",
+            "error",
+        )
+    else:
+        steps = "、".join(f"{t.org.name}“{t.name}”" for t in engine.open_tasks(instance))
+        flash(f"{name}申请已提交，自动检查通过，已送{steps}。", "success")

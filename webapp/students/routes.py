@@ -13,8 +13,7 @@ from ..models import Instance, Student
 from ..views_common import describe_change, paginate
 from . import bp
 
-# Where each procedure is started in the browser, and by whom when it is not obvious.
-START_PAGES = {"transfer": ("instances.new_transfer", "由转入学校按学生身份证号和姓名发起。")}
+TRANSFER_NOTE = "由转入学校按学生身份证号和姓名发起。"
 
 
 @bp.route("/students")
@@ -50,9 +49,15 @@ def detail(student_id: int):
         .all()
     )
     startable = [
-        (proc, url_for(START_PAGES[proc.key][0]), START_PAGES[proc.key][1])
+        (proc, url_for("instances.new_transfer"), TRANSFER_NOTE)
+        if proc.two_sided
+        else (
+            proc,
+            url_for("instances.start_for_student", student_id=student.id, procedure=proc.key),
+            "",
+        )
         for proc in PROCEDURES.values()
-        if proc.starter_role == current_user.role and proc.key in START_PAGES
+        if proc.starter_role == current_user.role
     ]
     return render_template(
         "students/detail.html",

@@ -7,11 +7,14 @@ and by anyone who can see an instance whose data cites it in an `evidence` list.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import PurePath
+
 from sqlalchemy import Text, cast
 
 from webapp import scope
 from webapp.extensions import db
-from webapp.models import FileUpload, Instance, User
+from webapp.models import FileUpload, Instance, User, audit
 
 MAX_BYTES = 10 * 1024 * 1024
 KINDS = {  # content type → (extensions, magic prefix)
@@ -28,6 +31,34 @@ def sniff(filename: str, head: bytes) -> str | None:
         if lower.endswith(extensions) and head.startswith(magic):
             return content_type
     return None
+
+
+class UploadRefused(ValueError):
+    """A file that is not a PDF/JPEG/PNG of at most 10 MB; the message says why, in Chinese."""
+
+
+def store_upload(user: User, filename: str, content: bytes) -> FileUpload:
+    """Check and stage one evidence file in the current transaction (audited)."""
+    if len(content) > MAX_BYTES:
+        raise UploadRefused("文件不能超过 10 MB。")
+    if not content:
+        raise UploadRefused("文件为空。")
+    name = PurePath(filename.replace("\\", "/")).name[:255]
+    content_type = sniff(name, content[:16])
+    if content_type is None:
+        raise UploadRefused(f"“{name}”不是 PDF、JPEG 或 PNG 文件（扩展名与文件内容须一致）。")
+    upload = FileUpload(
+        name=name,
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by_id=user.id,
+    )
+    db.session.add(upload)
+    db.session.flush()
+    audit(user, "file.upload", upload, None, {"name": name, "size": upload.size})
+    return upload
 
 
 def _cites(data, file_id: int) -> bool:
