@@ -11,7 +11,13 @@ from sqlalchemy import inspect
 
 from forms.validators import build_id_number
 from webapp.extensions import db
-from webapp.imports import RowError, check_students, import_students, read_table
+from webapp.imports import (
+    STUDENT_COLUMNS,
+    RowError,
+    check_students,
+    import_students,
+    read_table,
+)
 from webapp.models import AuditLog, Organization, Student
 
 ORG_HEADER = ["code", "name", "level", "parent_code", "stage", "ownership", "star"]
@@ -22,19 +28,7 @@ ORG_ROWS = [
     ["32120201", "海陵九年一贯制学校", "school", "321202", "primary+junior", "public", ""],
     ["32120202", "海陵民办高级中学", "school", "321202", "senior", "private", "4"],
 ]
-STUDENT_HEADER = [
-    "id_number",
-    "name",
-    "gender",
-    "birth_date",
-    "school_code",
-    "grade",
-    "class_name",
-    "entry_year",
-    "household_code",
-    "guardian_name",
-    "guardian_phone",
-]
+STUDENT_HEADER = list(STUDENT_COLUMNS)
 
 
 def write_csv(path, header, rows, bom=True):
