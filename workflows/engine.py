@@ -12,6 +12,7 @@ import builtins
 import functools
 import json
 from datetime import timedelta
+from uuid import UUID
 
 from marshmallow import ValidationError
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -365,7 +366,7 @@ def complete(task_id: int, user, data: dict) -> Instance:
     instance = row.instance
     db.session.refresh(instance)
     wf = _load(instance, user)
-    task = wf.get_task_from_id(_uuid(row.task_uuid))
+    task = wf.get_task_from_id(UUID(row.task_uuid))
     if task is None or task.state != TaskState.READY:
         db.session.rollback()
         raise Conflict("该步骤当前不可办理。")
@@ -395,12 +396,6 @@ def complete(task_id: int, user, data: dict) -> Instance:
     )
     _commit()
     return instance
-
-
-def _uuid(value: str):
-    from uuid import UUID
-
-    return UUID(value)
 
 
 def claim(task_id: int, user) -> HumanTask:
