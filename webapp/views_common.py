@@ -179,6 +179,12 @@ def form_data(names: list[str]) -> dict:
     return {n: request.form[n] for n in names if request.form.get(n, "").strip()}
 
 
+def general_errors(errors: dict, fields) -> list[str]:
+    """Messages that belong to no field of the form, shown above it."""
+    names = {f.name for f in fields}
+    return [m for key, msgs in errors.items() if key not in names for m in msgs]
+
+
 def submitted(fields, user) -> tuple[dict, dict]:
     """A form's values, with uploaded files staged as evidence ids; (data, field errors).
 

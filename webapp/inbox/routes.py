@@ -17,6 +17,7 @@ from ..views_common import (
     INSTANCE_STATUS_LABELS,
     application_rows,
     evidence_files,
+    general_errors,
     notifications_for,
     paginate,
     safe_next,
@@ -40,34 +41,31 @@ def _task_or_404(task_id: int) -> HumanTask:
     return task
 
 
-@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
-@login_required
-def claim(task_id: int):
-    """Take a task so that colleagues see who is handling it."""
+def _task_action(task_id: int, verb, done: str):
+    """Claim or release from the inbox: the engine decides, the user sees why not."""
     _task_or_404(task_id)
     try:
-        engine.claim(task_id, current_user)
-        flash("已认领该任务。", "success")
+        verb(task_id, current_user)
+        flash(done, "success")
     except (Conflict, Forbidden) as exc:
         flash(exc.message, "error")
     except NotFound:
         abort(404)
     return redirect(safe_next(request.form.get("back"), url_for("inbox.index")))
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@login_required
+def claim(task_id: int):
+    """Take a task so that colleagues see who is handling it."""
+    return _task_action(task_id, engine.claim, "已认领该任务。")
 
 
 @bp.route("/tasks/<int:task_id>/release", methods=["POST"])
 @login_required
 def release(task_id: int):
     """Give a claimed task back to the organisation's inbox."""
-    _task_or_404(task_id)
-    try:
-        engine.release(task_id, current_user)
-        flash("已释放该任务，本单位其他人员可以认领。", "success")
-    except (Conflict, Forbidden) as exc:
-        flash(exc.message, "error")
-    except NotFound:
-        abort(404)
-    return redirect(safe_next(request.form.get("back"), url_for("inbox.index")))
+    return _task_action(task_id, engine.release, "已释放该任务，本单位其他人员可以认领。")
 
 
 def _initial_values(task: HumanTask) -> dict:
@@ -87,8 +85,6 @@ def _initial_values(task: HumanTask) -> dict:
 def _render_task(task: HumanTask, values: dict, errors: dict, status: int = 200):
     instance: Instance = task.instance
     spec = FORMS[task.form_key]
-    names = {f.name for f in spec.fields}
-    general = [m for key, msgs in errors.items() if key not in names for m in msgs]
     return (
         render_template(
             "inbox/task.html",
@@ -97,7 +93,7 @@ def _render_task(task: HumanTask, values: dict, errors: dict, status: int = 200)
             spec=spec,
             values=values,
             errors=errors,
-            general_errors=general,
+            general_errors=general_errors(errors, spec.fields),
             application=application_rows(instance),
             evidence=evidence_files(instance),
             events=instance.events,

@@ -20,6 +20,7 @@ from ..views_common import (
     application_rows,
     evidence_files,
     form_data,
+    general_errors,
     paginate,
     submitted,
 )
@@ -115,15 +116,13 @@ def new_transfer():
 
 
 def _render_new(fields, values: dict, errors: dict, status: int = 200):
-    names = {f.name for f in fields}
-    general = [m for key, msgs in errors.items() if key not in names for m in msgs]
     return (
         render_template(
             "instances/new_transfer.html",
             fields=fields,
             values=values,
             errors=errors,
-            general_errors=general,
+            general_errors=general_errors(errors, fields),
             title=FORMS[TRANSFER.start_form].title,
         ),
         status,
@@ -143,8 +142,6 @@ def start_for_student(student_id: int, procedure: str):
     spec = FORMS[proc.start_form]
 
     def render(values: dict, errors: dict, status: int = 200):
-        names = {f.name for f in spec.fields}
-        general = [m for key, msgs in errors.items() if key not in names for m in msgs]
         page = render_template(
             "instances/start.html",
             proc=proc,
@@ -152,7 +149,7 @@ def start_for_student(student_id: int, procedure: str):
             student=student,
             values=values,
             errors=errors,
-            general_errors=general,
+            general_errors=general_errors(errors, spec.fields),
         )
         return page, status
 
