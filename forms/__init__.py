@@ -6,6 +6,8 @@ the same schema validates the browser form and the JSON API.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
 
 from marshmallow import Schema
@@ -44,6 +46,7 @@ def register(spec: FormSpec) -> FormSpec:
 
 
 def load_all() -> dict[str, FormSpec]:
-    from . import review, status_change, transfer  # noqa: F401
-
+    """Import every form module so that its forms register themselves."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
     return FORMS

@@ -6,6 +6,8 @@ Handlers are idempotent: running one twice must not move a record twice.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +39,6 @@ def handler(name: str) -> Callable[[HandlerFn], HandlerFn]:
 
 def load_all() -> dict[str, HandlerFn]:
     """Import every handler module so that its functions register themselves."""
-    from . import status_change, transfer  # noqa: F401
-
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
     return HANDLERS

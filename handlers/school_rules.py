@@ -35,11 +35,10 @@ def _holds_active_status(f) -> bool:
 
 
 def _no_other_open_procedure(f) -> bool:
+    """Another instance holds the student (an instance lets go once its record change is done)."""
     return not db.session.query(
         Instance.query.filter(
-            Instance.student_id == f.student.id,
-            Instance.id != f.instance_id,
-            Instance.status.in_(("running", "error")),
+            Instance.open_student_id == f.student.id, Instance.id != f.instance_id
         ).exists()
     ).scalar()
 

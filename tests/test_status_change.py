@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from handlers.status_change import CANCELLATION_RULES, StudentFacts
 from webapp.extensions import db
 from webapp.models import Certificate, FileUpload, StatusHistory
 from workflows import engine
@@ -135,12 +136,16 @@ def test_rule_active_status_on_withdrawal_and_cancellation(world):
 
 
 def test_rule_no_open_procedure_on_cancellation(world):
+    """The start guard answers 409 first; the rule is the backstop inside the checks."""
     student = world.student("P1", grade=3)
     first = start(world, "withdrawal", student, "P1", "lost_ability")
-    first.open_student_id = None  # as if it had slipped past the start guard
-    db.session.commit()
-    second = start(world, "cancellation", student, "P1", "death")
-    assert (second.status, second.reason) == ("rejected", "no_open_procedure")
+    with pytest.raises(Conflict, match="正在办理"):
+        start(world, "cancellation", student, "P1", "death")
+    facts = StudentFacts(first.id + 1, student, "death", date.today())
+    assert CANCELLATION_RULES.first_failure(facts).rule == "no_open_procedure"
+    assert CANCELLATION_RULES.first_failure(
+        StudentFacts(first.id, student, "death", date.today())
+    ).ok
 
 
 def test_cancellation_full_path_and_never_reactivated(world):

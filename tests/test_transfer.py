@@ -173,14 +173,18 @@ def test_second_open_procedure_is_refused(world):
 
 
 def test_rule_no_open_procedure(world):
+    """The start guard answers 409 first; the shared rule is the backstop inside the checks."""
+    from types import SimpleNamespace
+
+    from handlers.school_rules import NO_OPEN_PROCEDURE
+    from workflows.errors import Conflict
+
     student = world.student("P1", grade=4)
     first = start(world, student, "P3")
-    first.open_student_id = None  # as if a second instance had slipped past the start guard
-    from webapp.extensions import db
-
-    db.session.commit()
-    second = start(world, student, "P3")
-    assert second.status == "rejected" and second.reason == "no_open_procedure"
+    with pytest.raises(Conflict, match="正在办理"):
+        start(world, student, "P3")
+    assert not NO_OPEN_PROCEDURE.check(SimpleNamespace(student=student, instance_id=first.id + 1))
+    assert NO_OPEN_PROCEDURE.check(SimpleNamespace(student=student, instance_id=first.id))
 
 
 def test_move_is_idempotent(world):
