@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from webapp.extensions import db
-from webapp.models import Certificate, Notification, StatusHistory, Student, audit
+from webapp.models import Certificate, Student
 
 from . import Context, handler
+from .records import change_record
 from .rules import RuleSet
 from .school_rules import ACTIVE_STATUS, NO_OPEN_PROCEDURE
 
@@ -83,44 +84,11 @@ def check_cancellation(ctx: Context) -> dict:
     return _verdict(CANCELLATION_RULES, ctx)
 
 
-def _set_status(ctx: Context, procedure: str, status: str) -> tuple[Student, StatusHistory | None]:
-    """Change the status once; a second run of the same step finds its history row and stops."""
-    student = db.session.get(Student, ctx.data["student_id"])
-    done = StatusHistory.query.filter_by(instance_id=ctx.instance.id, student_id=student.id).first()
-    if done is not None:
-        return student, None
-    before = {"status": student.status}
-    student.status = status
-    row = StatusHistory(
-        student_id=student.id,
-        procedure=procedure,
-        instance_id=ctx.instance.id,
-        before=before,
-        after={"status": status},
-        user_id=getattr(ctx.user, "id", None),
-    )
-    db.session.add(row)
-    db.session.add(
-        Notification(
-            org_id=student.school_id,
-            role="school",
-            instance_id=ctx.instance.id,
-            message=f"学生 {student.name} 的{procedure_label(procedure)}已办结（业务编号 {ctx.instance.id}）。",
-        )
-    )
-    audit(ctx.user, f"student.{procedure}", student, before, {"status": status})
-    return student, row
-
-
-def procedure_label(procedure: str) -> str:
-    return {"withdrawal": "退学", "cancellation": "注销学籍"}[procedure]
-
-
 @handler("withdrawal.finalize")
 def finalize_withdrawal(ctx: Context) -> dict:
     """Status 退学; a student who studied at least one year gets a 肄业 certificate record."""
     facts = _facts(ctx)
-    student, row = _set_status(ctx, "withdrawal", "withdrawn")
+    student, row = change_record(ctx, "withdrawal", {"status": "withdrawn"})
     number = None
     if row is not None and facts.years_studied >= 1:
         number = f"YY{facts.today.year}{student.school.code}{ctx.instance.id:06d}"
@@ -136,6 +104,5 @@ def finalize_withdrawal(ctx: Context) -> dict:
 @handler("cancellation.finalize")
 def finalize_cancellation(ctx: Context) -> dict:
     """Status 注销: no procedure accepts the record again (every check requires an active status)."""
-    student, _ = _set_status(ctx, "cancellation", "cancelled")
-    db.session.flush()
+    student, _ = change_record(ctx, "cancellation", {"status": "cancelled"})
     return {"status": student.status}

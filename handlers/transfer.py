@@ -9,14 +9,12 @@ from dataclasses import dataclass
 
 from webapp.extensions import db
 from webapp.models import (
-    Notification,
     Organization,
-    StatusHistory,
     Student,
-    audit,
 )
 
 from . import Context, handler
+from .records import change_record
 from .rules import RuleSet
 from .school_rules import (
     ACTIVE_STATUS,
@@ -162,40 +160,6 @@ def check(ctx: Context) -> dict:
 def move(ctx: Context) -> dict:
     """Move the record to the receiving school, once, with a history row; notify both schools."""
     facts = _facts(ctx)
-    student = facts.student
-    done = StatusHistory.query.filter_by(instance_id=ctx.instance.id, student_id=student.id).first()
-    if done is not None:
-        return {"moved": True, "history_id": done.id}
-    before = {
-        "school_code": student.school.code,
-        "class_name": student.class_name,
-        "status": student.status,
-    }
-    student.school_id = facts.to_school.id
-    student.school = facts.to_school
-    student.class_name = facts.to_class_name
-    after = {
-        "school_code": facts.to_school.code,
-        "class_name": student.class_name,
-        "status": student.status,
-    }
-    row = StatusHistory(
-        student_id=student.id,
-        procedure="transfer",
-        instance_id=ctx.instance.id,
-        before=before,
-        after=after,
-        user_id=getattr(ctx.user, "id", None),
-    )
-    db.session.add(row)
-    text = (
-        f"学生 {student.name} 由 {facts.from_school.name} 转入 {facts.to_school.name}，"
-        f"转学手续已办结（业务编号 {ctx.instance.id}）。"
-    )
-    for school in (facts.from_school, facts.to_school):
-        db.session.add(
-            Notification(org_id=school.id, role="school", instance_id=ctx.instance.id, message=text)
-        )
-    db.session.flush()
-    audit(ctx.user, "student.transfer", student, before, after)
-    return {"moved": True, "history_id": row.id}
+    changes = {"school_id": facts.to_school.id, "class_name": facts.to_class_name}
+    _, row = change_record(ctx, "transfer", changes, (facts.from_school.id,))
+    return {"moved": True, "history_id": row.id if row else None}

@@ -1,0 +1,66 @@
+"""The one way a final step changes a student's record: once, with a history row.
+
+Every procedure's final automatic step calls `change_record`. A second run of the same
+step (jobs are delivered at least once) finds the history row of its instance and stops.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from webapp.extensions import db
+from webapp.models import Notification, Organization, StatusHistory, Student, audit
+from workflows.procedures import procedure_name
+
+from . import Context
+
+# Organisation references are kept in the history by code: readable, and stable across ids.
+ORG_COLUMNS = ("school_id", "borrow_host_id")
+
+
+def _as_history(record: dict) -> dict:
+    out = {}
+    for key, value in record.items():
+        if key in ORG_COLUMNS:
+            org = db.session.get(Organization, value) if value is not None else None
+            out[key.removesuffix("_id") + "_code"] = org.code if org else None
+        else:
+            out[key] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
+def change_record(
+    ctx: Context, procedure: str, changes: dict, notify_school_ids: tuple[int, ...] = ()
+) -> tuple[Student, StatusHistory | None]:
+    """Set `changes` (column → value) on the instance's student; None as row when already done.
+
+    The student's school (after the change) and `notify_school_ids` are told it is done.
+    """
+    student = db.session.get(Student, ctx.data["student_id"])
+    done = StatusHistory.query.filter_by(instance_id=ctx.instance.id, student_id=student.id).first()
+    if done is not None:
+        return student, None
+    before = _as_history({k: getattr(student, k) for k in changes})
+    for key, value in changes.items():
+        setattr(student, key, value)
+    after = _as_history(changes)
+    row = StatusHistory(
+        student_id=student.id,
+        procedure=procedure,
+        instance_id=ctx.instance.id,
+        before=before,
+        after=after,
+        user_id=getattr(ctx.user, "id", None),
+    )
+    db.session.add(row)
+    message = f"学生 {student.name} 的{procedure_name(procedure)}手续已办结（业务编号 {ctx.instance.id}）。"
+    for school_id in dict.fromkeys((student.school_id, *notify_school_ids)):
+        db.session.add(
+            Notification(
+                org_id=school_id, role="school", instance_id=ctx.instance.id, message=message
+            )
+        )
+    audit(ctx.user, f"student.{procedure}", student, before, after)
+    db.session.flush()
+    db.session.refresh(student)  # relationships (school, borrow_host) follow the new ids
+    return student, row
