@@ -5,22 +5,33 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from . import Field, FormSpec, register
 
 DECISIONS = (("approve", "同意"), ("reject", "不同意（终止办理）"), ("return", "退回学校修改"))
+# Suspension: the county may order a re-examination at a designated hospital (RULES.md §2).
+REEXAMINE_DECISIONS = (*DECISIONS, ("reexamine", "要求到指定医院复查"))
+
+
+def _decision(choices) -> fields.String:
+    names = "、".join(label.split("（")[0] for _, label in choices)
+    return fields.String(
+        required=True,
+        validate=validate.OneOf([d for d, _ in choices], error=f"审核意见必须是{names}之一。"),
+        error_messages={"required": "请选择审核意见。"},
+    )
 
 
 class ReviewSchema(Schema):
-    decision = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            [d for d, _ in DECISIONS], error="审核意见必须是同意、不同意或退回。"
-        ),
-        error_messages={"required": "请选择审核意见。"},
-    )
+    comment_required = "不同意或退回时必须填写理由。"
+    decision = _decision(DECISIONS)
     comment = fields.String(load_default="", validate=validate.Length(max=1000))
 
     @validates_schema
     def comment_when_not_approving(self, data, **kwargs):
-        if data.get("decision") in ("reject", "return") and not data.get("comment", "").strip():
-            raise ValidationError("不同意或退回时必须填写理由。", field_name="comment")
+        if data.get("decision") != "approve" and not data.get("comment", "").strip():
+            raise ValidationError(self.comment_required, field_name="comment")
+
+
+class ReexamineReviewSchema(ReviewSchema):
+    comment_required = "不同意、退回或要求复查时必须填写理由。"
+    decision = _decision(REEXAMINE_DECISIONS)
 
 
 REVIEW = register(
@@ -31,6 +42,18 @@ REVIEW = register(
         fields=(
             Field("decision", "审核意见", "radio", DECISIONS, required=True),
             Field("comment", "意见说明", "textarea", help="不同意或退回时必填。"),
+        ),
+    )
+)
+
+REVIEW_REEXAMINE = register(
+    FormSpec(
+        key="review_reexamine",
+        title="审核（可要求复查）",
+        schema=ReexamineReviewSchema,
+        fields=(
+            Field("decision", "审核意见", "radio", REEXAMINE_DECISIONS, required=True),
+            Field("comment", "意见说明", "textarea", help="不同意、退回或要求复查时必填。"),
         ),
     )
 )

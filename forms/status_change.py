@@ -8,6 +8,7 @@ WITHDRAWAL_REASONS = (
     ("lost_ability", "丧失学习能力"),
     ("nine_years_completed", "年满16周岁且已完成九年义务教育"),
     ("personal", "本人（监护人）申请"),
+    ("suspension_not_resumed", "休学期满未申请复学"),
 )
 CANCELLATION_REASONS = (
     ("death", "死亡"),

@@ -54,3 +54,15 @@ NO_OPEN_PROCEDURE = Rule(
     "该学生已有其他正在办理的学籍业务，须办结后再申请。",
     _no_other_open_procedure,
 )
+
+
+def _not_graduating_year(f) -> bool:
+    return f.student.grade not in GRADUATING_GRADES
+
+
+# The rule table: transfer and suspension are both refused in the graduating year.
+GRADUATING_YEAR = Rule(
+    "graduating_year",
+    "毕业年级学生原则上不办理转学或休学（⑦ 第十条，000 第十七条）。",
+    _not_graduating_year,
+)

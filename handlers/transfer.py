@@ -19,7 +19,7 @@ from .rules import RuleSet
 from .school_rules import (
     ACTIVE_STATUS,
     CLASS_CAPS,
-    GRADUATING_GRADES,
+    GRADUATING_YEAR,
     NO_OPEN_PROCEDURE,
     offers_stage,
     students_in_class,
@@ -74,9 +74,7 @@ def _grade_unchanged(f: TransferFacts) -> bool:
     return f.to_grade == f.student.grade
 
 
-@RULES.rule("graduating_year", "毕业年级学生原则上不办理转学。")
-def _graduating_year(f: TransferFacts) -> bool:
-    return f.student.grade not in GRADUATING_GRADES
+RULES.add(GRADUATING_YEAR)
 
 
 @RULES.rule("senior_vocational", "普通高中与中等职业学校之间不得互相转学。")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Index, UniqueConstraint
@@ -34,8 +34,17 @@ ROLE_LABELS = {
 LEVEL_LABELS = {"province": "省", "city": "市", "county": "县（区）", "school": "学校"}
 
 
+# China has one time zone and no daylight saving: stored times are UTC, shown as UTC+8;
+# dates on forms and certificates are China's calendar days.
+CHINA = timezone(timedelta(hours=8))
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def china_today() -> date:
+    return datetime.now(CHINA).date()
 
 
 class Organization(db.Model):
@@ -202,7 +211,8 @@ class Instance(db.Model):
     student_id = db.Column(db.Integer, db.ForeignKey("student.id"), index=True)
     # Set while the instance is open: the unique index allows one open procedure per student.
     open_student_id = db.Column(db.Integer, db.ForeignKey("student.id"), unique=True)
-    initiator_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
+    # None for an instance the platform started itself (e.g. withdrawal after a suspension).
+    initiator_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     # The schools involved; jurisdiction over either makes the instance visible.
     school_id = db.Column(db.Integer, db.ForeignKey("organization.id"), index=True)
     partner_school_id = db.Column(db.Integer, db.ForeignKey("organization.id"), index=True)
@@ -212,6 +222,8 @@ class Instance(db.Model):
     created_at = db.Column(db.DateTime, default=utcnow, nullable=False, index=True)
     updated_at = db.Column(db.DateTime, default=utcnow, onupdate=utcnow, nullable=False)
     finished_at = db.Column(db.DateTime)
+    # When the earliest timer this instance waits on falls due (UTC); the timer scan reads it.
+    wake_at = db.Column(db.DateTime, index=True)
     lock_version = db.Column(db.Integer, nullable=False, default=1)
 
     process_version = db.relationship("ProcessVersion")

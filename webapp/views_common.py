@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template, request
@@ -15,6 +15,7 @@ from workflows.procedures import PROCEDURES, procedure_name
 
 from .extensions import db
 from .models import (
+    CHINA,
     LEVEL_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
@@ -27,9 +28,6 @@ from .models import (
 from .uploads import MAX_BYTES, UploadRefused, store_upload
 
 load_all()
-
-# China has one time zone and no daylight saving: stored times are UTC, shown as UTC+8.
-CHINA = timezone(timedelta(hours=8))
 
 INSTANCE_STATUS_LABELS = {
     "running": "办理中",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import functools
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from marshmallow import ValidationError
@@ -56,6 +56,8 @@ SAFE_BUILTINS = {
     )
 }
 REVIEW_DAYS = 10
+# Timers whose due time SpiffWorkflow keeps as ISO text (cycle timers are not used).
+TIMER_EVENTS = ("TimeDateEventDefinition", "DurationTimerEventDefinition")
 
 
 class _Run:
@@ -158,6 +160,7 @@ def _save(
 ) -> None:
     """Write state, status, data and the open human-task rows for this instance."""
     instance.state = _dump_state(wf)
+    instance.wake_at = _next_timer(wf)
     last = wf.last_task.data if wf.last_task else {}
     instance.data = _json_safe(last)
     if wf.is_completed():
@@ -181,6 +184,16 @@ def _save(
                 instance.reason = check["rule"]
                 instance.reason_message = check.get("message")
     _sync_tasks(instance, wf)
+
+
+def _next_timer(wf: BpmnWorkflow) -> datetime | None:
+    """When the earliest timer the workflow waits on falls due, as naive UTC (None: no timer)."""
+    due = [
+        datetime.fromisoformat(event.value).astimezone(UTC).replace(tzinfo=None)
+        for event in wf.waiting_events()
+        if event.event_type in TIMER_EVENTS and event.value
+    ]
+    return min(due, default=None)
 
 
 def _sync_tasks(instance: Instance, wf: BpmnWorkflow) -> None:
@@ -278,6 +291,26 @@ def start(procedure: str, user, data: dict, student_id: int | None = None) -> In
     """Start a procedure on the newest version; runs the automatic steps up to the first person."""
     plan = starters.prepare(procedure, user, data, student_id)
     _check_evidence(plan.data, user)
+    instance = _open(procedure, plan, user, f"发起{PROCEDURES[procedure].name}")
+    _commit()
+    return instance
+
+
+def start_automatic(procedure: str, student, data: dict, why: str) -> Instance:
+    """The platform starts a procedure itself (from a handler, inside the caller's transaction).
+
+    The caller checks first that no other procedure holds the student.
+    """
+    plan = starters.StartPlan(
+        student,
+        {**data, "student_id": student.id, "student_name": student.name},
+        student.school_id,
+    )
+    plan.data.setdefault("school_id", student.school_id)
+    return _open(procedure, plan, None, f"系统自动发起{PROCEDURES[procedure].name}：{why}")
+
+
+def _open(procedure: str, plan: starters.StartPlan, user, event_name: str) -> Instance:
     version = deploy.latest(procedure)
     if version is None:
         raise NotFound(f"流程“{procedure}”尚未部署。")
@@ -288,7 +321,7 @@ def start(procedure: str, user, data: dict, student_id: int | None = None) -> In
         status="running",
         student_id=plan.student.id,
         open_student_id=plan.student.id,
-        initiator_id=user.id,
+        initiator_id=getattr(user, "id", None),
         school_id=plan.school_id,
         partner_school_id=plan.partner_school_id,
         region_id=plan.student.school.ancestor("county").id
@@ -307,14 +340,14 @@ def start(procedure: str, user, data: dict, student_id: int | None = None) -> In
     wf = BpmnWorkflow(
         parsed.spec, parsed.subprocess_specs, script_engine=_script_engine(instance, user)
     )
-    wf.get_tasks(state=TaskState.READY)[0].set_data(**plan.data)
+    wf.get_tasks(state=TaskState.READY)[0].set_data(**_json_safe(plan.data))
     db.session.add(
         InstanceEvent(
             instance_id=instance.id,
             step="start",
-            name=f"发起{PROCEDURES[procedure].name}",
-            user_id=user.id,
-            org_id=user.org_id,
+            name=event_name,
+            user_id=getattr(user, "id", None),
+            org_id=getattr(user, "org_id", None),
         )
     )
     _advance(instance, wf)
@@ -326,7 +359,6 @@ def start(procedure: str, user, data: dict, student_id: int | None = None) -> In
         None,
         {"data": instance.data, "status": instance.status},
     )
-    _commit()
     return instance
 
 
@@ -430,6 +462,30 @@ def release(task_id: int, user) -> HumanTask:
     audit(user, "task.release", row)
     db.session.commit()
     return row
+
+
+@_all_or_nothing
+def fire_due_timers(limit: int = 100) -> list[int]:
+    """Run every instance whose timer has fallen due (the periodic scan); returns their ids.
+
+    Each instance advances in its own transaction; automatic steps run as the platform
+    (no user).
+    """
+    due = (
+        Instance.query.filter(Instance.status == "running", Instance.wake_at <= utcnow())
+        .order_by(Instance.wake_at)
+        .limit(limit)
+        .all()
+    )
+    fired = []
+    for instance in due:
+        wf = _load(instance, None)
+        _advance(instance, wf)
+        _save(instance, wf, None)
+        audit(None, "timer.fire", instance, None, {"status": instance.status})
+        _commit()
+        fired.append(instance.id)
+    return fired
 
 
 def open_tasks(instance: Instance) -> list[HumanTask]:

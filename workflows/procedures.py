@@ -16,6 +16,8 @@ PROCEDURES: dict[str, Procedure] = {
     p.key: p
     for p in (
         Procedure("transfer", "转学", "transfer_apply", "school", two_sided=True),
+        Procedure("suspension", "休学", "suspension_apply", "school"),
+        Procedure("resumption", "复学", "resumption_apply", "school"),
         Procedure("withdrawal", "退学", "withdrawal_apply", "school"),
         Procedure("cancellation", "注销", "cancellation_apply", "school"),
     )

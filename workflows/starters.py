@@ -94,6 +94,8 @@ def _start_own_student(user, clean: dict, student_id: int | None) -> StartPlan:
 
 STARTERS = {
     "transfer": _start_transfer,
+    "suspension": _start_own_student,
+    "resumption": _start_own_student,
     "withdrawal": _start_own_student,
     "cancellation": _start_own_student,
 }

@@ -225,6 +225,9 @@ class InstanceSummaryOut(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
+    wake_at = fields.DateTime(
+        allow_none=True, metadata={"description": "a waiting timer falls due (UTC)"}
+    )
 
 
 class InstanceOut(InstanceSummaryOut):

@@ -1,0 +1,154 @@
+"""Suspension (休学) and resumption (复学) forms (RULES.md §2)."""
+
+from marshmallow import Schema, fields, validate
+
+from . import Field, FormSpec, register
+from .status_change import EVIDENCE, evidence_field
+
+SUSPENSION_REASONS = (
+    ("illness", "疾病"),
+    ("force_majeure", "不可抗力"),
+    ("abroad", "出国（境）"),
+    ("military", "应征入伍"),
+)
+
+
+def _hours(label: str, required: bool) -> fields.Integer:
+    return fields.Integer(
+        required=required,
+        strict=False,
+        allow_none=not required,
+        validate=validate.Range(0, 5000, error=f"{label}必须在 0 到 5000 之间。"),
+        error_messages={"required": f"请填写{label}。", "invalid": f"{label}必须是整数。"},
+    )
+
+
+def _date(label: str) -> fields.Date:
+    return fields.Date(
+        required=True,
+        error_messages={"required": f"请填写{label}。", "invalid": f"{label}格式应为 YYYY-MM-DD。"},
+    )
+
+
+class SuspensionSchema(Schema):
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [c for c, _ in SUSPENSION_REASONS], error="休学原因不在可选范围内。"
+        ),
+        error_messages={"required": "请选择休学原因。"},
+    )
+    absence_hours = _hours("缺课课时", required=True)
+    year_hours = _hours("本学年总课时", required=False)
+    start_date = _date("休学开始日期")
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    evidence = evidence_field()
+
+
+class ReexaminationSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    evidence = evidence_field()
+
+
+class ResumptionSchema(Schema):
+    resume_date = _date("复学日期")
+    to_grade = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(1, 12, error="年级必须在 1 到 12 之间。"),
+        error_messages={"required": "请填写复学年级。", "invalid": "年级必须是整数。"},
+    )
+    to_class_name = fields.String(load_default="", validate=validate.Length(max=32))
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    evidence = evidence_field()
+
+
+class AcknowledgeSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+NOTE = Field("note", "说明", "textarea")
+
+SUSPENSION_APPLY = register(
+    FormSpec(
+        key="suspension_apply",
+        title="休学申请",
+        schema=SuspensionSchema,
+        fields=(
+            Field("reason", "休学原因", "select", SUSPENSION_REASONS, required=True),
+            Field(
+                "absence_hours",
+                "已缺课课时",
+                "number",
+                required=True,
+                help="义务教育阶段须超过 210 课时；出国、入伍不限。",
+            ),
+            Field(
+                "year_hours",
+                "本学年总课时",
+                "number",
+                help="高中阶段必填：缺课须超过本学年总课时的三分之一。",
+            ),
+            Field(
+                "start_date",
+                "休学开始日期",
+                "date",
+                required=True,
+                help="休学期一年；出国（境）休学自批准之日起计算。",
+            ),
+            NOTE,
+            Field(
+                "evidence",
+                "证明材料",
+                "files",
+                required=True,
+                help="县级及以上医院诊断证明、住院记录，或公安、民政等证明；PDF、JPEG 或 PNG，单个不超过 10 MB。",
+            ),
+        ),
+    )
+)
+
+SUSPENSION_REEXAMINATION = register(
+    FormSpec(
+        key="suspension_reexamination",
+        title="上传指定医院复查材料",
+        schema=ReexaminationSchema,
+        fields=(NOTE, EVIDENCE),
+    )
+)
+
+RESUMPTION_APPLY = register(
+    FormSpec(
+        key="resumption_apply",
+        title="复学申请",
+        schema=ResumptionSchema,
+        fields=(
+            Field("resume_date", "复学日期", "date", required=True, help="不得早于休学期满日期。"),
+            Field(
+                "to_grade",
+                "复学年级",
+                "number",
+                required=True,
+                help="义务教育阶段回原年级；高中可回原年级或升入下一年级。",
+            ),
+            Field("to_class_name", "复学班级", help="可不填，沿用原班级。"),
+            NOTE,
+            Field(
+                "evidence",
+                "证明材料",
+                "files",
+                required=True,
+                help="休学证明；因病休学的须附医院康复证明。PDF、JPEG 或 PNG，单个不超过 10 MB。",
+            ),
+        ),
+    )
+)
+
+RESUMPTION_REMINDER = register(
+    FormSpec(
+        key="resumption_reminder",
+        title="休学期满：办理复学提醒",
+        schema=AcknowledgeSchema,
+        fields=(Field("note", "处理情况", "textarea", help="如：已通知监护人办理复学。"),),
+    )
+)
