@@ -126,3 +126,93 @@ def test_whole_transfer_in_chromium(server, browser, csrf_world):  # noqa: F811
     instance = Instance.query.filter_by(student_id=student_id).one()
     assert instance.status == "completed"
     assert db.session.get(Student, student_id).school.code == "P3"
+
+
+PDF = b"%PDF-1.4\n%xueji test\n"
+
+
+def upload_file(page, selector: str, name: str) -> None:
+    page.set_input_files(
+        selector, files=[{"name": name, "mimeType": "application/pdf", "buffer": PDF}]
+    )
+
+
+def open_task(person: Person, student_name: str, step: str):
+    page = person.page
+    row = page.locator("table.inbox tbody tr", has_text=student_name)
+    expect(row).to_contain_text(step)
+    row.locator("a.task-link").click()
+    expect(page.locator("h1")).to_have_text(step)
+    return page
+
+
+@pytest.mark.browser
+def test_whole_suspension_in_chromium(server, browser, csrf_world):  # noqa: F811
+    """Entry with a scan, four-eyes school review, a county re-examination, the status change."""
+    student = csrf_world.student("P1", grade=3, name="钱小明")
+    db.session.commit()
+    student_id = student.id
+
+    school = Person(browser, server, "uP1")
+    page = school.page
+    page.goto(f"{server}/students/{student_id}")
+    page.click("text=可发起的业务 >> xpath=.. >> a:has-text('休学')")
+    expect(page.locator("h1")).to_have_text("休学申请")
+    page.select_option("#f-reason", "illness")
+    page.fill("#f-absence_hours", "230")
+    page.fill("#f-start_date", "2026-09-07")
+    page.fill("#f-note", "肺炎住院治疗")
+    upload_file(page, "#f-evidence", "诊断证明.pdf")
+    page.click("button:has-text('提交休学申请')")
+    expect(page.locator(".flash-success")).to_contain_text("自动检查通过")
+    # The registrar who entered it cannot also pass the school review.
+    page.goto(f"{server}/")
+    page = open_task(school, "钱小明", "学校初审（录入人以外的人员）")
+    page.check("input[name=decision][value=approve]")
+    page.click("button:has-text('提交')")
+    expect(page.locator(".flash-error")).to_contain_text("四眼原则")
+    school.close()
+
+    colleague = Person(browser, server, "uP1b")
+    page = open_task(colleague, "钱小明", "学校初审（录入人以外的人员）")
+    page.check("input[name=decision][value=approve]")
+    page.click("button:has-text('提交')")
+    expect(page.locator(".flash-success")).to_contain_text("已提交")
+    colleague.close()
+
+    county = Person(browser, server, "u321202")
+    page = open_task(county, "钱小明", "县级教育行政部门审核")
+    expect(page.locator("body")).to_contain_text("诊断证明.pdf")
+    page.check("input[name=decision][value=reexamine]")
+    page.fill("#f-comment", "请到泰州市人民医院复查")
+    page.click("button:has-text('提交')")
+    expect(page.locator(".flash-success")).to_contain_text("已提交")
+    assert county.confirmations == ["确认要求学校到指定医院复查？"]
+
+    school = Person(browser, server, "uP1")
+    page = open_task(school, "钱小明", "学校上传指定医院复查材料")
+    upload_file(page, "#f-evidence", "复查报告.pdf")
+    page.fill("#f-note", "复查结果：仍需休养")
+    page.click("button:has-text('提交')")
+    expect(page.locator(".flash-success")).to_contain_text("已提交")
+    school.close()
+
+    page = county.page
+    page.goto(f"{server}/")
+    page = open_task(county, "钱小明", "县级教育行政部门审核")
+    expect(page.locator("body")).to_contain_text("复查报告.pdf")
+    page.check("input[name=decision][value=approve]")
+    page.click("button:has-text('提交')")
+    expect(page.locator(".flash-success")).to_contain_text("已提交")
+    county.close()
+
+    school = Person(browser, server, "uP1")
+    page = school.page
+    page.goto(f"{server}/students/{student_id}")
+    expect(page.locator("body")).to_contain_text("休学（休学至 2027-09-07）")
+    expect(page.locator("body")).to_contain_text("休学证明")
+    expect(page.locator("body")).to_contain_text("学籍状态：在籍 → 休学")
+    school.close()
+
+    db.session.expire_all()
+    assert db.session.get(Student, student_id).status == "suspended"
