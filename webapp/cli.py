@@ -49,6 +49,14 @@ def register(app: Flask) -> None:
 
         _run_import(import_students, file)
 
+    @import_group.command("results")
+    @click.argument("file")
+    def import_results(file: str) -> None:
+        """导入成绩（合格/不合格）：id_number,term,subject,kind,result,credits 列；补考成绩替换原成绩并保留历史。"""
+        from .imports import import_results
+
+        _run_import(import_results, file)
+
     @app.cli.command("create-user")
     @click.argument("username")
     @click.option("--org", "org_code", metavar="CODE", help="所属单位代码。")
@@ -117,6 +125,11 @@ def _run_import(func: Callable, file: str) -> None:
     db.session.commit()
     if result.kind == "students":
         click.echo(f"{name}：已导入 {result.created} 名学生（在籍）。")
+    elif result.kind == "results":
+        click.echo(
+            f"{name}：已导入 {result.created + result.updated} 条成绩，"
+            f"其中 {result.updated} 条替换了同一学期同一科目的原成绩（补考）。"
+        )
     else:
         click.echo(
             f"{name}：单位新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}。"

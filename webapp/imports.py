@@ -1,4 +1,4 @@
-"""Spreadsheet imports of organisations and students (CSV or XLSX), all or nothing per file.
+"""Spreadsheet imports of organisations, students and results (CSV or XLSX), all or nothing per file.
 
 Every row is checked before anything is written; a file with one bad row writes nothing
 and reports every error by spreadsheet row number (header = row 1) and column. The
@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
@@ -29,9 +30,11 @@ from .models import (
     ACTIVE_STATUSES,
     LEVEL_LABELS,
     LEVELS,
+    RESULT_KINDS,
     STAGES,
     STATUS_LABELS,
     Organization,
+    Result,
     Student,
     User,
     audit,
@@ -571,5 +574,85 @@ def import_students(data: bytes, filename: str, user: User | None = None) -> Imp
         user,
         "import.students",
         after={"file": filename, "created": result.created, "schools": per_school},
+    )
+    return result
+
+
+# ---------------------------------------------------------------- results
+
+RESULT_COLUMNS = ("id_number", "term", "subject", "kind", "result", "credits")
+RESULT_REQUIRED = ("id_number", "term", "subject", "kind", "result")
+RESULTS = ("pass", "fail")
+_CREDITS = re.compile(r"\d{1,3}(\.\d)?")
+
+
+def check_results(table: Table) -> tuple[list[dict[str, Any]], list[RowError]]:
+    """Check every result row: a student holding a status, a known kind, pass or fail."""
+    errors = _missing_columns(table, RESULT_REQUIRED)
+    if errors:
+        return [], errors
+    active = _active_students(v.get("id_number", "").upper() for _, v in table.rows)
+    checked: list[dict[str, Any]] = []
+    for number, values in table.rows:
+        row = _Row(number, values, errors)
+        before = len(errors)
+        id_number = row.text("id_number", 18, required=True)
+        student = active.get(id_number.upper()) if id_number else None
+        if id_number and student is None:
+            row.error("id_number", f"身份证号“{id_number}”没有在籍或休学的学籍。")
+        term = row.text("term", 32, required=True)
+        subject = row.text("subject", 64, required=True)
+        kind = row.choice("kind", RESULT_KINDS)
+        result = row.choice("result", RESULTS)
+        credits = values.get("credits", "")
+        if credits and not _CREDITS.fullmatch(credits):
+            row.error("credits", f"学分应为不超过一位小数的非负数，实为“{credits}”。")
+        if len(errors) == before:
+            checked.append(
+                {
+                    "student": student,
+                    "term": term,
+                    "subject": subject,
+                    "kind": kind,
+                    "result": result,
+                    "credits": Decimal(credits) if credits else None,
+                }
+            )
+    return checked, errors
+
+
+def import_results(data: bytes, filename: str, user: User | None = None) -> ImportResult:
+    """Record levels; a later row for the same student, term and subject (a make-up) becomes
+    the current one and the earlier stays in the history. All rows or none."""
+    result = ImportResult("results", filename)
+    try:
+        table = read_table(data, filename)
+    except UnreadableFile as exc:
+        result.errors.append(RowError(None, "", str(exc)))
+        return result
+    rows, result.errors = check_results(table)
+    if result.errors:
+        return result
+    student_ids = {r["student"].id for r in rows}
+    current: dict[tuple[int, str, str], Result] = {}
+    for start in range(0, len(student_ids), 500):
+        chunk = sorted(student_ids)[start : start + 500]
+        for old in Result.query.filter(Result.student_id.in_(chunk), Result.current.is_(True)):
+            current[(old.student_id, old.term, old.subject)] = old
+    for values in rows:
+        student = values.pop("student")
+        key = (student.id, values["term"], values["subject"])
+        if key in current:
+            current[key].current = False
+            result.updated += 1
+        else:
+            result.created += 1
+        current[key] = Result(student_id=student.id, source=filename, current=True, **values)
+        db.session.add(current[key])
+    db.session.flush()
+    audit(
+        user,
+        "import.results",
+        after={"file": filename, "rows": len(rows), "replaced": result.updated},
     )
     return result

@@ -172,6 +172,40 @@ class StatusHistory(db.Model):
     __table_args__ = (UniqueConstraint("instance_id", "student_id"),)
 
 
+RESULT_KINDS = (
+    "core",
+    "other",
+    "conduct",
+    "pe",
+    "required",
+    "elective2",
+    "elective",
+    "internship",
+    "certificate",
+)
+
+
+class Result(db.Model):
+    """A recorded level (pass/fail, never a raw score) in one subject of one term.
+
+    A make-up exam adds a newer row for the same student, term and subject; the older one
+    stays with `current` false, so both remain in the history.
+    """
+
+    id = db.Column(db.Integer, primary_key=True)
+    student_id = db.Column(db.Integer, db.ForeignKey("student.id"), nullable=False)
+    term = db.Column(db.String(32), nullable=False)
+    subject = db.Column(db.String(64), nullable=False)
+    kind = db.Column(db.String(16), nullable=False)
+    result = db.Column(db.String(4), nullable=False)  # pass | fail
+    credits = db.Column(db.Numeric(5, 1))
+    current = db.Column(db.Boolean, nullable=False, default=True)
+    recorded_at = db.Column(db.DateTime, default=utcnow, nullable=False)
+    source = db.Column(db.String(255))
+
+    __table_args__ = (Index("ix_result_student_current", "student_id", "current"),)
+
+
 class Certificate(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     student_id = db.Column(db.Integer, db.ForeignKey("student.id"), nullable=False, index=True)
