@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from webapp.models import Instance, User
+from webapp.extensions import db
+from webapp.models import FileUpload, Instance, User
 from workflows import engine
 
 
@@ -17,6 +18,42 @@ def transfer_data(student, to_school: str, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def evidence(user, name: str = "证明.pdf") -> list[int]:
+    """One uploaded PDF by `user`, as the evidence list of a form."""
+    f = FileUpload(
+        name=name,
+        content_type="application/pdf",
+        size=8,
+        sha256="0" * 64,
+        content=b"%PDF-1.4",
+        uploaded_by_id=user.id,
+    )
+    db.session.add(f)
+    db.session.commit()
+    return [f.id]
+
+
+def borrow_data(student, host: str, **overrides) -> dict:
+    """A host school's borrow-study application for `student` (one school year)."""
+    data = {
+        "id_number": student.id_number,
+        "name": student.name,
+        "host_school_code": host,
+        "category": "parents_field_work",
+        "start_date": "2026-09-01",
+        "end_date": "2027-07-10",
+        "note": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def enrol(world, school: str, count: int = 20, grade: int = 4) -> None:
+    """Enrolled students at `school`: 20 let it host one borrowing student (the 5% quota)."""
+    for _ in range(count):
+        world.student(school, grade=grade)
 
 
 def open_steps(instance: Instance) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ import pytest
 from webapp.extensions import db
 from webapp.models import HumanTask, Instance
 
-from .flows import transfer_data
+from .flows import borrow_data, enrol, evidence, transfer_data
 from .test_api import png_bytes
 
 # endpoint → (method, url template, JSON body, outsiders, an insider who does reach it, status)
@@ -130,3 +130,63 @@ def test_lists_show_only_what_is_in_reach(api, records):
     ]
     assert api("u321202").get("/api/v1/tasks").get_json()["total"] == 0
     assert api("u321203").get("/api/v1/tasks").get_json()["total"] == 1
+
+
+# -- borrow-study: the host side reaches a borrowing student, and only while it borrows -----
+
+HOST_SIDE = ("uP4", "u321002", "u3210")  # 扬州: no reach over the home school in 泰州
+
+
+def _complete(api, username: str, started: dict) -> None:
+    task = started["current_tasks"][0]["id"]
+    resp = api(username).post(
+        f"/api/v1/tasks/{task}/complete", json={"data": {"decision": "approve"}}
+    )
+    assert resp.status_code == 200, resp.get_json()
+
+
+def test_host_side_reaches_a_borrowing_student_only_while_it_borrows(api, world):
+    enrol(world, "P4")
+    student = world.student("P1", grade=4)
+    url = f"/api/v1/students/{student.id}"
+    as_p4 = api("uP4")
+    started = as_p4.post(
+        "/api/v1/instances", json={"procedure": "borrow", "data": borrow_data(student, "P4")}
+    ).get_json()
+    for username in HOST_SIDE:  # not before the borrow-study is done
+        assert api(username).get(url).status_code == 404, username
+    _complete(api, "uP1", started)
+    for username in HOST_SIDE:
+        assert api(username).get(url).status_code == 200, username
+        found = api(username).get("/api/v1/students", query_string={"q": student.id_number})
+        listed = found.get_json()["items"]
+        assert student.id in [s["id"] for s in listed], username
+    for username in ("uP2", "uP3", "u321203"):
+        assert api(username).get(url).status_code == 404, username
+
+    # the host may end the borrowing, and start nothing that belongs to the home school
+    refused = as_p4.post(
+        "/api/v1/instances",
+        json={
+            "procedure": "cancellation",
+            "student_id": student.id,
+            "data": {"reason": "death", "evidence": evidence(world.users["P4"])},
+        },
+    )
+    assert refused.status_code == 403 and "学籍所在学校" in refused.get_json()["error"]["message"]
+    ended = as_p4.post(
+        "/api/v1/instances",
+        json={
+            "procedure": "borrow_return",
+            "student_id": student.id,
+            "data": {"end_date": "2027-01-20", "results": "语文 90，数学 88"},
+        },
+    ).get_json()
+    _complete(api, "uP1", ended)
+
+    for username in HOST_SIDE:
+        assert api(username).get(url).status_code == 404, username
+    assert api("uP1").get(url).status_code == 200
+    # the procedures it took part in stay visible to the host side
+    assert as_p4.get(f"/api/v1/instances/{ended['id']}").status_code == 200
+    assert as_p4.get(f"/api/v1/instances/{started['id']}").status_code == 200

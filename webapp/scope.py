@@ -29,13 +29,26 @@ def org_ids_in_reach(user) -> set[int] | None:
 
 
 def students(user):
+    """Records whose status is held in reach, and students borrowing at a school in reach."""
     reach = org_ids_in_reach(user)
     query = Student.query
-    return query if reach is None else query.filter(Student.school_id.in_(reach))
+    if reach is None:
+        return query
+    return query.filter(or_(Student.school_id.in_(reach), Student.borrow_host_id.in_(reach)))
 
 
 def student_or_none(user, student_id: int) -> Student | None:
     return students(user).filter(Student.id == student_id).first()
+
+
+def holds_status(user, student: Student) -> bool:
+    """The student's status is held in reach (not merely borrowing at a school in reach).
+
+    A host school sees its borrowing students but may only end the borrowing; every
+    other procedure belongs to the school that holds the status.
+    """
+    reach = org_ids_in_reach(user)
+    return reach is None or student.school_id in reach
 
 
 def instances(user):

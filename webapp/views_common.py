@@ -49,6 +49,21 @@ CHANGE_LABELS = {
     "class_name": "班级",
     "grade": "年级",
     "status": "学籍状态",
+    "name": "姓名",
+    "gender": "性别",
+    "birth_date": "出生日期",
+    "id_number": "身份证号",
+    "status_number": "学籍号",
+    "borrow_host_code": "借读学校",
+    "borrow_start": "借读开始日期",
+    "borrow_end": "借读结束日期",
+    "borrow_returned_on": "返回原校日期",
+    "borrow_results": "借读期间成绩、评定和奖惩",
+}
+# Which school each side of a two-sided procedure is, as the application page names it.
+SIDE_LABELS = {
+    "borrow": ("学籍所在学校", "借读学校"),
+    "borrow_return": ("学籍所在学校", "借读学校"),
 }
 _GRADE_NAMES = ("一", "二", "三", "四", "五", "六", "七", "八", "九")
 _SENIOR_NAMES = {10: "高一", 11: "高二", 12: "高三"}
@@ -109,13 +124,15 @@ def describe_change(before: dict, after: dict) -> list[tuple[str, str, str]]:
 def _change_value(key: str, value) -> str:
     if value in (None, ""):
         return "（无）"
-    if key == "school_code":
+    if key in ("school_code", "borrow_host_code"):
         org = Organization.query.filter_by(code=value).first()
         return org.name if org else value
     if key == "status":
         return STATUS_LABELS.get(value, value)
     if key == "grade":
         return grade_label(int(value))
+    if key == "gender":
+        return GENDER_LABELS.get(value, value)
     return str(value)
 
 
@@ -131,20 +148,23 @@ def application_rows(instance: Instance) -> list[tuple[str, str]]:
     if student is not None:
         rows += [("学生姓名", student.name), ("身份证号", student.id_number)]
         rows.append(("当前年级", grade_label(student.grade)))
+    from_label, to_label = SIDE_LABELS.get(instance.procedure, ("转出学校", "转入学校"))
     if data.get("from_school_id"):
-        rows.append(("转出学校", org_name(data["from_school_id"])))
+        rows.append((from_label, org_name(data["from_school_id"])))
     if data.get("to_school_id"):
-        rows.append(("转入学校", org_name(data["to_school_id"])))
+        rows.append((to_label, org_name(data["to_school_id"])))
     proc = PROCEDURES.get(instance.procedure)
-    skip = {"id_number", "name", "to_school_code", "evidence"}
+    skip = {"id_number", "name", "to_school_code", "host_school_code", "evidence"}
     for field in FORMS[proc.start_form].fields if proc else ():
         if field.name in skip:
             continue
         value = data.get(field.name)
-        if field.choices:
+        if field.choices and value not in (None, ""):
             value = _choice_label(field.choices, value)
         elif field.name.endswith("grade") and value not in (None, ""):
             value = grade_label(int(value))
+        elif field.name == "new_value" and value not in (None, ""):
+            value = _change_value(data.get("field", ""), value)  # 学籍信息变更: 性别 M → 男
         rows.append((field.label, "" if value in (None, "") else str(value)))
     return rows
 

@@ -18,8 +18,12 @@ PROCEDURES: dict[str, Procedure] = {
         Procedure("transfer", "转学", "transfer_apply", "school", two_sided=True),
         Procedure("suspension", "休学", "suspension_apply", "school"),
         Procedure("resumption", "复学", "resumption_apply", "school"),
+        Procedure("borrow", "借读", "borrow_apply", "school", two_sided=True),
+        Procedure("borrow_return", "借读结束", "borrow_return_apply", "school"),
         Procedure("withdrawal", "退学", "withdrawal_apply", "school"),
         Procedure("cancellation", "注销", "cancellation_apply", "school"),
+        Procedure("skip_grade", "跳级", "skip_grade_apply", "school"),
+        Procedure("info_change", "学籍信息变更", "info_change_apply", "school"),
     )
 }
 

@@ -39,6 +39,19 @@ def prepare(procedure: str, user, data: dict, student_id: int | None = None) -> 
     return STARTERS[procedure](user, clean, student_id)
 
 
+def may_start_for(user, procedure: str, student: Student) -> bool:
+    """Whether `user` may start this one-sided procedure for a student in its reach.
+
+    A host school reaches its borrowing students, but only to end the borrowing.
+    """
+    proc = PROCEDURES[procedure]
+    if proc.two_sided or proc.starter_role != user.role:
+        return False
+    if procedure == "borrow_return":
+        return student.borrow_host_id is not None
+    return scope.holds_status(user, student)
+
+
 def _role_name(role: str) -> str:
     from webapp.models import ROLE_LABELS
 
@@ -58,15 +71,21 @@ def find_by_identity(id_number: str, name: str) -> Student:
     return student
 
 
-def _start_transfer(user, clean: dict, student_id: int | None) -> StartPlan:
-    to_school = Organization.query.filter_by(code=clean["to_school_code"], level="school").first()
-    if to_school is None:
-        raise Invalid("转入学校代码不存在。", {"to_school_code": ["转入学校代码不存在。"]})
-    if to_school.id != user.org_id:
+def _callers_school(user, code: str, field: str, side: str, procedure: str) -> Organization:
+    """The school named by `code`, which must be the caller's own: that side starts it."""
+    school = Organization.query.filter_by(code=code, level="school").first()
+    if school is None:
+        raise Invalid(f"{side}代码不存在。", {field: [f"{side}代码不存在。"]})
+    if school.id != user.org_id:
         raise Invalid(
-            "转学须由转入学校发起：转入学校代码必须是本校。",
-            {"to_school_code": ["转学须由转入学校发起，转入学校代码必须是本校代码。"]},
+            f"{procedure}须由{side}发起：{side}代码必须是本校。",
+            {field: [f"{procedure}须由{side}发起，{side}代码必须是本校代码。"]},
         )
+    return school
+
+
+def _start_transfer(user, clean: dict, student_id: int | None) -> StartPlan:
+    to_school = _callers_school(user, clean["to_school_code"], "to_school_code", "转入学校", "转学")
     student = find_by_identity(clean["id_number"], clean["name"])
     data = {
         **clean,
@@ -83,6 +102,10 @@ def _start_own_student(user, clean: dict, student_id: int | None) -> StartPlan:
     student = scope.student_or_none(user, student_id) if student_id is not None else None
     if student is None:
         raise NotFound("学生不存在或不在您的管辖范围内。")
+    if not scope.holds_status(user, student):
+        raise Forbidden(
+            f"该学生在本校借读，学籍在{student.school.name}：此业务须由学籍所在学校办理。"
+        )
     data = {
         **clean,
         "student_id": student.id,
@@ -92,10 +115,50 @@ def _start_own_student(user, clean: dict, student_id: int | None) -> StartPlan:
     return StartPlan(student, data, student.school_id)
 
 
+def _start_borrow(user, clean: dict, student_id: int | None) -> StartPlan:
+    """The host school enters a borrow-study for another school's student (RULES.md §3)."""
+    host = _callers_school(user, clean["host_school_code"], "host_school_code", "借读学校", "借读")
+    student = find_by_identity(clean["id_number"], clean["name"])
+    data = {
+        **clean,
+        "student_id": student.id,
+        "student_name": student.name,
+        "from_school_id": student.school_id,
+        "to_school_id": host.id,
+    }
+    return StartPlan(student, data, student.school_id, host.id)
+
+
+def _start_borrow_return(user, clean: dict, student_id: int | None) -> StartPlan:
+    """Either school of a borrowing student ends it; `initiator_side` routes the confirmation."""
+    student = scope.student_or_none(user, student_id) if student_id is not None else None
+    if student is None:
+        raise NotFound("学生不存在或不在您的管辖范围内。")
+    if user.org_id == student.school_id:
+        side = "home"
+    elif student.borrow_host_id is not None and user.org_id == student.borrow_host_id:
+        side = "host"
+    else:
+        raise Forbidden("借读结束须由学籍所在学校或借读学校发起。")
+    data = {
+        **clean,
+        "student_id": student.id,
+        "student_name": student.name,
+        "from_school_id": student.school_id,
+        "to_school_id": student.borrow_host_id,
+        "initiator_side": side,
+    }
+    return StartPlan(student, data, student.school_id, student.borrow_host_id)
+
+
 STARTERS = {
     "transfer": _start_transfer,
     "suspension": _start_own_student,
     "resumption": _start_own_student,
+    "borrow": _start_borrow,
+    "borrow_return": _start_borrow_return,
     "withdrawal": _start_own_student,
     "cancellation": _start_own_student,
+    "skip_grade": _start_own_student,
+    "info_change": _start_own_student,
 }

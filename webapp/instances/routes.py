@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms import FORMS
-from workflows import engine
+from workflows import engine, starters
 from workflows.errors import Conflict, Forbidden, Invalid
-from workflows.procedures import PROCEDURES
+from workflows.procedures import PROCEDURES, Procedure
 
 from .. import scope
 from ..extensions import db
@@ -19,16 +20,25 @@ from ..views_common import (
     INSTANCE_STATUS_LABELS,
     application_rows,
     evidence_files,
-    form_data,
     general_errors,
     paginate,
     submitted,
 )
 from . import bp
 
-TRANSFER = PROCEDURES["transfer"]
-# The receiving school starts a transfer for itself: its own code is filled in, not typed.
-FIXED_FIELDS = {"to_school_code"}
+
+@dataclass(frozen=True)
+class OtherSideStart:
+    """A two-sided procedure the taking school starts: its own code is filled in, not typed."""
+
+    own_code_field: str
+    template: str
+
+
+OTHER_SIDE_STARTS = {
+    "transfer": OtherSideStart("to_school_code", "instances/new_transfer.html"),
+    "borrow": OtherSideStart("host_school_code", "instances/new_borrow.html"),
+}
 
 
 def _instance_or_404(instance_id: int) -> Instance:
@@ -88,45 +98,59 @@ def _file_response(upload: FileUpload) -> Response:
     return response
 
 
-def _start_fields():
-    return [f for f in FORMS[TRANSFER.start_form].fields if f.name not in FIXED_FIELDS]
-
-
 @bp.route("/transfers/new", methods=["GET", "POST"])
 @login_required
 def new_transfer():
     """The receiving school enters a transfer application for a student of another school."""
-    if current_user.role != TRANSFER.starter_role:
-        abort(403)
-    fields = _start_fields()
-    if request.method == "GET":
-        return _render_new(fields, {}, {})
-    data = form_data([f.name for f in fields])
-    data["to_school_code"] = current_user.org.code
-    try:
-        instance = engine.start(TRANSFER.key, current_user, data)
-    except Invalid as exc:
-        return _render_new(fields, dict(request.form), exc.fields or {"": [exc.message]}, 422)
-    except Conflict as exc:
-        return _render_new(fields, dict(request.form), {"": [exc.message]}, 409)
-    except Forbidden:
-        abort(403)
-    _flash_started("转学", instance)
-    return redirect(url_for("instances.detail", instance_id=instance.id))
+    return _start_other_side(PROCEDURES["transfer"])
 
 
-def _render_new(fields, values: dict, errors: dict, status: int = 200):
-    return (
-        render_template(
-            "instances/new_transfer.html",
+@bp.route("/procedures/<procedure>/new", methods=["GET", "POST"])
+@login_required
+def new_other_side(procedure: str):
+    """A two-sided procedure entered by the school that takes the student in (借读…)."""
+    if procedure not in OTHER_SIDE_STARTS:
+        abort(404)
+    return _start_other_side(PROCEDURES[procedure])
+
+
+def _start_other_side(proc: Procedure):
+    """The student is named by ID number and name; the caller's school is the taking side."""
+    if current_user.role != proc.starter_role:
+        abort(403)
+    start = OTHER_SIDE_STARTS[proc.key]
+    spec = FORMS[proc.start_form]
+    fields = [f for f in spec.fields if f.name != start.own_code_field]
+
+    def render(values: dict, errors: dict, status: int = 200):
+        page = render_template(
+            start.template,
+            proc=proc,
             fields=fields,
             values=values,
             errors=errors,
             general_errors=general_errors(errors, fields),
-            title=FORMS[TRANSFER.start_form].title,
-        ),
-        status,
-    )
+            title=spec.title,
+        )
+        return page, status
+
+    if request.method == "GET":
+        return render({}, {})
+    data, upload_errors = submitted(fields, current_user)
+    if upload_errors:
+        db.session.rollback()
+        return render(dict(request.form), upload_errors, 422)
+    data[start.own_code_field] = current_user.org.code
+    try:
+        instance = engine.start(proc.key, current_user, data)
+    except Invalid as exc:
+        return render(dict(request.form), exc.fields or {"": [exc.message]}, 422)
+    except Conflict as exc:
+        return render(dict(request.form), {"": [exc.message]}, 409)
+    except Forbidden:
+        abort(403)
+    _flash_started(proc.name, instance)
+    return redirect(url_for("instances.detail", instance_id=instance.id))
 
 
 @bp.route("/students/<int:student_id>/start/<procedure>", methods=["GET", "POST"])
@@ -139,6 +163,8 @@ def start_for_student(student_id: int, procedure: str):
         abort(404)
     if current_user.role != proc.starter_role:
         abort(403)
+    if not starters.may_start_for(current_user, proc.key, student):
+        abort(404)
     spec = FORMS[proc.start_form]
 
     def render(values: dict, errors: dict, status: int = 200):

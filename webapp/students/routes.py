@@ -7,13 +7,18 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 
 from workflows.procedures import PROCEDURES
+from workflows.starters import may_start_for
 
 from .. import scope
 from ..models import Instance, Student
 from ..views_common import describe_change, paginate
 from . import bp
 
-TRANSFER_NOTE = "由转入学校按学生身份证号和姓名发起。"
+# Two-sided procedures are entered by the school that takes the student in.
+OTHER_SIDE_NOTES = {
+    "transfer": "由转入学校按学生身份证号和姓名发起。",
+    "borrow": "由借读学校按学生身份证号和姓名发起。",
+}
 
 
 @bp.route("/students")
@@ -31,7 +36,10 @@ def index():
             )
         )
     query = query.order_by(Student.school_id, Student.grade, Student.class_name, Student.id)
-    return render_template("students/index.html", page=paginate(query), q=q)
+    page = paginate(query)
+    # Borrowing students at a school in reach whose status is held elsewhere.
+    borrowing_here = {s.id for s in page.items if not scope.holds_status(current_user, s)}
+    return render_template("students/index.html", page=page, q=q, borrowing_here=borrowing_here)
 
 
 @bp.route("/students/<int:student_id>")
@@ -48,21 +56,30 @@ def detail(student_id: int):
         .order_by(Instance.created_at.desc(), Instance.id.desc())
         .all()
     )
-    startable = [
-        (proc, url_for("instances.new_transfer"), TRANSFER_NOTE)
-        if proc.two_sided
-        else (
-            proc,
-            url_for("instances.start_for_student", student_id=student.id, procedure=proc.key),
-            "",
-        )
-        for proc in PROCEDURES.values()
-        if proc.starter_role == current_user.role
-    ]
     return render_template(
         "students/detail.html",
         student=student,
         history=history,
         instances=instances,
-        startable=startable,
+        startable=_startable(student),
+        holds_status=scope.holds_status(current_user, student),
     )
+
+
+def _startable(student: Student) -> list[tuple]:
+    """(procedure, url, note) for every procedure the user may start from this record."""
+    out = []
+    for proc in PROCEDURES.values():
+        if proc.starter_role != current_user.role:
+            continue
+        if proc.two_sided:
+            url = (
+                url_for("instances.new_transfer")
+                if proc.key == "transfer"
+                else url_for("instances.new_other_side", procedure=proc.key)
+            )
+            out.append((proc, url, OTHER_SIDE_NOTES.get(proc.key, "")))
+        elif may_start_for(current_user, proc.key, student):
+            url = url_for("instances.start_for_student", student_id=student.id, procedure=proc.key)
+            out.append((proc, url, ""))
+    return out

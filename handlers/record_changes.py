@@ -1,0 +1,277 @@
+"""Skip a grade (跳级) and key-field change (学籍信息变更): checks and final steps (RULES.md §5).
+
+Both run their checks twice: when the school submits (before anyone is asked) and again
+right before the record changes, since a class may fill up or an ID number be taken while
+the reviewers decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from marshmallow import ValidationError
+from stdnum.cn import ric
+
+from forms.record_changes import GENDERS, INFO_FIELD_LABELS
+from forms.validators import check_id_number, id_gender
+from webapp.extensions import db
+from webapp.models import ACTIVE_STATUSES, Student
+
+from . import Context, handler
+from .records import change_record
+from .rules import RuleSet
+from .school_rules import ACTIVE_STATUS, CLASS_CAPS, NO_OPEN_PROCEDURE, students_in_class
+
+GENDER_NAMES = dict(GENDERS)
+
+
+def _verdict(rules: RuleSet, facts) -> dict:
+    verdict = rules.first_failure(facts)
+    return {"ok": verdict.ok, "rule": verdict.rule, "message": verdict.message}
+
+
+# -- 跳级 (000 第二十二条) ---------------------------------------------------------------------
+
+
+def grade_band(grade: int) -> str:
+    """Primary 1–6, junior 7–9, upper secondary 10–12 (senior or vocational)."""
+    if grade <= 6:
+        return "primary"
+    if grade <= 9:
+        return "junior"
+    return "upper"
+
+
+@dataclass
+class SkipGradeFacts:
+    instance_id: int
+    student: Student
+    to_grade: int
+    to_class_name: str
+    allowed: bool  # the local rule switch, set by the BPMN's script task `local_rules`
+
+    @property
+    def cap(self) -> int:
+        return CLASS_CAPS[self.student.stage]
+
+
+SKIP_GRADE_RULES = RuleSet()
+
+
+@SKIP_GRADE_RULES.rule(
+    "skip_grade_allowed", "本地区学籍管理规定不允许跳级（如山东省：不跳级、不留级），不能办理。"
+)
+def _skip_grade_allowed(f: SkipGradeFacts) -> bool:
+    return f.allowed
+
+
+SKIP_GRADE_RULES.add(ACTIVE_STATUS)
+
+
+@SKIP_GRADE_RULES.rule(
+    "enrolled_status", "学生当前为{f.student.status_label}状态：只有在籍（未休学）的学生可以跳级。"
+)
+def _enrolled_status(f: SkipGradeFacts) -> bool:
+    return f.student.status == "enrolled"
+
+
+SKIP_GRADE_RULES.add(NO_OPEN_PROCEDURE)
+
+
+@SKIP_GRADE_RULES.rule(
+    "one_grade_up",
+    "跳级只能跳一个年级：学生现为 {f.student.grade} 年级，申请跳入 {f.to_grade} 年级。",
+)
+def _one_grade_up(f: SkipGradeFacts) -> bool:
+    return f.to_grade == f.student.grade + 1
+
+
+@SKIP_GRADE_RULES.rule(
+    "same_stage",
+    "跳级不得跨学段：{f.student.grade} 年级是本学段最高年级，升入下一学段须经招生录取。",
+)
+def _same_stage(f: SkipGradeFacts) -> bool:
+    return grade_band(f.to_grade) == grade_band(f.student.grade)
+
+
+@SKIP_GRADE_RULES.rule(
+    "class_size_cap",
+    "跳入的 {f.to_grade} 年级 {f.to_class_name} 班已达班额上限（{f.cap} 人），不能再编入。",
+)
+def _class_size_cap(f: SkipGradeFacts) -> bool:
+    return students_in_class(f.student.school_id, f.to_grade, f.to_class_name) < f.cap
+
+
+def _skip_grade_facts(ctx: Context) -> SkipGradeFacts:
+    data = ctx.data
+    return SkipGradeFacts(
+        instance_id=ctx.instance.id,
+        student=db.session.get(Student, data["student_id"]),
+        to_grade=int(data["to_grade"]),
+        to_class_name=str(data["to_class_name"]),
+        # A model without the switch runs the default rule set, which allows skipping.
+        allowed=bool(data.get("allow_skip_grade", True)),
+    )
+
+
+@handler("skip_grade.check")
+def check_skip_grade(ctx: Context) -> dict:
+    return _verdict(SKIP_GRADE_RULES, _skip_grade_facts(ctx))
+
+
+@handler("skip_grade.finalize")
+def finalize_skip_grade(ctx: Context) -> dict:
+    """Grade one up, into the named class; once, with a history row."""
+    facts = _skip_grade_facts(ctx)
+    changes = {"grade": facts.to_grade, "class_name": facts.to_class_name}
+    student, row = change_record(ctx, "skip_grade", changes)
+    return {"grade": student.grade, "history_id": row.id if row else None}
+
+
+# -- 学籍信息变更 (000 第八条.12) --------------------------------------------------------------
+
+
+def _column_value(column: str, value):
+    return date.fromisoformat(value) if column == "birth_date" and isinstance(value, str) else value
+
+
+@dataclass
+class InfoChangeFacts:
+    instance_id: int
+    student: Student
+    field: str
+    new_value: str
+    also: dict  # with an ID-number change: birth date and gender corrected alongside
+
+    @property
+    def field_label(self) -> str:
+        return INFO_FIELD_LABELS.get(self.field, self.field)
+
+    @property
+    def requested(self) -> dict:
+        """Column → new value (Python types) of everything this application changes."""
+        out = {self.field: _column_value(self.field, self.new_value)}
+        if self.field == "id_number":
+            out.update({k: _column_value(k, v) for k, v in self.also.items() if v is not None})
+        return out
+
+    @property
+    def changes(self) -> dict:
+        return {k: v for k, v in self.requested.items() if getattr(self.student, k) != v}
+
+    @property
+    def identity_after(self) -> tuple[str, date, str]:
+        s, new = self.student, self.requested
+        return (
+            new.get("id_number", s.id_number),
+            new.get("birth_date", s.birth_date),
+            new.get("gender", s.gender),
+        )
+
+    @property
+    def id_problem(self) -> str:
+        try:
+            check_id_number(self.new_value)
+        except ValidationError as exc:
+            return exc.messages[0]
+        return ""
+
+    @property
+    def identity_problem(self) -> str:
+        number, birth, gender = self.identity_after
+        try:
+            encoded = ric.get_birth_date(number)
+        except ric.ValidationError:
+            return f"身份证号 {number} 中的出生日期无效"
+        problems = []
+        if encoded != birth:
+            problems.append(f"身份证号中的出生日期为 {encoded:%Y-%m-%d}，记录为 {birth:%Y-%m-%d}")
+        if id_gender(number) != gender:
+            problems.append(
+                f"身份证号中的性别为{GENDER_NAMES[id_gender(number)]}，"
+                f"记录为{GENDER_NAMES.get(gender, gender)}"
+            )
+        return "；".join(problems)
+
+
+INFO_CHANGE_RULES = RuleSet()
+INFO_CHANGE_RULES.add(ACTIVE_STATUS)
+INFO_CHANGE_RULES.add(NO_OPEN_PROCEDURE)
+
+
+@INFO_CHANGE_RULES.rule(
+    "value_changed", "变更后的{f.field_label}与学籍记录中现有的相同，无需变更。"
+)
+def _value_changed(f: InfoChangeFacts) -> bool:
+    return f.field in f.changes
+
+
+@INFO_CHANGE_RULES.rule("id_number_valid", "新身份证号不符合 GB 11643：{f.id_problem}")
+def _id_number_valid(f: InfoChangeFacts) -> bool:
+    return f.field != "id_number" or not f.id_problem
+
+
+@INFO_CHANGE_RULES.rule(
+    "id_matches_identity",
+    "变更后身份证号与出生日期、性别不一致（{f.identity_problem}）。"
+    "如出生日期或性别也有误，请在变更身份证号时一并更正。",
+)
+def _id_matches_identity(f: InfoChangeFacts) -> bool:
+    if f.field == "name":
+        return True
+    if f.field != "id_number" and not ric.is_valid(f.student.id_number or ""):
+        return True  # a record without a resident ID (L number): nothing to agree with
+    return not f.identity_problem
+
+
+@INFO_CHANGE_RULES.rule(
+    "id_unique",
+    "新身份证号已有其他有效学籍（一人一籍），全国学籍系统会自动拒绝该变更，请核实。",
+)
+def _id_unique(f: InfoChangeFacts) -> bool:
+    if f.field != "id_number":
+        return True
+    return not db.session.query(
+        Student.query.filter(
+            Student.id_number == f.new_value,
+            Student.status.in_(ACTIVE_STATUSES),
+            Student.id != f.student.id,
+        ).exists()
+    ).scalar()
+
+
+def _info_change_facts(ctx: Context) -> InfoChangeFacts:
+    data = ctx.data
+    return InfoChangeFacts(
+        instance_id=ctx.instance.id,
+        student=db.session.get(Student, data["student_id"]),
+        field=data["field"],
+        new_value=data["new_value"],
+        also={k: data.get(k) for k in ("birth_date", "gender")},
+    )
+
+
+def _national_number(student: Student) -> bool:
+    """The status number is the national one (G + ID, or L for a student without an ID).
+
+    Regional numbering (Jiangsu 19/14 digits, Fujian 10 digits) does not follow the ID.
+    """
+    number = student.status_number or ""
+    return not number or number == "G" + student.id_number or number.startswith("L")
+
+
+@handler("info_change.check")
+def check_info_change(ctx: Context) -> dict:
+    return _verdict(INFO_CHANGE_RULES, _info_change_facts(ctx))
+
+
+@handler("info_change.finalize")
+def finalize_info_change(ctx: Context) -> dict:
+    """Change the field(s); a new ID number also renews the national status number."""
+    facts = _info_change_facts(ctx)
+    changes = facts.changes
+    if "id_number" in changes and _national_number(facts.student):
+        changes["status_number"] = "G" + changes["id_number"]
+    _, row = change_record(ctx, "info_change", changes)
+    return {"changed": sorted(changes), "history_id": row.id if row else None}

@@ -1,0 +1,311 @@
+"""Skip a grade (跳级): paths, four-eyes, the local switch and every rule."""
+
+import io
+
+import pytest
+
+from handlers import Context
+from handlers.record_changes import SKIP_GRADE_RULES, SkipGradeFacts, finalize_skip_grade
+from handlers.school_rules import CLASS_CAPS
+from webapp.extensions import db
+from webapp.models import HumanTask, InstanceEvent, StatusHistory
+from workflows import deploy, engine
+from workflows.errors import Conflict, Forbidden, Invalid
+
+from .flows import evidence, open_steps
+
+PDF = b"%PDF-1.4\n%test\n"
+
+
+def second_user(world, school: str) -> str:
+    name = f"u{school}b"
+    if name not in world.users:
+        world.user(name, school, "school")
+    return name
+
+
+def start(world, student, to_grade=None, to_class_name="2", school=None, **extra):
+    school = school or student.school.code
+    user = world.users[school]
+    data = {
+        "to_grade": student.grade + 1 if to_grade is None else to_grade,
+        "to_class_name": to_class_name,
+        "evidence": evidence(user, "监护人申请.pdf"),
+        **extra,
+    }
+    return engine.start("skip_grade", user, data, student_id=student.id)
+
+
+def review(world, instance, username, decision="approve", comment=""):
+    (task,) = engine.open_tasks(instance)
+    return engine.complete(
+        task.id, world.users[username], {"decision": decision, "comment": comment}
+    )
+
+
+def approve_to_end(world, instance):
+    school = instance.school.code
+    instance = review(world, instance, second_user(world, school))
+    return review(world, instance, instance.school.ancestor("county").code)
+
+
+# -- paths ----------------------------------------------------------------------------------
+
+
+def test_full_path_school_then_county_then_grade_and_class_change(world):
+    student = world.student("P1", grade=3, class_name="1")
+    instance = start(world, student, to_class_name="2")
+    assert instance.status == "running"
+    assert instance.data["allow_skip_grade"] is True  # the default file's local switch
+    assert open_steps(instance) == [("school_review", "P1")]
+    instance = review(world, instance, "uP1b")
+    assert open_steps(instance) == [("county_review", "321202")]
+    assert student.grade == 3  # nothing changes before the final step
+    instance = review(world, instance, "321202")
+    assert instance.status == "completed" and instance.open_student_id is None
+    assert (student.grade, student.class_name) == (4, "2")
+    (row,) = StatusHistory.query.filter_by(student_id=student.id).all()
+    assert (row.procedure, row.instance_id) == ("skip_grade", instance.id)
+    assert (row.before, row.after) == (
+        {"grade": 3, "class_name": "1"},
+        {"grade": 4, "class_name": "2"},
+    )
+    checks = [
+        (e.step, e.decision)
+        for e in InstanceEvent.query.filter_by(instance_id=instance.id).order_by(InstanceEvent.id)
+        if e.step in ("check_rules", "recheck_rules")
+    ]
+    assert checks == [("check_rules", "pass"), ("recheck_rules", "pass")]
+
+
+def test_final_step_changes_the_record_once(world):
+    student = world.student("P1", grade=3)
+    instance = approve_to_end(world, start(world, student))
+    assert student.grade == 4
+    again = finalize_skip_grade(Context(instance, world.users["321202"], instance.data))
+    db.session.commit()
+    assert again["history_id"] is None
+    assert student.grade == 4
+    assert StatusHistory.query.filter_by(student_id=student.id).count() == 1
+
+
+@pytest.mark.parametrize("step", ["school_review", "county_review"])
+def test_reject_at_every_review(world, step):
+    student = world.student("J1", grade=7)
+    instance = start(world, student)
+    reviewer = second_user(world, "J1")
+    if step == "county_review":
+        instance = review(world, instance, reviewer)
+        reviewer = "321202"
+    instance = review(world, instance, reviewer, "reject", "监护人申请未签字")
+    assert (instance.status, instance.reason) == ("rejected", "reviewer_rejected")
+    assert instance.reason_message == "监护人申请未签字"
+    assert student.grade == 7
+    assert StatusHistory.query.filter_by(student_id=student.id).count() == 0
+
+
+@pytest.mark.parametrize("step", ["school_review", "county_review"])
+def test_return_and_resubmit_runs_the_checks_again(world, step):
+    student = world.student("P1", grade=2, class_name="1")
+    instance = start(world, student, to_class_name="9")
+    reviewer = "uP1b"
+    if step == "county_review":
+        instance = review(world, instance, reviewer)
+        reviewer = "321202"
+    instance = review(world, instance, reviewer, "return", "请写明编入的班级")
+    assert open_steps(instance) == [("correct_application", "P1")]
+    (task,) = engine.open_tasks(instance)
+    instance = engine.complete(
+        task.id,
+        world.users["P1"],
+        {"to_grade": 3, "to_class_name": "3", "evidence": evidence(world.users["P1"])},
+    )
+    assert open_steps(instance) == [("school_review", "P1")]
+    instance = approve_to_end(world, instance)
+    assert instance.status == "completed"
+    assert (student.grade, student.class_name) == (3, "3")
+
+
+def test_a_resubmission_that_breaks_a_rule_is_rejected_automatically(world):
+    student = world.student("P1", grade=2)
+    instance = start(world, student)
+    instance = review(world, instance, "uP1b", "return", "年级填写有误")
+    (task,) = engine.open_tasks(instance)
+    instance = engine.complete(
+        task.id,
+        world.users["P1"],
+        {"to_grade": 4, "to_class_name": "1", "evidence": evidence(world.users["P1"])},
+    )
+    assert (instance.status, instance.reason) == ("rejected", "one_grade_up")
+
+
+# -- four-eyes ------------------------------------------------------------------------------
+
+
+def test_four_eyes_the_entering_user_cannot_review(world):
+    student = world.student("P1", grade=3)
+    instance = start(world, student)
+    (task,) = engine.open_tasks(instance)
+    with pytest.raises(Forbidden, match="四眼原则"):
+        engine.complete(task.id, world.users["P1"], {"decision": "approve"})
+    instance = engine.complete(task.id, world.users["uP1b"], {"decision": "approve"})
+    assert open_steps(instance) == [("county_review", "321202")]
+
+
+def test_four_eyes_through_the_api_is_403(api, world):
+    student = world.student("P1", grade=3)
+    entering = api("uP1")
+    file_id = entering.post(
+        "/api/v1/files", data={"file": (io.BytesIO(PDF), "监护人申请.pdf")}
+    ).get_json()["id"]
+    resp = entering.post(
+        "/api/v1/instances",
+        json={
+            "procedure": "skip_grade",
+            "student_id": student.id,
+            "data": {"to_grade": 4, "to_class_name": "1", "evidence": [file_id]},
+        },
+    )
+    assert resp.status_code == 201, resp.get_json()
+    (task,) = resp.get_json()["current_tasks"]
+    url = f"/api/v1/tasks/{task['id']}/complete"
+    resp = entering.post(url, json={"data": {"decision": "approve"}})
+    assert resp.status_code == 403
+    assert "四眼原则" in resp.get_json()["error"]["message"]
+    assert db.session.get(HumanTask, task["id"]).state == "open"
+    resp = api("uP1b").post(url, json={"data": {"decision": "approve"}})
+    assert resp.status_code == 200, resp.get_json()
+    assert [t["org_code"] for t in resp.get_json()["current_tasks"]] == ["321202"]
+
+
+def test_procedures_list_offers_both_record_changes_to_schools_only(api, world):
+    keys = {i["key"]: i for i in api("uP1").get("/api/v1/procedures").get_json()["items"]}
+    assert keys["skip_grade"] == {"key": "skip_grade", "name": "跳级", "version": 1}
+    assert keys["info_change"] == {"key": "info_change", "name": "学籍信息变更", "version": 1}
+    assert api("u321202").get("/api/v1/procedures").get_json()["items"] == []
+
+
+# -- the local switch (shandong: 不跳级) ------------------------------------------------------
+
+
+def test_a_variant_that_forbids_skipping_rejects_before_anyone_is_asked(world):
+    bpmn, dmn = deploy.read_files("skip_grade")
+    assert bpmn.count("allow_skip_grade = True") == 1
+    forbidding = deploy.deploy("skip_grade", bpmn.replace("= True", "= False"), dmn)
+    db.session.commit()
+    assert forbidding.version == 2
+    student = world.student("P1", grade=3)
+    instance = start(world, student)
+    assert instance.process_version_id == forbidding.id
+    assert (instance.status, instance.reason) == ("rejected", "skip_grade_allowed")
+    assert "不允许跳级" in instance.reason_message
+    assert engine.open_tasks(instance) == []
+    assert HumanTask.query.filter_by(instance_id=instance.id).count() == 0
+    assert student.grade == 3
+
+
+# -- every rule -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("grade", "to_grade"), [(3, 5), (3, 3), (3, 2), (8, 10)])
+def test_rule_one_grade_up(world, grade, to_grade):
+    school = "P1" if grade <= 6 else "J1"
+    student = world.student(school, grade=grade)
+    instance = start(world, student, to_grade=to_grade)
+    assert (instance.status, instance.reason) == ("rejected", "one_grade_up")
+    assert f"现为 {grade} 年级" in instance.reason_message
+    assert HumanTask.query.filter_by(instance_id=instance.id).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("school", "grade", "allowed"),
+    [("P1", 6, False), ("J1", 9, False), ("P1", 5, True), ("J1", 7, True), ("H1", 10, True)],
+)
+def test_rule_same_stage(world, school, grade, allowed):
+    student = world.student(school, grade=grade)
+    instance = start(world, student)
+    if allowed:
+        assert instance.status == "running"
+    else:
+        assert (instance.status, instance.reason) == ("rejected", "same_stage")
+
+
+def test_rule_senior_year_three_cannot_skip(world):
+    student = world.student("H1", grade=12)
+    with pytest.raises(Invalid) as exc:  # grade 13 does not exist: a form error
+        start(world, student)
+    assert "to_grade" in exc.value.fields
+
+
+def test_rule_active_status(world):
+    student = world.student("P1", grade=3, status="withdrawn")
+    instance = start(world, student)
+    assert (instance.status, instance.reason) == ("rejected", "active_status")
+
+
+def test_rule_enrolled_status_a_suspended_student_cannot_skip(world):
+    student = world.student("P1", grade=3, status="suspended")
+    instance = start(world, student)
+    assert (instance.status, instance.reason) == ("rejected", "enrolled_status")
+    assert "休学" in instance.reason_message
+
+
+def test_rule_no_open_procedure(world):
+    """The start guard answers 409 first; the rule is the backstop inside the checks."""
+    student = world.student("P1", grade=3)
+    first = start(world, student)
+    with pytest.raises(Conflict):
+        start(world, student)
+    facts = SkipGradeFacts(first.id + 1, student, 4, "1", True)
+    assert SKIP_GRADE_RULES.first_failure(facts).rule == "no_open_procedure"
+    assert SKIP_GRADE_RULES.first_failure(SkipGradeFacts(first.id, student, 4, "1", True)).ok
+
+
+def test_rule_class_size_cap(world, monkeypatch):
+    monkeypatch.setitem(CLASS_CAPS, "primary", 2)
+    for _ in range(2):
+        world.student("P1", grade=4, class_name="2")
+    student = world.student("P1", grade=3)
+    instance = start(world, student, to_class_name="2")
+    assert (instance.status, instance.reason) == ("rejected", "class_size_cap")
+    assert "2 人" in instance.reason_message
+    other = world.student("P1", grade=3)
+    assert start(world, other, to_class_name="3").status == "running"
+
+
+def test_rule_class_size_cap_at_the_real_limit(world):
+    for _ in range(CLASS_CAPS["junior"] - 1):
+        world.student("J1", grade=8, class_name="5")
+    assert start(world, world.student("J1", grade=7), to_class_name="5").status == "running"
+    world.student("J1", grade=8, class_name="5")
+    instance = start(world, world.student("J1", grade=7), to_class_name="5")
+    assert (instance.status, instance.reason) == ("rejected", "class_size_cap")
+    assert "50 人" in instance.reason_message
+
+
+def test_the_class_filling_up_during_review_is_caught_before_the_record_changes(world, monkeypatch):
+    monkeypatch.setitem(CLASS_CAPS, "primary", 2)
+    world.student("P1", grade=4, class_name="2")
+    student = world.student("P1", grade=3)
+    instance = start(world, student, to_class_name="2")
+    instance = review(world, instance, "uP1b")
+    world.student("P1", grade=4, class_name="2")  # placed by another procedure meanwhile
+    instance = review(world, instance, "321202")
+    assert (instance.status, instance.reason) == ("rejected", "class_size_cap")
+    assert student.grade == 3
+    assert StatusHistory.query.filter_by(student_id=student.id).count() == 0
+
+
+# -- form -----------------------------------------------------------------------------------
+
+
+def test_form_errors_name_the_field(world):
+    student = world.student("P1", grade=3)
+    with pytest.raises(Invalid) as exc:
+        engine.start(
+            "skip_grade",
+            world.users["P1"],
+            {"to_grade": "四", "to_class_name": " "},
+            student_id=student.id,
+        )
+    assert set(exc.value.fields) == {"to_grade", "to_class_name", "evidence"}
