@@ -9,7 +9,7 @@ DECISIONS = (("approve", "同意"), ("reject", "不同意（终止办理）"), (
 REEXAMINE_DECISIONS = (*DECISIONS, ("reexamine", "要求到指定医院复查"))
 
 
-def _decision(choices) -> fields.String:
+def decision_field(choices) -> fields.String:
     names = "、".join(label.split("（")[0] for _, label in choices)
     return fields.String(
         required=True,
@@ -20,7 +20,7 @@ def _decision(choices) -> fields.String:
 
 class ReviewSchema(Schema):
     comment_required = "不同意或退回时必须填写理由。"
-    decision = _decision(DECISIONS)
+    decision = decision_field(DECISIONS)
     comment = fields.String(load_default="", validate=validate.Length(max=1000))
 
     @validates_schema
@@ -31,7 +31,7 @@ class ReviewSchema(Schema):
 
 class ReexamineReviewSchema(ReviewSchema):
     comment_required = "不同意、退回或要求复查时必须填写理由。"
-    decision = _decision(REEXAMINE_DECISIONS)
+    decision = decision_field(REEXAMINE_DECISIONS)
 
 
 REVIEW = register(

@@ -96,3 +96,69 @@ def test_simultaneous_last_approval_on_postgres(pg_app):
     world = build_world()
     db.session.commit()
     _last_step_race(pg_app, world)
+
+
+def _two_graduations_race(app, world) -> None:
+    """Two counties approve the last step of two schools' graduations at the same moment.
+
+    The schools' codes end in the same four digits, so both draw from one serial prefix.
+    """
+    from webapp.models import Certificate, Result
+
+    for code, county in (("32120200901", "321202"), ("32120300901", "321203")):
+        world.org(code, f"{code} 初中", "school", county, stages="junior", ownership="public")
+    db.session.flush()
+    for code in ("32120200901", "32120300901"):
+        for _ in range(20):
+            s = world.student(code, grade=9, entry_year=2024)
+            for subject, kind in (("语文", "core"), ("品德", "conduct"), ("体育", "pe")):
+                db.session.add(
+                    Result(student_id=s.id, term="t", subject=subject, kind=kind, result="pass")
+                )
+    db.session.commit()
+    tasks = []
+    for code in ("32120200901", "32120300901"):
+        instance = engine.start(
+            "graduation", world.users[code], {"school_code": code, "entry_year": 2024}
+        )
+        (task,) = engine.open_tasks(instance)
+        tasks.append(task.id)
+    db.session.commit()
+    db.session.remove()
+
+    clients = [app.test_client() for _ in tasks]
+    tokens = [_token(c, u) for c, u in zip(clients, ("u321202", "u321203"), strict=True)]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def run(client, token, task_id):
+        barrier.wait()
+        resp = client.post(
+            f"/api/v1/tasks/{task_id}/complete",
+            json={"data": {"decision": "approve"}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        statuses.append(resp.status_code)
+
+    threads = [
+        threading.Thread(target=run, args=args) for args in zip(clients, tokens, tasks, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert statuses == [200, 200]
+    numbers = [c.number for c in Certificate.query.all()]
+    assert len(numbers) == 40 and len(set(numbers)) == 40
+    assert {n[4:8] for n in numbers} == {"0901"}
+
+
+def test_certificate_numbers_unique_across_concurrent_graduations_on_sqlite(app, world):
+    _two_graduations_race(app, world)
+
+
+@pytest.mark.postgres
+def test_certificate_numbers_unique_across_concurrent_graduations_on_postgres(pg_app):
+    world = build_world()
+    db.session.commit()
+    _two_graduations_race(pg_app, world)

@@ -215,6 +215,45 @@ class Certificate(db.Model):
     instance_id = db.Column(db.Integer, db.ForeignKey("instance.id"))
 
 
+class CertificateSerial(db.Model):
+    """The last serial issued under one certificate-number prefix (year + school digits).
+
+    Serials are reserved by one atomic UPDATE, so two cohorts finishing at once (even of
+    schools whose codes end alike) never draw the same number.
+    """
+
+    prefix = db.Column(db.String(32), primary_key=True)
+    last = db.Column(db.Integer, nullable=False, default=0)
+
+
+CLASSIFICATIONS = ("graduated", "completed", "left")
+
+
+class RosterEntry(db.Model):
+    """One student on a cohort procedure's roster: the classification, its reasons, the
+    reviewers' changes, and in the end the certificate number. Kept as the record."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    instance_id = db.Column(db.Integer, db.ForeignKey("instance.id"), nullable=False)
+    student_id = db.Column(db.Integer, db.ForeignKey("student.id"), nullable=False)
+    class_name = db.Column(db.String(32))
+    stage = db.Column(db.String(16), nullable=False)
+    classification = db.Column(db.String(16), nullable=False)
+    reasons = db.Column(JSON, nullable=False, default=list)
+    struck = db.Column(db.Boolean, nullable=False, default=False)
+    comment = db.Column(db.Text)  # the reviewer's reason for a strike or a change
+    changed_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    certificate_number = db.Column(db.String(64), unique=True)
+
+    student = db.relationship("Student")
+    changed_by = db.relationship("User")
+
+    __table_args__ = (
+        UniqueConstraint("instance_id", "student_id"),
+        Index("ix_roster_entry_instance_class", "instance_id", "class_name"),
+    )
+
+
 class ProcessVersion(db.Model):
     """A deployed BPMN (+ DMN) of one procedure and variant; instances point at one."""
 

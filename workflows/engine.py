@@ -8,7 +8,6 @@ Concurrent completions of one task are decided by a conditional UPDATE on the ta
 
 from __future__ import annotations
 
-import builtins
 import functools
 import json
 from datetime import UTC, datetime, timedelta
@@ -25,36 +24,23 @@ from sqlalchemy.orm.exc import StaleDataError
 import handlers
 from forms import FORMS
 from webapp.extensions import db
-from webapp.models import FileUpload, HumanTask, Instance, InstanceEvent, User, audit, utcnow
+from webapp.models import (
+    FileUpload,
+    HumanTask,
+    Instance,
+    InstanceEvent,
+    Organization,
+    User,
+    audit,
+    utcnow,
+)
 
 from . import deploy, routing, starters
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .procedures import PROCEDURES
+from .scripting import SAFE_BUILTINS
 from .specs import SERIALIZER, end_outcome, parse
 
-SAFE_BUILTINS = {
-    name: getattr(builtins, name)
-    for name in (
-        "len",
-        "str",
-        "int",
-        "float",
-        "bool",
-        "min",
-        "max",
-        "abs",
-        "round",
-        "sum",
-        "any",
-        "all",
-        "True",
-        "False",
-        "None",
-        "dict",
-        "list",
-        "sorted",
-    )
-}
 REVIEW_DAYS = 10
 # Timers whose due time SpiffWorkflow keeps as ISO text (cycle timers are not used).
 TIMER_EVENTS = ("TimeDateEventDefinition", "DurationTimerEventDefinition")
@@ -270,12 +256,13 @@ def _check_evidence(clean: dict, user) -> None:
 
 def _check_four_eyes(row: HumanTask, instance: Instance, user) -> None:
     """A step marked notBy=initiator must be done by someone other than who entered it."""
-    props = _step_properties(instance, row.step)
+    props = step_properties(instance, row.step)
     if props.get("notBy") == "initiator" and instance.initiator_id == user.id:
         raise Forbidden("四眼原则：录入申请的人员不能审核同一申请，请由本校其他人员审核。")
 
 
-def _step_properties(instance: Instance, step: str) -> dict:
+def step_properties(instance: Instance, step: str) -> dict:
+    """The `<spiffworkflow:property>` values of one step in the instance's own version."""
     parsed = parse(
         instance.procedure, instance.process_version.bpmn_xml, instance.process_version.dmn
     )
@@ -319,14 +306,14 @@ def _open(procedure: str, plan: starters.StartPlan, user, event_name: str) -> In
         process_version=version,
         variant=version.variant,
         status="running",
-        student_id=plan.student.id,
-        open_student_id=plan.student.id,
+        student_id=getattr(plan.student, "id", None),
+        open_student_id=getattr(plan.student, "id", None),
         initiator_id=getattr(user, "id", None),
         school_id=plan.school_id,
         partner_school_id=plan.partner_school_id,
-        region_id=plan.student.school.ancestor("county").id
-        if plan.student.school.ancestor("county")
-        else None,
+        region_id=getattr(
+            db.session.get(Organization, plan.school_id).ancestor("county"), "id", None
+        ),
         state="{}",
         data=_json_safe(plan.data),
     )
@@ -362,7 +349,8 @@ def _open(procedure: str, plan: starters.StartPlan, user, event_name: str) -> In
     return instance
 
 
-def _task_for(task_id: int, user) -> HumanTask:
+def task_for(task_id: int, user) -> HumanTask:
+    """The task, if it is routed to the user's organisation and role; otherwise 404."""
     row = db.session.get(HumanTask, task_id)
     if row is None or row.org_id != user.org_id or row.role != user.role:
         raise NotFound("任务不存在或不在您的办理范围内。")
@@ -372,7 +360,7 @@ def _task_for(task_id: int, user) -> HumanTask:
 @_all_or_nothing
 def complete(task_id: int, user, data: dict) -> Instance:
     """Complete one human step with validated form data, then run to the next person."""
-    row = _task_for(task_id, user)
+    row = task_for(task_id, user)
     if row.state != "open":
         raise Conflict("该任务已办理完毕，无需重复提交。")
     if row.claimed_by_id not in (None, user.id):
@@ -431,7 +419,7 @@ def complete(task_id: int, user, data: dict) -> Instance:
 
 
 def claim(task_id: int, user) -> HumanTask:
-    row = _task_for(task_id, user)
+    row = task_for(task_id, user)
     won = db.session.execute(
         update(HumanTask)
         .where(HumanTask.id == row.id, HumanTask.state == "open", HumanTask.claimed_by_id.is_(None))
@@ -453,7 +441,7 @@ def claim(task_id: int, user) -> HumanTask:
 
 
 def release(task_id: int, user) -> HumanTask:
-    row = _task_for(task_id, user)
+    row = task_for(task_id, user)
     if row.state != "open":
         raise Conflict("该任务已办理完毕。")
     if row.claimed_by_id != user.id:

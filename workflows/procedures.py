@@ -10,12 +10,14 @@ class Procedure:
     start_form: str
     starter_role: str
     two_sided: bool = False
+    cohort: bool = False  # acts on a whole cohort of a school, not on one student
 
 
 PROCEDURES: dict[str, Procedure] = {
     p.key: p
     for p in (
         Procedure("transfer", "转学", "transfer_apply", "school", two_sided=True),
+        Procedure("graduation", "毕业验印", "graduation_apply", "school", cohort=True),
         Procedure("suspension", "休学", "suspension_apply", "school"),
         Procedure("resumption", "复学", "resumption_apply", "school"),
         Procedure("borrow", "借读", "borrow_apply", "school", two_sided=True),

@@ -143,6 +143,8 @@ def _parse_cached(process_id: str, bpmn_xml: str, dmn_json: str) -> ParsedModel:
         parser.add_bpmn_xml(root, filename=f"{process_id}.bpmn")
         for name, xml in dmn.items():
             parser.add_dmn_xml(etree.fromstring(xml.encode()), filename=name)
+        for dmn_parser in parser.dmn_parsers.values():
+            dmn_parser.parse()  # a malformed rule cell fails here, at deploy, not mid-cohort
         spec = parser.get_spec(process_id)
         subs = parser.get_subprocess_specs(process_id)
     except SpiffWorkflowException as exc:

@@ -12,17 +12,17 @@ from marshmallow import ValidationError
 
 from forms import FORMS
 from webapp import scope
-from webapp.models import ACTIVE_STATUSES, Organization, Student
+from webapp.models import ACTIVE_STATUSES, Instance, Organization, Student
 
-from .errors import Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound
 from .procedures import PROCEDURES
 
 
 @dataclass
 class StartPlan:
-    student: Student
+    student: Student | None  # None for a cohort procedure: it acts on many students
     data: dict
-    school_id: int  # the student's school
+    school_id: int  # the student's school, or the cohort's
     partner_school_id: int | None = None
 
 
@@ -151,8 +151,27 @@ def _start_borrow_return(user, clean: dict, student_id: int | None) -> StartPlan
     return StartPlan(student, data, student.school_id, student.borrow_host_id)
 
 
+def _cohort_starter(procedure: str):
+    """A school submits one of its own cohorts; one open instance per cohort at a time."""
+
+    def start(user, clean: dict, student_id: int | None) -> StartPlan:
+        school = _callers_school(user, clean["school_code"], "school_code", "学校", "名册")
+        running = Instance.query.filter_by(
+            procedure=procedure, school_id=school.id, status="running"
+        )
+        if any(i.data.get("entry_year") == clean["entry_year"] for i in running):
+            raise Conflict(
+                f"{school.name} {clean['entry_year']} 级已有正在办理的{PROCEDURES[procedure].name}，"
+                "须办结后再提交。"
+            )
+        return StartPlan(None, {**clean, "school_id": school.id}, school.id)
+
+    return start
+
+
 STARTERS = {
     "transfer": _start_transfer,
+    "graduation": _cohort_starter("graduation"),
     "suspension": _start_own_student,
     "resumption": _start_own_student,
     "borrow": _start_borrow,

@@ -1,0 +1,87 @@
+"""Forms of the cohort procedures: which cohort, and the roster steps (RULES.md §4, §5)."""
+
+from datetime import date
+
+from marshmallow import Schema, fields, validate
+
+from . import Field, FormSpec, register
+from .review import ReviewSchema, decision_field
+
+
+class CohortSchema(Schema):
+    school_code = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=32),
+        error_messages={"required": "请填写学校代码。"},
+    )
+    entry_year = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(
+            1990, date.today().year, error=f"入学年份应在 1990 到 {date.today().year} 之间。"
+        ),
+        error_messages={"required": "请填写入学年份（年级）。", "invalid": "入学年份必须是整数。"},
+    )
+
+
+class ResubmitSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+VERIFY_DECISIONS = (
+    ("approve", "验印通过"),
+    ("reject", "不予验印（终止办理）"),
+    ("return", "退回县级复核"),
+)
+
+
+class VerifySchema(ReviewSchema):
+    comment_required = "不予验印或退回时必须填写理由。"
+    decision = decision_field(VERIFY_DECISIONS)
+
+
+GRADUATION_APPLY = register(
+    FormSpec(
+        key="graduation_apply",
+        title="提交毕业验印名册",
+        schema=CohortSchema,
+        fields=(
+            Field("school_code", "学校代码", required=True),
+            Field(
+                "entry_year",
+                "入学年份（年级）",
+                "number",
+                required=True,
+                help="该年级处于毕业年级（六年级、九年级、高三）的在籍学生全部列入名册。",
+            ),
+        ),
+    )
+)
+
+ROSTER_RESUBMIT = register(
+    FormSpec(
+        key="roster_resubmit",
+        title="重新提交名册",
+        schema=ResubmitSchema,
+        fields=(
+            Field(
+                "note",
+                "修改说明",
+                "textarea",
+                help="请先导入更正后的成绩（补考成绩），提交后系统重新逐人判定。",
+            ),
+        ),
+    )
+)
+
+ROSTER_VERIFY = register(
+    FormSpec(
+        key="roster_verify",
+        title="验印",
+        schema=VerifySchema,
+        fields=(
+            Field("decision", "验印意见", "radio", VERIFY_DECISIONS, required=True),
+            Field("comment", "意见说明", "textarea", help="不予验印或退回时必填。"),
+        ),
+    )
+)

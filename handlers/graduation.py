@@ -1,0 +1,272 @@
+"""Graduation verification (毕业验印): classify a cohort, and in the end issue its certificates.
+
+The classification rules are the instance's decision tables (graduation_*.dmn, RULES.md
+§4); this module only gathers each student's facts from the result rows and writes the
+roster. Everything works over database rows in bulk: a county's graduating year is
+thousands of students in one instance.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import insert, update
+
+from webapp.extensions import db
+from webapp.models import (
+    Certificate,
+    CertificateSerial,
+    Organization,
+    Result,
+    RosterEntry,
+    StatusHistory,
+    Student,
+    china_today,
+)
+from workflows import decisions
+
+from . import Context, handler
+from .records import change_records
+from .school_rules import GRADUATING_GRADES
+
+DECISION_FOR_STAGE = {
+    "primary": "graduation_compulsory",
+    "junior": "graduation_compulsory",
+    "senior": "graduation_senior",
+    "vocational": "graduation_vocational",
+}
+# When several rules match, the weakest outcome decides (肄业 < 结业/修业 < 毕业).
+PRIORITY = ("left", "completed", "graduated")
+CITY_STAGES = ("senior", "vocational")  # the city verifies and stamps these (验印)
+CERTIFICATE_KINDS = {
+    ("graduated", "primary"): "小学毕业证书",
+    ("graduated", "junior"): "初中毕业证书",
+    ("graduated", "senior"): "高中毕业证书",
+    ("graduated", "vocational"): "中职毕业证书",
+    ("completed", "primary"): "修业证书",
+    ("completed", "junior"): "修业证书",
+    ("completed", "senior"): "结业证书",
+    ("completed", "vocational"): "结业证书",
+    ("left", "primary"): "肄业证书",
+    ("left", "junior"): "肄业证书",
+    ("left", "senior"): "肄业证书",
+    ("left", "vocational"): "肄业证书",
+}
+NEW_STATUS = {"graduated": "graduated", "completed": "completed", "left": "left"}
+
+
+def _number(value) -> int | float:
+    value = float(value or 0)
+    return int(value) if value.is_integer() else round(value, 1)
+
+
+@dataclass
+class Facts:
+    """What the decision tables read about one student (names are the DMN input names)."""
+
+    left: bool = False
+    core_failed: int = 0
+    other_failed: int = 0
+    conduct: str = "missing"
+    pe: str = "missing"
+    internship: str = "missing"
+    certificate: str = "missing"
+    required_credits: float = 0
+    elective2_credits: float = 0
+    total_credits: float = 0
+    failed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def as_data(self) -> dict:
+        return {
+            "left": self.left,
+            "core_failed": self.core_failed,
+            "other_failed": self.other_failed,
+            "core_failed_subjects": "、".join(self.failed["core"]),
+            "other_failed_subjects": "、".join(self.failed["other"]),
+            "conduct": self.conduct,
+            "pe": self.pe,
+            "internship": self.internship,
+            "certificate": self.certificate,
+            "required_credits": _number(self.required_credits),
+            "elective2_credits": _number(self.elective2_credits),
+            "total_credits": _number(self.total_credits),
+        }
+
+
+SINGLE_LEVELS = ("conduct", "pe", "internship", "certificate")
+CREDIT_KINDS = {"required": "required_credits", "elective2": "elective2_credits"}
+
+
+def _gather(students: list[Student], left_ids: set[int]) -> dict[int, Facts]:
+    facts = {s.id: Facts(left=s.id in left_ids) for s in students}
+    ids = sorted(facts)
+    for start in range(0, len(ids), 900):
+        rows = db.session.query(
+            Result.student_id, Result.kind, Result.subject, Result.result, Result.credits
+        ).filter(Result.student_id.in_(ids[start : start + 900]), Result.current.is_(True))
+        for sid, kind, subject, result, credits in rows:
+            f = facts[sid]
+            if kind in SINGLE_LEVELS:
+                # Any failing record of conduct, PE, internship or certificate fails it.
+                if getattr(f, kind) != "fail":
+                    setattr(f, kind, result)
+                continue
+            if result == "fail":
+                f.failed[kind].append(subject)
+                if kind == "core":
+                    f.core_failed += 1
+                elif kind == "other":
+                    f.other_failed += 1
+            elif credits is not None:
+                if kind in CREDIT_KINDS:
+                    setattr(f, CREDIT_KINDS[kind], getattr(f, CREDIT_KINDS[kind]) + credits)
+                f.total_credits += credits
+    return facts
+
+
+def cohort(school_id: int, entry_year: int) -> tuple[list[Student], set[int]]:
+    """The cohort's students: enrolled in a graduating grade, and those who left (withdrew)
+    after at least one year without a 肄业 certificate yet."""
+    enrolled = Student.query.filter(
+        Student.school_id == school_id,
+        Student.entry_year == entry_year,
+        Student.status == "enrolled",
+        Student.grade.in_(GRADUATING_GRADES),
+    ).all()
+    left = [
+        s
+        for s in Student.query.filter_by(
+            school_id=school_id, entry_year=entry_year, status="withdrawn"
+        )
+        if not any(c.kind == "肄业证书" for c in s.certificates) and _left_after_a_year(s)
+    ]
+    return enrolled + left, {s.id for s in left}
+
+
+def _left_after_a_year(student: Student) -> bool:
+    row = (
+        StatusHistory.query.filter_by(student_id=student.id, procedure="withdrawal")
+        .order_by(StatusHistory.id.desc())
+        .first()
+    )
+    left_on = row.at.date() if row else china_today()
+    return (left_on - date(student.entry_year, 9, 1)).days >= 365
+
+
+def classify_one(dmn: dict[str, str], stage: str, facts: dict) -> tuple[str, list[str]]:
+    """The weakest matching outcome of the stage's table, with the reasons that gave it."""
+    outputs = decisions.collect(decisions.table(dmn, DECISION_FOR_STAGE[stage]), facts)
+    if not outputs:
+        raise ValueError(f"决策表 {DECISION_FOR_STAGE[stage]} 没有给出结论（应有兜底规则）")
+    chosen = min((o["classification"] for o in outputs), key=PRIORITY.index)
+    return chosen, [o["reason"] for o in outputs if o["classification"] == chosen]
+
+
+@handler("graduation.classify")
+def classify(ctx: Context) -> dict:
+    """Write the roster: every student of the cohort with a classification and its reasons."""
+    school = db.session.get(Organization, ctx.data["school_id"])
+    students, left_ids = cohort(school.id, int(ctx.data["entry_year"]))
+    if not students:
+        return {
+            "ok": False,
+            "rule": "empty_cohort",
+            "message": f"{school.name} {ctx.data['entry_year']} 级没有处于毕业年级的在籍学生。",
+        }
+    stages = {s.stage for s in students}
+    if len(stages) > 1:
+        return {
+            "ok": False,
+            "rule": "one_stage",
+            "message": "同一批毕业验印只能包含一个学段的学生，请按学段分别提交。",
+        }
+    (stage,) = stages
+    dmn = ctx.instance.process_version.dmn
+    facts = _gather(students, left_ids)
+    db.session.execute(
+        RosterEntry.__table__.delete().where(RosterEntry.instance_id == ctx.instance.id)
+    )
+    rows, counts = [], defaultdict(int)
+    for s in students:
+        classification, reasons = classify_one(dmn, stage, facts[s.id].as_data())
+        counts[classification] += 1
+        rows.append(
+            {
+                "instance_id": ctx.instance.id,
+                "student_id": s.id,
+                "class_name": s.class_name,
+                "stage": stage,
+                "classification": classification,
+                "reasons": reasons,
+                "struck": False,
+            }
+        )
+    db.session.execute(insert(RosterEntry), rows)
+    return {
+        "ok": True,
+        "stage": stage,
+        "needs_city": stage in CITY_STAGES,
+        "total": len(rows),
+        "counts": dict(counts),
+    }
+
+
+def reserve_serials(prefix: str, count: int) -> range:
+    """`count` serials under `prefix`, never handed out twice (one atomic UPDATE)."""
+    table = CertificateSerial.__table__
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    db.session.execute(upsert(table).values(prefix=prefix, last=0).on_conflict_do_nothing())
+    last = db.session.execute(
+        update(table)
+        .where(table.c.prefix == prefix)
+        .values(last=table.c.last + count)
+        .returning(table.c.last)
+    ).scalar_one()
+    return range(last - count + 1, last + 1)
+
+
+@handler("graduation.finalize")
+def finalize(ctx: Context) -> dict:
+    """Certificates numbered year + school digits + serial, statuses set, the roster kept."""
+    school = db.session.get(Organization, ctx.data["school_id"])
+    entries = (
+        RosterEntry.query.filter_by(instance_id=ctx.instance.id, struck=False)
+        .order_by(RosterEntry.class_name, RosterEntry.student_id)
+        .all()
+    )
+    if StatusHistory.query.filter_by(instance_id=ctx.instance.id).first() is not None:
+        return {"issued": sum(1 for e in entries if e.certificate_number)}
+    year = china_today().year
+    prefix = ctx.data.get("certificate_prefix", "{year}{school4}").format(
+        year=year, school4=school.code[-4:], school=school.code
+    )
+    digits = int(ctx.data.get("certificate_serial_digits", 4))
+    serials = reserve_serials(prefix, len(entries))
+    numbered, certificates = [], []
+    for entry, serial in zip(entries, serials, strict=True):
+        number = f"{prefix}{serial:0{digits}d}"
+        numbered.append({"id": entry.id, "certificate_number": number})
+        certificates.append(
+            {
+                "student_id": entry.student_id,
+                "kind": CERTIFICATE_KINDS[(entry.classification, entry.stage)],
+                "number": number,
+                "instance_id": ctx.instance.id,
+            }
+        )
+    if numbered:
+        db.session.execute(update(RosterEntry), numbered)
+        db.session.execute(insert(Certificate), certificates)
+    changed = change_records(
+        ctx,
+        "graduation",
+        {e.student_id: {"status": NEW_STATUS[e.classification]} for e in entries},
+        school.id,
+    )
+    return {"issued": len(numbered), "changed": changed, "prefix": prefix}

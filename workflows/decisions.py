@@ -1,0 +1,43 @@
+"""Decision tables (DMN) asked directly about one set of facts, outside any BPMN task.
+
+Cohort procedures classify thousands of students; a BPMN multi-instance over them would
+grow the workflow state quadratically, so a handler asks the instance's own decision
+tables once per student instead. The tables ship next to the BPMN file and are deployed
+with it, so a region changes them by editing the DMN, never Python.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from types import SimpleNamespace
+
+from lxml import etree
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.dmn.parser.BpmnDmnParser import BpmnDmnParser
+
+from .scripting import SAFE_BUILTINS
+
+_SCRIPTS = PythonScriptEngine(environment=TaskDataEnvironment({"__builtins__": SAFE_BUILTINS}))
+
+
+@lru_cache(maxsize=32)
+def _engines(dmn_xml: str) -> dict[str, DMNEngine]:
+    parser = BpmnDmnParser()
+    parser.add_dmn_xml(etree.fromstring(dmn_xml.encode()))
+    return {key: parser.get_engine(key, None) for key in parser.dmn_parsers}
+
+
+def table(dmn: dict[str, str], decision_id: str) -> DMNEngine:
+    """The decision `decision_id` among a version's DMN files (name → XML)."""
+    for xml in dmn.values():
+        engines = _engines(xml)
+        if decision_id in engines:
+            return engines[decision_id]
+    raise KeyError(f"流程版本中没有决策表“{decision_id}”")
+
+
+def collect(engine: DMNEngine, facts: dict) -> list[dict]:
+    """Every matching rule's outputs, in table order (hit policy COLLECT)."""
+    task = SimpleNamespace(data=facts, workflow=SimpleNamespace(script_engine=_SCRIPTS))
+    return [rule.output_as_dict(task) for rule in engine.decide(task)]

@@ -1,0 +1,65 @@
+"""Reviewers' changes to a cohort roster, made on the task page while their step is open.
+
+Only a step whose BPMN carries `<spiffworkflow:property name="rosterChanges" value="true"/>`
+may change the roster (the county review of a graduation); each change names its reason
+and is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from webapp.extensions import db
+from webapp.models import CLASSIFICATIONS, RosterEntry, audit
+
+from .engine import step_properties, task_for
+from .errors import Conflict, Forbidden, Invalid, NotFound
+
+ACTIONS = ("strike", "restore", "reclassify")
+CLASSIFICATION_LABELS = {"graduated": "毕业", "completed": "结业（修业）", "left": "肄业"}
+
+
+def change_entry(
+    task_id: int,
+    user,
+    entry_id: int,
+    action: str,
+    comment: str,
+    classification: str | None = None,
+) -> RosterEntry:
+    """Strike a student from the roster, restore one, or change a classification."""
+    row = task_for(task_id, user)
+    if row.state != "open":
+        raise Conflict("该任务已办理完毕，名册不能再修改。")
+    if row.claimed_by_id not in (None, user.id):
+        raise Conflict(f"该任务已由 {row.claimed_by.label} 认领，请勿修改名册。")
+    if step_properties(row.instance, row.step).get("rosterChanges") != "true":
+        raise Forbidden("此步骤不能修改名册。")
+    entry = db.session.get(RosterEntry, entry_id)
+    if entry is None or entry.instance_id != row.instance_id:
+        raise NotFound("名册中没有这名学生。")
+    errors: dict[str, list[str]] = {}
+    if action not in ACTIONS:
+        errors["action"] = ["操作必须是剔除、恢复或更改结论。"]
+    if not (comment or "").strip():
+        errors["comment"] = ["请填写理由。"]
+    if action == "reclassify" and classification not in CLASSIFICATIONS:
+        errors["classification"] = ["结论必须是毕业、结业（修业）或肄业。"]
+    elif action == "reclassify" and classification == entry.classification:
+        errors["classification"] = ["新结论与原结论相同。"]
+    if errors:
+        raise Invalid("名册修改有误。", errors)
+    before = {"classification": entry.classification, "struck": entry.struck}
+    if action == "reclassify":
+        entry.classification = classification
+    else:
+        entry.struck = action == "strike"
+    entry.comment = comment.strip()
+    entry.changed_by_id = user.id
+    audit(
+        user,
+        f"roster.{action}",
+        entry,
+        before,
+        {"classification": entry.classification, "struck": entry.struck, "comment": entry.comment},
+    )
+    db.session.commit()
+    return entry
