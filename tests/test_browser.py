@@ -216,3 +216,52 @@ def test_whole_suspension_in_chromium(server, browser, csrf_world):  # noqa: F81
 
     db.session.expire_all()
     assert db.session.get(Student, student_id).status == "suspended"
+
+
+@pytest.mark.browser
+def test_graduation_cohort_in_chromium(server, browser, csrf_world):  # noqa: F811
+    """A school submits a small cohort, the county strikes one student, the roster is numbered."""
+    from .test_graduation import graduate_compulsory
+
+    passed = [graduate_compulsory(csrf_world) for _ in range(3)]
+    graduate_compulsory(csrf_world, 数学="core")
+    passed[0].name = "孙小强"
+    db.session.commit()
+
+    school = Person(browser, server, "uJ1")
+    page = school.page
+    page.click("nav >> text=毕业验印")
+    page.fill("#f-entry_year", "2024")
+    page.click("button:has-text('提交毕业验印名册')")
+    expect(page.locator(".flash-success")).to_contain_text("共 4 名学生")
+    school.close()
+
+    county = Person(browser, server, "u321202")
+    page = county.page
+    row = page.locator("table.inbox tbody tr", has_text="县级教育行政部门审核毕业名册")
+    row.locator("a.task-link").click()
+    expect(page.locator("#roster-summary")).to_contain_text("毕业 3，结业（修业） 1")
+    page.click("text=查看名册")
+    entry = page.locator("table.roster tbody tr", has_text="孙小强")
+    entry.locator("select[name=action]").select_option("strike")
+    entry.locator("input[name=comment]").fill("已转学，不在本届")
+    entry.locator("button:has-text('修改')").click()
+    expect(page.locator(".flash-success")).to_contain_text("已剔除：孙小强")
+    expect(page.locator("#roster-totals .count-struck")).to_have_text("1")
+    page.click("text=审核页面")
+    page.check("input[name=decision][value=approve]")
+    page.click("button:has-text('提交')")
+    expect(page.locator(".flash-success")).to_contain_text("已办结")
+    county.close()
+
+    school = Person(browser, server, "uJ1")
+    page = school.page
+    db.session.expire_all()
+    instance = Instance.query.filter_by(procedure="graduation").one()
+    page.goto(f"{server}/instances/{instance.id}/roster")
+    numbers = page.locator("table.roster tbody tr td.mono:last-child").all_inner_texts()
+    issued = sorted(n for n in numbers if n.strip())
+    year = instance.finished_at.year
+    assert issued == [f"{year}J1{n:04d}" for n in (1, 2, 3)]
+    expect(page.locator("table.roster tbody tr", has_text="孙小强")).to_contain_text("已剔除")
+    school.close()

@@ -40,6 +40,7 @@ DECISION_LABELS = {
     "approve": "同意",
     "reject": "不同意",
     "return": "退回修改",
+    "reexamine": "要求复查",
     "pass": "通过",
     "fail": "未通过",
 }
@@ -249,6 +250,7 @@ def register_template_helpers(app: Flask) -> None:
             "DECISION_LABELS": DECISION_LABELS,
             "GENDER_LABELS": GENDER_LABELS,
             "procedure_name": procedure_name,
+            "procedures": PROCEDURES,
             "grade_label": grade_label,
             "waited": waited,
             "unread_count": unread,

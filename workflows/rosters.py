@@ -63,3 +63,42 @@ def change_entry(
     )
     db.session.commit()
     return entry
+
+
+def entries(instance_id: int, classification: str = "", class_name: str = ""):
+    """The roster of one instance in class order, optionally narrowed to one outcome or class."""
+    query = RosterEntry.query.filter_by(instance_id=instance_id)
+    if classification == "struck":
+        query = query.filter_by(struck=True)
+    elif classification in CLASSIFICATIONS:
+        query = query.filter_by(classification=classification, struck=False)
+    if class_name:
+        query = query.filter_by(class_name=class_name)
+    return query.order_by(RosterEntry.class_name, RosterEntry.student_id)
+
+
+def summary(instance_id: int) -> dict:
+    """Counts per classification and per class (struck students counted apart)."""
+    rows = (
+        db.session.query(
+            RosterEntry.class_name,
+            RosterEntry.classification,
+            RosterEntry.struck,
+            db.func.count(RosterEntry.id),
+        )
+        .filter(RosterEntry.instance_id == instance_id)
+        .group_by(RosterEntry.class_name, RosterEntry.classification, RosterEntry.struck)
+        .all()
+    )
+    totals = dict.fromkeys((*CLASSIFICATIONS, "struck"), 0)
+    per_class: dict[str, dict[str, int]] = {}
+    for class_name, classification, struck, n in rows:
+        key = "struck" if struck else classification
+        totals[key] += n
+        counts = per_class.setdefault(class_name or "", dict.fromkeys(totals, 0))
+        counts[key] += n
+    return {
+        "total": sum(totals.values()),
+        "totals": totals,
+        "classes": dict(sorted(per_class.items())),
+    }

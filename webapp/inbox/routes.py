@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms import FORMS
-from workflows import engine
+from workflows import engine, rosters
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.procedures import PROCEDURES
 
@@ -97,6 +97,7 @@ def _render_task(task: HumanTask, values: dict, errors: dict, status: int = 200)
             application=application_rows(instance),
             evidence=evidence_files(instance),
             events=instance.events,
+            roster=rosters.summary(instance.id) if PROCEDURES[instance.procedure].cohort else None,
         ),
         status,
     )

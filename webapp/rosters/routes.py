@@ -1,0 +1,201 @@
+"""Cohort procedures in the browser: a school submits a cohort; everyone involved sees the
+roster (paginated, counted, filtered); the county changes it on its step; anyone who may
+see the instance downloads it as XLSX."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from openpyxl import Workbook
+from sqlalchemy.orm import joinedload
+
+from forms import FORMS
+from workflows import engine, rosters
+from workflows.errors import Conflict, Forbidden, Invalid, NotFound
+from workflows.procedures import PROCEDURES
+
+from .. import scope
+from ..models import CLASSIFICATIONS, HumanTask, Instance, RosterEntry
+from ..views_common import form_data, general_errors, grade_label, paginate
+from . import bp
+
+LABELS = {**rosters.CLASSIFICATION_LABELS, "struck": "已剔除"}
+ACTION_LABELS = {"strike": "剔除", "restore": "恢复", "reclassify": "更改结论"}
+
+
+def _cohort_procedure(procedure: str):
+    proc = PROCEDURES.get(procedure)
+    if proc is None or not proc.cohort:
+        abort(404)
+    if current_user.role != proc.starter_role:
+        abort(403)
+    return proc
+
+
+@bp.route("/cohorts/<procedure>/new", methods=["GET", "POST"])
+@login_required
+def new(procedure: str):
+    """The school submits one of its cohorts (its own school code is filled in)."""
+    proc = _cohort_procedure(procedure)
+    spec = FORMS[proc.start_form]
+    fields = [f for f in spec.fields if f.name != "school_code"]
+
+    def render(values: dict, errors: dict, status: int = 200):
+        page = render_template(
+            "rosters/new.html",
+            proc=proc,
+            spec=spec,
+            fields=fields,
+            values=values,
+            errors=errors,
+            general_errors=general_errors(errors, fields),
+        )
+        return page, status
+
+    if request.method == "GET":
+        return render({}, {})
+    data = form_data([f.name for f in fields])
+    data["school_code"] = current_user.org.code
+    try:
+        instance = engine.start(proc.key, current_user, data)
+    except Invalid as exc:
+        return render(dict(request.form), exc.fields or {"": [exc.message]}, 422)
+    except Conflict as exc:
+        return render(dict(request.form), {"": [exc.message]}, 409)
+    except Forbidden:
+        abort(403)
+    if instance.status == "rejected":
+        flash(f"{proc.name}未能提交：{instance.reason_message}（规则 {instance.reason}）", "error")
+    else:
+        check = instance.data.get("check") or {}
+        flash(
+            f"{proc.name}名册已提交：共 {check.get('total', 0)} 名学生，已逐人判定，送县级审核。",
+            "success",
+        )
+    return redirect(url_for("instances.detail", instance_id=instance.id))
+
+
+def _instance_or_404(instance_id: int) -> Instance:
+    instance = scope.instance_or_none(current_user, instance_id)
+    if instance is None or not PROCEDURES[instance.procedure].cohort:
+        abort(404)
+    return instance
+
+
+def editable_task(instance: Instance) -> HumanTask | None:
+    """The user's open step of this instance that may change the roster, if any."""
+    for task in engine.open_tasks(instance):
+        if (task.org_id, task.role) != (current_user.org_id, current_user.role):
+            continue
+        if engine.step_properties(instance, task.step).get("rosterChanges") == "true":
+            return task
+    return None
+
+
+@bp.route("/instances/<int:instance_id>/roster")
+@login_required
+def roster(instance_id: int):
+    instance = _instance_or_404(instance_id)
+    show = request.args.get("show", "")
+    class_name = request.args.get("class", "")
+    query = rosters.entries(instance.id, show, class_name)
+    page = paginate(query.options(joinedload(RosterEntry.student)))
+    return render_template(
+        "rosters/roster.html",
+        instance=instance,
+        page=page,
+        summary=rosters.summary(instance.id),
+        show=show,
+        class_name=class_name,
+        labels=LABELS,
+        classifications=CLASSIFICATIONS,
+        action_labels=ACTION_LABELS,
+        task=editable_task(instance),
+        grade_label=grade_label,
+    )
+
+
+@bp.route("/instances/<int:instance_id>/roster/<int:entry_id>", methods=["POST"])
+@login_required
+def change(instance_id: int, entry_id: int):
+    """One reviewer change (strike, restore, reclassify) with its reason."""
+    instance = _instance_or_404(instance_id)
+    task = editable_task(instance)
+    back = url_for("rosters.roster", instance_id=instance.id, **request.args)
+    if task is None:
+        flash("名册只能在县级审核步骤中由审核单位修改。", "error")
+        return redirect(back)
+    action = request.form.get("action", "")
+    try:
+        entry = rosters.change_entry(
+            task.id,
+            current_user,
+            entry_id,
+            action,
+            request.form.get("comment", ""),
+            request.form.get("classification") or None,
+        )
+    except Invalid as exc:
+        flash("名册未修改：" + "；".join(m for msgs in exc.fields.values() for m in msgs), "error")
+        return redirect(back)
+    except (Conflict, Forbidden) as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    except NotFound:
+        abort(404)
+    flash(
+        f"已{ACTION_LABELS[action]}：{entry.student.name}（{LABELS[entry.classification]}"
+        f"{'，已剔除' if entry.struck else ''}）。",
+        "success",
+    )
+    return redirect(back)
+
+
+XLSX_COLUMNS = (
+    "班级",
+    "姓名",
+    "身份证号",
+    "学籍号",
+    "结论",
+    "判定理由",
+    "是否剔除",
+    "审核意见",
+    "证书编号",
+)
+
+
+@bp.route("/instances/<int:instance_id>/roster.xlsx")
+@login_required
+def download(instance_id: int):
+    """The whole roster as a spreadsheet (written row by row: a cohort may be thousands)."""
+    instance = _instance_or_404(instance_id)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("名册")
+    sheet.append(XLSX_COLUMNS)
+    query = rosters.entries(instance.id).options(joinedload(RosterEntry.student))
+    for e in query.yield_per(500):
+        sheet.append(
+            (
+                e.class_name,
+                e.student.name,
+                e.student.id_number,
+                e.student.status_number,
+                rosters.CLASSIFICATION_LABELS[e.classification],
+                "；".join(e.reasons or []),
+                "是" if e.struck else "",
+                e.comment or "",
+                e.certificate_number or "",
+            )
+        )
+    out = io.BytesIO()
+    book.save(out)
+    name = f"{PROCEDURES[instance.procedure].name}名册-{instance.id}.xlsx"
+    response = Response(
+        out.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
