@@ -171,14 +171,10 @@ def _borrow_facts(ctx: Context) -> BorrowFacts:
 def check_borrow(ctx: Context) -> dict:
     """Run every borrow-study rule; report the first that fails and the routing facts."""
     facts = _borrow_facts(ctx)
-    verdict = BORROW_RULES.first_failure(facts)
-    return {
-        "ok": verdict.ok,
-        "rule": verdict.rule,
-        "message": verdict.message,
-        "needs_county": facts.stage in HIGH_SCHOOL,
-        "same_county": facts.same_county,
-    }
+    return BORROW_RULES.first_failure(facts).result(
+        needs_county=facts.stage in HIGH_SCHOOL,
+        same_county=facts.same_county,
+    )
 
 
 @handler("borrow.finalize")
@@ -238,8 +234,7 @@ def _return_facts(ctx: Context) -> ReturnFacts:
 
 @handler("borrow_return.check")
 def check_return(ctx: Context) -> dict:
-    verdict = RETURN_RULES.first_failure(_return_facts(ctx))
-    return {"ok": verdict.ok, "rule": verdict.rule, "message": verdict.message}
+    return RETURN_RULES.first_failure(_return_facts(ctx)).result()
 
 
 @handler("borrow_return.finalize")

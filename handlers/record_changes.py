@@ -21,14 +21,15 @@ from webapp.models import ACTIVE_STATUSES, Student
 from . import Context, handler
 from .records import change_record
 from .rules import RuleSet
-from .school_rules import ACTIVE_STATUS, CLASS_CAPS, NO_OPEN_PROCEDURE, students_in_class
+from .school_rules import (
+    ACTIVE_STATUS,
+    CLASS_CAPS,
+    ENROLLED_STATUS,
+    NO_OPEN_PROCEDURE,
+    class_has_room,
+)
 
 GENDER_NAMES = dict(GENDERS)
-
-
-def _verdict(rules: RuleSet, facts) -> dict:
-    verdict = rules.first_failure(facts)
-    return {"ok": verdict.ok, "rule": verdict.rule, "message": verdict.message}
 
 
 # -- 跳级 (000 第二十二条) ---------------------------------------------------------------------
@@ -69,11 +70,7 @@ def _skip_grade_allowed(f: SkipGradeFacts) -> bool:
 SKIP_GRADE_RULES.add(ACTIVE_STATUS)
 
 
-@SKIP_GRADE_RULES.rule(
-    "enrolled_status", "学生当前为{f.student.status_label}状态：只有在籍（未休学）的学生可以跳级。"
-)
-def _enrolled_status(f: SkipGradeFacts) -> bool:
-    return f.student.status == "enrolled"
+SKIP_GRADE_RULES.add(ENROLLED_STATUS)
 
 
 SKIP_GRADE_RULES.add(NO_OPEN_PROCEDURE)
@@ -100,7 +97,7 @@ def _same_stage(f: SkipGradeFacts) -> bool:
     "跳入的 {f.to_grade} 年级 {f.to_class_name} 班已达班额上限（{f.cap} 人），不能再编入。",
 )
 def _class_size_cap(f: SkipGradeFacts) -> bool:
-    return students_in_class(f.student.school_id, f.to_grade, f.to_class_name) < f.cap
+    return class_has_room(f.student, f.student.school_id, f.to_grade, f.to_class_name)
 
 
 def _skip_grade_facts(ctx: Context) -> SkipGradeFacts:
@@ -117,7 +114,7 @@ def _skip_grade_facts(ctx: Context) -> SkipGradeFacts:
 
 @handler("skip_grade.check")
 def check_skip_grade(ctx: Context) -> dict:
-    return _verdict(SKIP_GRADE_RULES, _skip_grade_facts(ctx))
+    return SKIP_GRADE_RULES.first_failure(_skip_grade_facts(ctx)).result()
 
 
 @handler("skip_grade.finalize")
@@ -263,7 +260,7 @@ def _national_number(student: Student) -> bool:
 
 @handler("info_change.check")
 def check_info_change(ctx: Context) -> dict:
-    return _verdict(INFO_CHANGE_RULES, _info_change_facts(ctx))
+    return INFO_CHANGE_RULES.first_failure(_info_change_facts(ctx)).result()
 
 
 @handler("info_change.finalize")

@@ -16,6 +16,10 @@ class Verdict:
     rule: str | None = None
     message: str | None = None
 
+    def result(self, **facts) -> dict:
+        """What a check handler returns to the BPMN: the verdict plus routing facts."""
+        return {"ok": self.ok, "rule": self.rule, "message": self.message, **facts}
+
 
 @dataclass(frozen=True)
 class Rule:

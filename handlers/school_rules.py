@@ -30,6 +30,17 @@ def students_in_class(school_id: int, grade: int, class_name: str) -> int:
     )
 
 
+def class_has_room(student: Student, school_id: int, grade: int, class_name: str) -> bool:
+    """The class is under its stage's cap; a student already seated there is not counted twice."""
+    if not class_name:
+        return True
+    seated = students_in_class(school_id, grade, class_name)
+    here = (student.school_id, student.grade, student.class_name) == (school_id, grade, class_name)
+    if here and student.status in ACTIVE_STATUSES:
+        seated -= 1
+    return seated < CLASS_CAPS[student.stage]
+
+
 def _holds_active_status(f) -> bool:
     return f.student.status in ACTIVE_STATUSES
 
@@ -43,11 +54,20 @@ def _no_other_open_procedure(f) -> bool:
     ).scalar()
 
 
+def _enrolled(f) -> bool:
+    return f.student.status == "enrolled"
+
+
 # Shared by every per-student procedure; facts need `.student` and `.instance_id`.
 ACTIVE_STATUS = Rule(
     "active_status",
     "该学生没有有效学籍（当前状态：{f.student.status_label}），不能办理。",
     _holds_active_status,
+)
+ENROLLED_STATUS = Rule(
+    "enrolled_status",
+    "学生当前为{f.student.status_label}状态：只有在籍（未休学）的学生可以办理。",
+    _enrolled,
 )
 NO_OPEN_PROCEDURE = Rule(
     "no_open_procedure",

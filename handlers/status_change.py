@@ -70,8 +70,7 @@ CANCELLATION_RULES.add(NO_OPEN_PROCEDURE)
 
 
 def _verdict(rules: RuleSet, ctx: Context) -> dict:
-    verdict = rules.first_failure(_facts(ctx))
-    return {"ok": verdict.ok, "rule": verdict.rule, "message": verdict.message}
+    return rules.first_failure(_facts(ctx)).result()
 
 
 @handler("withdrawal.check")

@@ -20,10 +20,10 @@ from .records import change_record
 from .rules import RuleSet
 from .school_rules import (
     ACTIVE_STATUS,
-    CLASS_CAPS,
+    ENROLLED_STATUS,
     GRADUATING_YEAR,
     NO_OPEN_PROCEDURE,
-    students_in_class,
+    class_has_room,
 )
 
 COMPULSORY = ("primary", "junior")
@@ -76,13 +76,7 @@ def _suspension_facts(ctx: Context) -> SuspensionFacts:
 SUSPENSION_RULES = RuleSet()
 
 
-@SUSPENSION_RULES.rule(
-    "enrolled_status", "只有在籍学生可以申请休学（当前状态：{f.student.status_label}）。"
-)
-def _enrolled(f: SuspensionFacts) -> bool:
-    return f.student.status == "enrolled"
-
-
+SUSPENSION_RULES.add(ENROLLED_STATUS)
 SUSPENSION_RULES.add(NO_OPEN_PROCEDURE)
 SUSPENSION_RULES.add(GRADUATING_YEAR)
 
@@ -112,14 +106,9 @@ def _suspension_total(f: SuspensionFacts) -> bool:
 @handler("suspension.check")
 def check_suspension(ctx: Context) -> dict:
     facts = _suspension_facts(ctx)
-    verdict = SUSPENSION_RULES.first_failure(facts)
-    return {
-        "ok": verdict.ok,
-        "rule": verdict.rule,
-        "message": verdict.message,
-        "stage": facts.stage,
-        "senior": facts.stage in MAX_SUSPENSIONS,
-    }
+    return SUSPENSION_RULES.first_failure(facts).result(
+        stage=facts.stage, senior=facts.stage in MAX_SUSPENSIONS
+    )
 
 
 def _china_midnight(day: date) -> str:
@@ -268,18 +257,12 @@ def _resumption_grade(f: ResumptionFacts) -> bool:
 
 @RESUMPTION_RULES.rule("class_size_cap", "复学班级 {f.to_class_name} 已达班额上限，请另选班级。")
 def _class_size_cap(f: ResumptionFacts) -> bool:
-    if not f.to_class_name:
-        return True
-    seated = students_in_class(f.student.school_id, f.to_grade, f.to_class_name)
-    if (f.student.grade, f.student.class_name) == (f.to_grade, f.to_class_name):
-        seated -= 1  # the student's own seat is already counted
-    return seated < CLASS_CAPS[f.stage]
+    return class_has_room(f.student, f.student.school_id, f.to_grade, f.to_class_name)
 
 
 @handler("resumption.check")
 def check_resumption(ctx: Context) -> dict:
-    verdict = RESUMPTION_RULES.first_failure(_resumption_facts(ctx))
-    return {"ok": verdict.ok, "rule": verdict.rule, "message": verdict.message}
+    return RESUMPTION_RULES.first_failure(_resumption_facts(ctx)).result()
 
 
 @handler("resumption.finalize")

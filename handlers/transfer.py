@@ -18,11 +18,10 @@ from .records import change_record
 from .rules import RuleSet
 from .school_rules import (
     ACTIVE_STATUS,
-    CLASS_CAPS,
     GRADUATING_YEAR,
     NO_OPEN_PROCEDURE,
+    class_has_room,
     offers_stage,
-    students_in_class,
 )
 
 RULES = RuleSet()
@@ -121,10 +120,7 @@ def _star_rule(f: TransferFacts) -> bool:
 
 @RULES.rule("class_size_cap", "转入班级 {f.to_class_name} 已达班额上限，不能再转入。")
 def _class_size_cap(f: TransferFacts) -> bool:
-    if not f.to_class_name:
-        return True
-    cap = CLASS_CAPS[f.stage]
-    return students_in_class(f.to_school.id, f.student.grade, f.to_class_name) < cap
+    return class_has_room(f.student, f.to_school.id, f.student.grade, f.to_class_name)
 
 
 def _facts(ctx: Context) -> TransferFacts:
@@ -143,15 +139,11 @@ def _facts(ctx: Context) -> TransferFacts:
 def check(ctx: Context) -> dict:
     """Run every transfer rule; report the first that fails and the routing facts."""
     facts = _facts(ctx)
-    verdict = RULES.first_failure(facts)
     high_school = facts.stage in ("senior", "vocational")
-    return {
-        "ok": verdict.ok,
-        "rule": verdict.rule,
-        "message": verdict.message,
-        "same_county": facts.same_county,
-        "needs_city": (high_school and not facts.same_county) or not facts.same_city,
-    }
+    return RULES.first_failure(facts).result(
+        same_county=facts.same_county,
+        needs_city=(high_school and not facts.same_county) or not facts.same_city,
+    )
 
 
 @handler("transfer.move")
