@@ -10,6 +10,7 @@ import zlib
 from webapp.extensions import db
 from webapp.models import AuditLog, FileUpload
 from webapp.uploads import MAX_BYTES
+from workflows.procedures import PROCEDURES
 
 from .flows import transfer_data
 from .world import PASSWORD
@@ -91,6 +92,19 @@ def test_unknown_path_and_wrong_method_answer_json(api, world):
 def test_procedures_the_caller_may_start(api, world):
     items = api("uP3").get("/api/v1/procedures").get_json()["items"]
     assert {"key": "transfer", "name": "转学", "version": 1} in items
+    assert {i["key"] for i in items} == {
+        "transfer",
+        "suspension",
+        "resumption",
+        "borrow",
+        "borrow_return",
+        "withdrawal",
+        "cancellation",
+        "skip_grade",
+        "info_change",
+        "graduation",
+    } | ({"registration"} if "registration" in PROCEDURES else set())
+    assert all(i["version"] == 1 for i in items)
     assert api("u321203").get("/api/v1/procedures").get_json()["items"] == []
 
 

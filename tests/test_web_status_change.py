@@ -62,3 +62,16 @@ def test_four_eyes_is_explained_in_the_browser(world, login):
 def test_another_schools_student_cannot_be_started(world, login):
     student = world.student("P1", grade=3)
     assert login("uP3").get(f"/students/{student.id}/start/cancellation").status_code == 404
+
+
+def test_the_record_page_offers_every_procedure_of_the_school(world, login):
+    """Each per-student procedure a school starts is offered on the student's record page."""
+    from workflows.procedures import PROCEDURES
+
+    student = world.student("P1", grade=3)
+    page = login("uP1").get(f"/students/{student.id}").get_data(as_text=True)
+    offered = page.split("可发起的业务")[1]
+    for proc in PROCEDURES.values():
+        if proc.cohort or proc.key in ("borrow", "borrow_return"):
+            continue  # cohorts start from the menu; borrowing starts at the host school
+        assert f">{proc.name}</a>" in offered, proc.key
