@@ -15,7 +15,7 @@ from webapp.models import Instance, Organization, Student
 from . import Context, handler
 from .records import change_record
 from .rules import RuleSet
-from .school_rules import ACTIVE_STATUS, NO_OPEN_PROCEDURE, offers_stage
+from .school_rules import ACTIVE_STATUS, NO_OPEN_PROCEDURE, NOT_BORROWING, offers_stage
 
 # 000 说明2: borrowing students may not exceed 5% of the host school's enrolled students.
 HOST_QUOTA_PERCENT = 5
@@ -102,11 +102,7 @@ def _not_same_school(f: BorrowFacts) -> bool:
     return f.home.id != f.host.id
 
 
-@BORROW_RULES.rule(
-    "already_borrowing", "该学生正在{f.student.borrow_host.name}借读，须先办理借读结束。"
-)
-def _not_already_borrowing(f: BorrowFacts) -> bool:
-    return f.student.borrow_host_id is None
+BORROW_RULES.add(NOT_BORROWING)
 
 
 @BORROW_RULES.rule(
@@ -243,12 +239,6 @@ def finalize_return(ctx: Context) -> dict:
     data = ctx.data
     host_id = data["to_school_id"]
     changes = {"borrow_host_id": None, "borrow_start": None, "borrow_end": None}
-    student, row = change_record(ctx, "borrow_return", changes, (host_id,))
-    if row is not None:
-        row.after = {
-            **row.after,
-            "borrow_returned_on": data["end_date"],
-            "borrow_results": data["results"],
-        }
-        db.session.flush()
+    noted = {"borrow_returned_on": data["end_date"], "borrow_results": data["results"]}
+    student, row = change_record(ctx, "borrow_return", changes, (host_id,), noted)
     return {"borrowing": student.borrow_host_id is not None, "history_id": row.id if row else None}

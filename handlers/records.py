@@ -32,11 +32,17 @@ def _as_history(record: dict) -> dict:
 
 
 def change_record(
-    ctx: Context, procedure: str, changes: dict, notify_school_ids: tuple[int, ...] = ()
+    ctx: Context,
+    procedure: str,
+    changes: dict,
+    notify_school_ids: tuple[int, ...] = (),
+    noted: dict | None = None,
 ) -> tuple[Student, StatusHistory | None]:
     """Set `changes` (column → value) on the instance's student; None as row when already done.
 
-    The student's school (after the change) and `notify_school_ids` are told it is done.
+    `noted` adds facts to the history row that are not columns (e.g. the results a host
+    school recorded). The student's school (after the change) and `notify_school_ids` are
+    told it is done.
     """
     student = db.session.get(Student, ctx.data["student_id"])
     done = StatusHistory.query.filter_by(instance_id=ctx.instance.id, student_id=student.id).first()
@@ -45,7 +51,7 @@ def change_record(
     before = _as_history({k: getattr(student, k) for k in changes})
     for key, value in changes.items():
         setattr(student, key, value)
-    after = _as_history(changes)
+    after = {**_as_history(changes), **(noted or {})}
     row = StatusHistory(
         student_id=student.id,
         procedure=procedure,
@@ -114,3 +120,4 @@ def change_records(
     audit(ctx.user, f"students.{procedure}", ctx.instance, None, {"students": sorted(changes)})
     db.session.flush()
     return len(changes)
+

@@ -69,6 +69,11 @@ ENROLLED_STATUS = Rule(
     "学生当前为{f.student.status_label}状态：只有在籍（未休学）的学生可以办理。",
     _enrolled,
 )
+NOT_BORROWING = Rule(
+    "already_borrowing",
+    "该学生正在{f.student.borrow_host.name}借读，须先办理借读结束。",
+    lambda f: f.student.borrow_host_id is None,
+)
 NO_OPEN_PROCEDURE = Rule(
     "no_open_procedure",
     "该学生已有其他正在办理的学籍业务，须办结后再申请。",

@@ -83,11 +83,21 @@ def check_cancellation(ctx: Context) -> dict:
     return _verdict(CANCELLATION_RULES, ctx)
 
 
+def _leave(ctx: Context, procedure: str, status: str):
+    """The record leaves school; a borrowing ends with it, and the host school is told."""
+    student = db.session.get(Student, ctx.data["student_id"])
+    changes: dict = {"status": status}
+    host = student.borrow_host_id
+    if host is not None:
+        changes.update(borrow_host_id=None, borrow_start=None, borrow_end=None)
+    return change_record(ctx, procedure, changes, (host,) if host else ())
+
+
 @handler("withdrawal.finalize")
 def finalize_withdrawal(ctx: Context) -> dict:
     """Status 退学; a student who studied at least one year gets a 肄业 certificate record."""
     facts = _facts(ctx)
-    student, row = change_record(ctx, "withdrawal", {"status": "withdrawn"})
+    student, row = _leave(ctx, "withdrawal", "withdrawn")
     number = None
     if row is not None and facts.years_studied >= 1:
         number = f"YY{facts.today.year}{student.school.code}{ctx.instance.id:06d}"
@@ -103,5 +113,5 @@ def finalize_withdrawal(ctx: Context) -> dict:
 @handler("cancellation.finalize")
 def finalize_cancellation(ctx: Context) -> dict:
     """Status 注销: no procedure accepts the record again (every check requires an active status)."""
-    student, _ = change_record(ctx, "cancellation", {"status": "cancelled"})
+    student, _ = _leave(ctx, "cancellation", "cancelled")
     return {"status": student.status}

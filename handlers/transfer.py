@@ -20,6 +20,7 @@ from .school_rules import (
     ACTIVE_STATUS,
     GRADUATING_YEAR,
     NO_OPEN_PROCEDURE,
+    NOT_BORROWING,
     class_has_room,
     offers_stage,
 )
@@ -74,6 +75,7 @@ def _grade_unchanged(f: TransferFacts) -> bool:
 
 
 RULES.add(GRADUATING_YEAR)
+RULES.add(NOT_BORROWING)  # the borrowing ends (借读结束) before the record moves
 
 
 @RULES.rule("senior_vocational", "普通高中与中等职业学校之间不得互相转学。")

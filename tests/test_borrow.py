@@ -504,3 +504,36 @@ def test_api_lists_and_starts_both_procedures(api, world):
         json={"procedure": "borrow", "data": borrow_data(student, "P3", end_date="2026-01-01")},
     )
     assert bad.status_code == 422 and "end_date" in bad.get_json()["error"]["fields"]
+
+
+def test_a_borrowing_student_is_transferred_only_after_the_return(world):
+    """The transfer rule `already_borrowing`: the borrowing ends before the record moves."""
+    from .flows import transfer_data
+
+    student = world.student("P1", grade=4)
+    student.borrow_host_id = world.orgs["P4"].id
+    db.session.commit()
+    instance = engine.start("transfer", world.users["P3"], transfer_data(student, "P3"))
+    assert (instance.status, instance.reason) == ("rejected", "already_borrowing")
+
+
+def test_withdrawal_ends_the_borrowing_and_tells_the_host(world):
+    from webapp.models import Notification
+
+    from .flows import evidence
+
+    student = world.student("H1", grade=11)
+    student.borrow_host_id = world.orgs["H2"].id
+    db.session.commit()
+    instance = engine.start(
+        "withdrawal",
+        world.users["H1"],
+        {"reason": "personal", "evidence": evidence(world.users["H1"])},
+        student_id=student.id,
+    )
+    world.user("uH1b", "H1", "school")
+    for username in ("uH1b", "321202"):
+        (task,) = engine.open_tasks(instance)
+        instance = engine.complete(task.id, world.users[username], {"decision": "approve"})
+    assert (student.status, student.borrow_host_id) == ("withdrawn", None)
+    assert Notification.query.filter_by(org_id=world.orgs["H2"].id).count() == 1
