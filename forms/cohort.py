@@ -2,10 +2,17 @@
 
 from datetime import date
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from . import Field, FormSpec, register
 from .review import ReviewSchema, decision_field
+
+
+def _plausible_entry_year(year: int) -> None:
+    """Checked against today's year at each call: a long-running worker sees the new year."""
+    this_year = date.today().year
+    if not 1990 <= year <= this_year:
+        raise ValidationError(f"入学年份应在 1990 到 {this_year} 之间。")
 
 
 class CohortSchema(Schema):
@@ -17,9 +24,7 @@ class CohortSchema(Schema):
     entry_year = fields.Integer(
         required=True,
         strict=False,
-        validate=validate.Range(
-            1990, date.today().year, error=f"入学年份应在 1990 到 {date.today().year} 之间。"
-        ),
+        validate=_plausible_entry_year,
         error_messages={"required": "请填写入学年份（年级）。", "invalid": "入学年份必须是整数。"},
     )
 
