@@ -297,6 +297,8 @@ class Instance(db.Model):
     finished_at = db.Column(db.DateTime)
     # When the earliest timer this instance waits on falls due (UTC); the timer scan reads it.
     wake_at = db.Column(db.DateTime, index=True)
+    # Automatic steps are queued for a background worker since then (None: nothing queued).
+    pending_since = db.Column(db.DateTime, index=True)
     lock_version = db.Column(db.Integer, nullable=False, default=1)
 
     process_version = db.relationship("ProcessVersion")
@@ -328,6 +330,7 @@ class HumanTask(db.Model):
     due_at = db.Column(db.DateTime)
     completed_at = db.Column(db.DateTime)
     completed_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    reminded_at = db.Column(db.DateTime)  # the due-date reminder went out (once)
 
     instance = db.relationship("Instance", back_populates="tasks")
     org = db.relationship("Organization")
@@ -352,6 +355,23 @@ class InstanceEvent(db.Model):
 
     user = db.relationship("User")
     org = db.relationship("Organization")
+
+
+class Incident(db.Model):
+    """An automatic step that failed after its retries: the instance waits for an admin."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    instance_id = db.Column(db.Integer, db.ForeignKey("instance.id"), nullable=False, index=True)
+    step = db.Column(db.String(64), nullable=False)
+    error = db.Column(db.Text, nullable=False)
+    tries = db.Column(db.Integer, nullable=False, default=1)
+    created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
+    resolved_at = db.Column(db.DateTime)
+    resolved_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    resolution = db.Column(db.String(16))  # retried | cancelled
+
+    instance = db.relationship("Instance")
+    resolved_by = db.relationship("User")
 
 
 class Notification(db.Model):
