@@ -12,7 +12,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -152,6 +152,28 @@ def read_table(data: bytes, filename: str) -> Table:
     if header is None:
         raise UnreadableFile(f"文件“{filename}”是空的：第 1 行应为列名。")
     return Table(columns=header, rows=rows)
+
+
+def records_table(records: Iterable[dict[str, Any]], columns: Iterable[str] = ()) -> Table:
+    """Rows given as objects (the JSON API, a list kept in an instance) as a Table.
+
+    Rows are numbered 1..n as the user sees them; keys are lower-cased and values become
+    the text a sheet cell would give. Every one of `columns` counts as present, so a key a
+    row leaves out reads as an empty cell of that row ("不能为空"), not as a missing column.
+    """
+    header = list(columns)
+    rows: list[tuple[int, dict[str, str]]] = []
+    for number, record in enumerate(records, start=1):
+        values = {str(k).strip().lower(): _record_text(v) for k, v in record.items()}
+        header += [k for k in values if k not in header]
+        rows.append((number, values))
+    return Table(columns=header, rows=rows)
+
+
+def _record_text(value: Any) -> str:
+    if isinstance(value, bool):  # JSON true / false, e.g. a flag column
+        return "1" if value else ""
+    return _text(value)
 
 
 def _check_header(header: list[str], number: int) -> None:
@@ -440,12 +462,22 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
 # ---------------------------------------------------------------- students
 
 
-def check_students(table: Table) -> tuple[list[dict[str, Any]], list[RowError]]:
+RowCheck = Callable[["_Row", dict[str, Any]], None]
+
+
+def check_students(
+    source: Table | list[dict[str, Any]], row_check: RowCheck | None = None
+) -> tuple[list[dict[str, Any]], list[RowError]]:
     """Check every student row; returns the values for new Student rows, or the errors.
 
     An ID number must pass GB 11643 and agree with birth date and gender, must not appear
     twice in the file, and must not already hold an active status (one student, one status).
+    `source` is a sheet or a list of row objects (numbered 1..n, see `records_table`).
+    `row_check(row, values)` adds a procedure's own rules: it may report errors with
+    `row.error(column, message)` (a row with errors is not returned) and add keys to the
+    row's values (None where a cell failed its own check).
     """
+    table = source if isinstance(source, Table) else records_table(source, STUDENT_COLUMNS)
     errors = _missing_columns(table, STUDENT_REQUIRED)
     if errors:
         return [], errors
@@ -489,22 +521,23 @@ def check_students(table: Table) -> tuple[list[dict[str, Any]], list[RowError]]:
         guardian_phone = row.text("guardian_phone", 32)
         if guardian_phone and not _PHONE.fullmatch(guardian_phone):
             row.error("guardian_phone", f"电话号码格式不正确：“{guardian_phone}”。")
+        values_out = {
+            "id_number": id_number,
+            "name": name,
+            "gender": gender,
+            "birth_date": birth_date,
+            "school": school,
+            "grade": grade,
+            "class_name": class_name,
+            "entry_year": entry_year,
+            "household_code": household_code,
+            "guardian_name": guardian_name,
+            "guardian_phone": guardian_phone,
+        }
+        if row_check is not None:
+            row_check(row, values_out)
         if len(errors) == before:
-            checked.append(
-                {
-                    "id_number": id_number,
-                    "name": name,
-                    "gender": gender,
-                    "birth_date": birth_date,
-                    "school": school,
-                    "grade": grade,
-                    "class_name": class_name,
-                    "entry_year": entry_year,
-                    "household_code": household_code,
-                    "guardian_name": guardian_name,
-                    "guardian_phone": guardian_phone,
-                }
-            )
+            checked.append(values_out)
     return checked, errors
 
 

@@ -60,6 +60,7 @@ CHANGE_LABELS = {
     "borrow_end": "借读结束日期",
     "borrow_returned_on": "返回原校日期",
     "borrow_results": "借读期间成绩、评定和奖惩",
+    "deferral": "延缓入学",
 }
 # Which school each side of a two-sided procedure is, as the application page names it.
 SIDE_LABELS = {
@@ -155,12 +156,16 @@ def application_rows(instance: Instance) -> list[tuple[str, str]]:
     if data.get("to_school_id"):
         rows.append((to_label, org_name(data["to_school_id"])))
     proc = PROCEDURES.get(instance.procedure)
+    if proc is not None and proc.cohort and instance.school is not None:
+        rows.append(("学校", instance.school.name))
     skip = {"id_number", "name", "to_school_code", "host_school_code", "evidence"}
     for field in FORMS[proc.start_form].fields if proc else ():
         if field.name in skip:
             continue
         value = data.get(field.name)
-        if field.choices and value not in (None, ""):
+        if field.name == "rows":  # a cohort's list: its size here, never the rows themselves
+            value = f"{len(value or [])} 人"
+        elif field.choices and value not in (None, ""):
             value = _choice_label(field.choices, value)
         elif field.name.endswith("grade") and value not in (None, ""):
             value = grade_label(int(value))

@@ -26,6 +26,7 @@ PROCEDURES: dict[str, Procedure] = {
         Procedure("cancellation", "注销", "cancellation_apply", "school"),
         Procedure("skip_grade", "跳级", "skip_grade_apply", "school"),
         Procedure("info_change", "学籍信息变更", "info_change_apply", "school"),
+        Procedure("registration", "新生注册", "registration_apply", "school", cohort=True),
     )
 }
 

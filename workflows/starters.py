@@ -180,4 +180,5 @@ STARTERS = {
     "cancellation": _start_own_student,
     "skip_grade": _start_own_student,
     "info_change": _start_own_student,
+    "registration": _cohort_starter("registration"),
 }

@@ -1,0 +1,228 @@
+"""New-student registration (新生注册): check the admitted list, then create the records.
+
+RULES.md §5; 000 第五条. Every row is checked as `xueji import students` checks it (GB 11643
+check digit, birth date and gender against the ID number, no ID twice in the list, and
+查重: no second status for an ID that holds an active one anywhere in the system), plus the
+registration rules below. Any problem sends the whole list back to the school with one
+problem per row and field. After the county's review the records are created in one go,
+numbered by the region's format (`status_number_format`, set by the BPMN's local rules):
+all rows or none. The finishing step checks the list again, since an ID may have gained
+an active status elsewhere while the list waited for review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from webapp.extensions import db
+from webapp.imports import (
+    STAGE_GRADES,
+    STUDENT_COLUMNS,
+    RowError,
+    check_students,
+    records_table,
+)
+from webapp.models import Organization, StatusHistory
+
+from . import Context, handler
+from .graduation import reserve_serials
+from .records import create_records
+
+# The grade a new student enters at each stage (新生 = the first year of the stage).
+ENTRY_GRADES = {"primary": 1, "junior": 7, "senior": 10, "vocational": 10}
+ENTRY_GRADE_NAMES = {1: "小学一年级", 7: "初一（七年级）", 10: "高一（十年级）"}
+SCHOOL_AGE = 6  # 000 第五条: 小学新生入学年龄为年满 6 周岁（当年 8 月 31 日前出生）
+# A `deferral` cell that says "no"; anything else notes a deferral (延缓入学, e.g. its approval).
+NOT_NOTED = {"", "0", "否", "无", "no", "n", "false"}
+PROBLEMS_IN_MESSAGE = 3
+
+
+# -- the rows --------------------------------------------------------------------------------
+
+
+def _deferral(values: dict[str, str]) -> str | None:
+    raw = values.get("deferral", "").strip()
+    return None if raw.lower() in NOT_NOTED else raw
+
+
+def _school_age(row, birth: date, entry_year: int, deferral: str | None) -> None:
+    """Primary year 1: 6 by 31 August of the entry year. A child who is already 7 then
+    entered late, which needs an approved deferral (延缓入学: 000 ⑦ 第五条 "因身体状况需要延缓
+    入学的…批准"); a deferral never lets a child in early."""
+    cutoff = date(entry_year - SCHOOL_AGE, 8, 31)
+    if birth > cutoff:
+        row.error(
+            "birth_date",
+            f"小学一年级新生须年满 {SCHOOL_AGE} 周岁（{cutoff.year} 年 8 月 31 日及以前出生，"
+            f"000 第五条）；该生 {birth.isoformat()} 出生，未到入学年龄。"
+            "延缓入学的注明不能使未满龄儿童提前入学。",
+        )
+    elif birth <= date(entry_year - SCHOOL_AGE - 1, 8, 31) and deferral is None:
+        row.error(
+            "birth_date",
+            f"该生 {birth.isoformat()} 出生，到 {entry_year} 年 8 月 31 日已满 {SCHOOL_AGE + 1} 周岁，"
+            "超过小学一年级入学年龄：经批准延缓入学的，请在 deferral 列注明（如批准文号）。",
+        )
+
+
+def _registration_rules(school: Organization, entry_year: int) -> Callable:
+    """This procedure's rules on top of the student import's, for one school's list."""
+    entry_grades = sorted({ENTRY_GRADES[s] for s in school.stage_list})
+    grade_names = "、".join(ENTRY_GRADE_NAMES[g] for g in entry_grades) or "未设置学段"
+    offered = {g for s in school.stage_list for g in STAGE_GRADES[s]}
+
+    def check(row, values: dict[str, Any]) -> None:
+        listed = values["school"]
+        if listed is not None and listed.id != school.id:
+            row.error(
+                "school_code",
+                f"名单只能登记本校（{school.name}，代码 {school.code}）的新生，"
+                f"该行为“{listed.code}”（{listed.name}）。",
+            )
+        if values["entry_year"] is not None and values["entry_year"] != entry_year:
+            row.error(
+                "entry_year",
+                f"应为本次注册的入学年份 {entry_year}，实为 {values['entry_year']}。",
+            )
+        grade = values["grade"]
+        if grade is not None and grade in offered and grade not in entry_grades:
+            row.error(
+                "grade", f"新生注册只登记起始年级（本校：{grade_names}），实为 {grade} 年级。"
+            )
+        deferral = _deferral(row.values)
+        if grade == 1 and values["birth_date"] is not None:
+            _school_age(row, values["birth_date"], entry_year, deferral)
+        values["deferral"] = deferral
+
+    return check
+
+
+def check_list(
+    rows: list[dict], school: Organization, entry_year: int
+) -> tuple[list[dict[str, Any]], list[RowError]]:
+    """Every row checked; a blank school_code or entry_year is the registration's own."""
+    table = records_table(rows, STUDENT_COLUMNS)
+    for _, values in table.rows:
+        if not values.get("school_code"):
+            values["school_code"] = school.code
+        if not values.get("entry_year"):
+            values["entry_year"] = str(entry_year)
+    return check_students(table, _registration_rules(school, entry_year))
+
+
+def _verdict(rows: list[dict], errors: list[RowError], when: str = "") -> dict:
+    problems = [
+        {"row": e.row, "field": e.field, "message": e.message, "name": _name(rows, e.row)}
+        for e in errors
+    ]
+    bad_rows = len({e.row for e in errors})
+    verdict = {
+        "ok": not errors,
+        "total": len(rows),
+        "valid": len(rows) - bad_rows,
+        "problem_rows": bad_rows,
+        "problems": problems,
+    }
+    if errors:
+        shown = "；".join(str(e).rstrip("。") for e in errors[:PROBLEMS_IN_MESSAGE])
+        more = "；……" if len(errors) > PROBLEMS_IN_MESSAGE else "。"
+        verdict["message"] = (
+            f"{when}名单 {len(rows)} 人中有 {bad_rows} 行未通过检查（共 {len(errors)} 处问题），"
+            f"已退回学校修改：{shown}{more}"
+        )
+    else:
+        verdict["message"] = f"名单 {len(rows)} 人逐行检查及查重通过。"
+    return verdict
+
+
+def _name(rows: list[dict], number: int | None) -> str:
+    if number is None or not 1 <= number <= len(rows):
+        return ""
+    row = rows[number - 1]
+    return str(next((v for k, v in row.items() if str(k).strip().lower() == "name"), "") or "")
+
+
+# -- status numbers --------------------------------------------------------------------------
+
+
+def _national(students: list[dict], school: Organization, entry_year: int) -> list[str]:
+    """The national number: G + the 18-digit ID number (003 篇4)."""
+    return ["G" + s["id_number"] for s in students]
+
+
+def _two_digits(code: str) -> str:
+    return "".join(c for c in code if c.isdigit())[-2:].rjust(2, "0")
+
+
+def _fujian_vocational(students: list[dict], school: Organization, entry_year: int) -> list[str]:
+    """Fujian vocational, 10 digits (002 第八条): 2 entry year + 2 county + 2 school + 4
+    serial. Serials come from one counter per prefix, so a number is never given twice."""
+    county = school.ancestor("county")
+    prefix = f"{entry_year % 100:02d}{_two_digits(county.code if county else '')}"
+    prefix += _two_digits(school.code)
+    serials = reserve_serials(f"status_number:{prefix}", len(students))
+    if serials and serials[-1] > 9999:
+        raise ValueError(f"学籍号前缀 {prefix} 的 4 位流水号已用尽。")
+    return [f"{prefix}{n:04d}" for n in serials]
+
+
+NumberingFn = Callable[[list[dict], Organization, int], list[str]]
+NUMBERING: dict[str, NumberingFn] = {
+    "national": _national,
+    "fujian_vocational": _fujian_vocational,
+}
+DEFAULT_NUMBERING = "national"
+
+
+def numbering(data: dict) -> NumberingFn:
+    name = data.get("status_number_format") or DEFAULT_NUMBERING
+    if name not in NUMBERING:
+        known = "、".join(NUMBERING)
+        raise ValueError(f"流程本地规则中的学籍号格式“{name}”未知（可用：{known}）。")
+    return NUMBERING[name]
+
+
+# -- the steps -------------------------------------------------------------------------------
+
+
+@handler("registration.check")
+def check(ctx: Context) -> dict:
+    """Check every row and 查重; the verdict carries the problem list by row and field."""
+    numbering(ctx.data)  # a misspelt local rule fails at the first step, not after review
+    school = db.session.get(Organization, ctx.data["school_id"])
+    rows = ctx.data["rows"]
+    _, errors = check_list(rows, school, int(ctx.data["entry_year"]))
+    return _verdict(rows, errors)
+
+
+@handler("registration.finalize")
+def finalize(ctx: Context) -> dict:
+    """Check the list again, number it and create every record; all rows or none."""
+    rows = ctx.data["rows"]
+    done = StatusHistory.query.filter_by(instance_id=ctx.instance.id).count()
+    if done:
+        return {**ctx.data.get("check", {}), "ok": True, "created": done}
+    school = db.session.get(Organization, ctx.data["school_id"])
+    entry_year = int(ctx.data["entry_year"])
+    students, errors = check_list(rows, school, entry_year)
+    if errors:
+        return _verdict(rows, errors, when="办结前复查：未创建任何学籍。")
+    numbers = numbering(ctx.data)(students, school, entry_year)
+    records, notes = [], []
+    for values, number in zip(students, numbers, strict=True):
+        deferral = values.pop("deferral", None)
+        listed = values.pop("school")
+        records.append(
+            {**values, "school_id": listed.id, "status": "enrolled", "status_number": number}
+        )
+        notes.append({"deferral": deferral} if deferral else {})
+    created = create_records(ctx, "registration", records, school.id, notes)
+    verdict = _verdict(rows, [])
+    verdict.update(
+        created=created,
+        numbering=ctx.data.get("status_number_format") or DEFAULT_NUMBERING,
+        message=f"已为 {created} 名新生建立学籍并编发学籍号。",
+    )
+    return verdict
