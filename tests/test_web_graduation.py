@@ -102,3 +102,42 @@ def test_submit_errors_keep_the_form(world, login):
     )
     assert "empty_cohort" in resp.get_data(as_text=True)
     assert login("u321202").get("/cohorts/graduation/new").status_code == 403
+
+
+def test_registration_from_a_spreadsheet_and_the_problem_list(world, login, tmp_path):
+    """The browser uploads the admitted list; a duplicate comes back as a named problem."""
+    from datetime import date
+
+    from webapp.imports import STUDENT_COLUMNS
+
+    from .test_imports import student_row, write_csv
+
+    taken = world.student("P2", grade=1)
+    rows = [
+        student_row(901, school="P1", grade=1, birth=date(2019, 3, 1), entry_year="2025"),
+        student_row(902, school="P1", grade=1, birth=date(2019, 4, 1), entry_year="2025"),
+    ]
+    rows[1][0] = taken.id_number
+    rows[1][3] = taken.birth_date.isoformat()
+    rows[1][2] = taken.gender
+    path = write_csv(tmp_path / "新生.csv", list(STUDENT_COLUMNS), rows)
+    school = login("uP1")
+    with open(path, "rb") as fh:
+        resp = school.post(
+            "/cohorts/registration/new",
+            data={"entry_year": "2025", "rows": (fh, "新生.csv")},
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+    page = resp.get_data(as_text=True)
+    assert "名单有 1 处问题" in page
+    assert "海陵第二小学" in page  # the problem list names the school holding the status
+    instance = Instance.query.filter_by(procedure="registration").one()
+    assert [t.step for t in instance.tasks if t.state == "open"] == ["fix_rows"]
+
+    bad = school.post(
+        "/cohorts/registration/new",
+        data={"entry_year": "2026", "rows": (io.BytesIO(b"PK\x03\x04broken"), "a.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 422 and "无法读取 XLSX 文件" in bad.get_data(as_text=True)

@@ -14,6 +14,7 @@ from forms import FORMS, load_all
 from workflows.procedures import PROCEDURES, procedure_name
 
 from .extensions import db
+from .imports import UnreadableFile, read_table
 from .models import (
     CHINA,
     LEVEL_LABELS,
@@ -209,13 +210,27 @@ def general_errors(errors: dict, fields) -> list[str]:
     return [m for key, msgs in errors.items() if key not in names for m in msgs]
 
 
+MAX_TABLE_BYTES = 10 * 1024 * 1024  # an admitted list of several thousand rows
+
+
 def submitted(fields, user) -> tuple[dict, dict]:
-    """A form's values, with uploaded files staged as evidence ids; (data, field errors).
+    """A form's values, with uploaded files staged as evidence ids and uploaded spreadsheets
+    read into rows; (data, field errors).
 
     Uploads join the current transaction, so a refused form keeps none of them.
     """
-    data = form_data([f.name for f in fields if f.widget != "files"])
+    data = form_data([f.name for f in fields if f.widget not in ("files", "table")])
     errors: dict[str, list[str]] = {}
+    for f in (f for f in fields if f.widget == "table"):
+        sent = request.files.get(f.name)
+        if not sent or not sent.filename:
+            continue
+        try:
+            table = read_table(sent.read(MAX_TABLE_BYTES), sent.filename)
+        except UnreadableFile as exc:
+            errors.setdefault(f.name, []).append(str(exc))
+            continue
+        data[f.name] = [values for _, values in table.rows]
     for f in (f for f in fields if f.widget == "files"):
         ids = []
         for sent in request.files.getlist(f.name):

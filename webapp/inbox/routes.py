@@ -97,7 +97,7 @@ def _render_task(task: HumanTask, values: dict, errors: dict, status: int = 200)
             application=application_rows(instance),
             evidence=evidence_files(instance),
             events=instance.events,
-            roster=rosters.summary(instance.id) if PROCEDURES[instance.procedure].cohort else None,
+            roster=rosters.summary(instance.id) if instance.procedure == "graduation" else None,
         ),
         status,
     )

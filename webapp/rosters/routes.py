@@ -18,8 +18,9 @@ from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.procedures import PROCEDURES
 
 from .. import scope
+from ..extensions import db
 from ..models import CLASSIFICATIONS, HumanTask, Instance, RosterEntry
-from ..views_common import form_data, general_errors, grade_label, paginate
+from ..views_common import general_errors, grade_label, paginate, submitted
 from . import bp
 
 LABELS = {**rosters.CLASSIFICATION_LABELS, "struck": "已剔除"}
@@ -57,7 +58,10 @@ def new(procedure: str):
 
     if request.method == "GET":
         return render({}, {})
-    data = form_data([f.name for f in fields])
+    data, upload_errors = submitted(fields, current_user)
+    if upload_errors:
+        db.session.rollback()
+        return render(dict(request.form), upload_errors, 422)
     data["school_code"] = current_user.org.code
     try:
         instance = engine.start(proc.key, current_user, data)
@@ -70,12 +74,19 @@ def new(procedure: str):
     if instance.status == "rejected":
         flash(f"{proc.name}未能提交：{instance.reason_message}（规则 {instance.reason}）", "error")
     else:
-        check = instance.data.get("check") or {}
-        flash(
-            f"{proc.name}名册已提交：共 {check.get('total', 0)} 名学生，已逐人判定，送县级审核。",
-            "success",
-        )
+        flash(f"{proc.name}已提交：{_where(instance)}", "success")
     return redirect(url_for("instances.detail", instance_id=instance.id))
+
+
+def _where(instance: Instance) -> str:
+    """Where a submitted cohort went: its size and the next step (or that it is queued)."""
+    check = instance.data.get("check") or {}
+    size = f"共 {check['total']} 名学生，已逐人判定。" if "total" in check else ""
+    problems = check.get("problems") or []
+    if problems:
+        size = f"名单有 {len(problems)} 处问题，请按问题清单修改后重新提交。"
+    steps = "、".join(f"{t.org.name}“{t.name}”" for t in engine.open_tasks(instance))
+    return size + (f"已送{steps}。" if steps else "系统正在自动检查，请稍后在业务详情中查看。")
 
 
 def _instance_or_404(instance_id: int) -> Instance:
