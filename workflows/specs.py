@@ -111,6 +111,121 @@ def check_platform_rules(root, process_id: str) -> list[Problem]:
             problems.append(
                 Problem(_label(end), "结束事件的 id 必须以 end_completed 或 end_rejected 开头")
             )
+    problems.extend(_check_properties(process))
+    problems.extend(_check_expressions(process))
+    problems.extend(_check_flows(process))
+    return problems
+
+
+STEP_PROPERTIES = {
+    "notBy": lambda v: v == "initiator",
+    "dueDays": lambda v: v.isdigit() and 1 <= int(v) <= 365,
+    "rosterChanges": lambda v: v in ("true", "false"),
+}
+PROPERTY_RULES = {
+    "notBy": "只能是 initiator（录入人以外的人员办理）",
+    "dueDays": "必须是 1 到 365 之间的整数（工作日）",
+    "rosterChanges": "只能是 true 或 false",
+}
+
+
+def _check_properties(process) -> list[Problem]:
+    problems = []
+    for task in process.iterfind(".//bpmn:userTask", NS):
+        for prop in task.iterfind(".//spiffworkflow:property", NS):
+            name, value = prop.get("name"), prop.get("value") or ""
+            if name in STEP_PROPERTIES and not STEP_PROPERTIES[name](value):
+                problems.append(
+                    Problem(_label(task), f"属性 {name}=“{value}”无效：{PROPERTY_RULES[name]}")
+                )
+    return problems
+
+
+EXPRESSIONS = {
+    "conditionExpression": ("条件表达式", "eval"),
+    "script": ("脚本", "exec"),
+    "timeDate": ("定时表达式", "eval"),
+    "timeDuration": ("定时表达式", "eval"),
+    "timeCycle": ("定时表达式", "eval"),
+}
+
+
+def _check_expressions(process) -> list[Problem]:
+    """Conditions, scripts and timer expressions are Python: they must at least compile."""
+    problems = []
+    for tag, (what, mode) in EXPRESSIONS.items():
+        for node in process.iterfind(f".//bpmn:{tag}", NS):
+            owner = node.getparent()
+            while owner is not None and etree.QName(owner).localname not in OWNERS:
+                owner = owner.getparent()
+            try:
+                compile((node.text or "").strip() or "None", "<bpmn>", mode)
+            except SyntaxError as exc:
+                element = owner.get("id") if owner is not None else tag
+                problems.append(Problem(element, f"{what}有语法错误：{exc.msg}"))
+    return problems
+
+
+FLOW_NODES = (
+    "startEvent",
+    "endEvent",
+    "userTask",
+    "serviceTask",
+    "scriptTask",
+    "businessRuleTask",
+    "manualTask",
+    "task",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "eventBasedGateway",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "subProcess",
+    "callActivity",
+)
+
+
+# The element an expression is reported against: its flow node or sequence flow.
+OWNERS = frozenset((*FLOW_NODES, "sequenceFlow"))
+
+
+def _check_flows(process) -> list[Problem]:
+    """Every flow joins two existing nodes, every node but an end leads on, and every node
+    can be reached from the start."""
+    nodes = {el.get("id"): el for tag in FLOW_NODES for el in process.iterfind(f"bpmn:{tag}", NS)}
+    flows = list(process.iterfind("bpmn:sequenceFlow", NS))
+    problems = []
+    outgoing: dict[str, list[str]] = {}
+    for flow in flows:
+        source, target = flow.get("sourceRef"), flow.get("targetRef")
+        for end, ref in (("起点", source), ("终点", target)):
+            if ref not in nodes:
+                problems.append(Problem(_label(flow), f"顺序流的{end}“{ref}”不存在"))
+        outgoing.setdefault(source, []).append(target)
+    for node_id, el in nodes.items():
+        kind = etree.QName(el).localname
+        if kind not in ("endEvent", "boundaryEvent") and not outgoing.get(node_id):
+            problems.append(Problem(node_id, "该节点没有后续顺序流，流程会停在这里"))
+    boundary = {
+        el.get("attachedToRef"): el.get("id") for el in process.iterfind("bpmn:boundaryEvent", NS)
+    }
+    reached: set[str] = set()
+    todo = [el.get("id") for el in process.iterfind("bpmn:startEvent", NS)]
+    if not todo:
+        problems.append(Problem(process.get("id"), "流程没有开始事件"))
+    while todo:
+        node_id = todo.pop()
+        if node_id in reached:
+            continue
+        reached.add(node_id)
+        todo.extend(outgoing.get(node_id, []))
+        if node_id in boundary:
+            todo.append(boundary[node_id])
+    for node_id in nodes:
+        if reached and node_id not in reached:
+            problems.append(Problem(node_id, "从开始事件到达不了该节点"))
     return problems
 
 
