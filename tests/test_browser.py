@@ -265,3 +265,127 @@ def test_graduation_cohort_in_chromium(server, browser, csrf_world):  # noqa: F8
     assert issued == [f"{year}J1{n:04d}" for n in (1, 2, 3)]
     expect(page.locator("table.roster tbody tr", has_text="孙小强")).to_contain_text("已剔除")
     school.close()
+
+
+# -- the instance on its diagram ------------------------------------------------------------
+
+
+def element(page, element_id: str):
+    """The SVG group bpmn-js draws for one BPMN element."""
+    return page.locator(f'g.djs-element[data-element-id="{element_id}"]')
+
+
+def wait_for_diagram(page) -> None:
+    expect(page.locator("#diagram[data-ready=true]")).to_have_count(1)
+
+
+def has_marker(name: str):
+    import re
+
+    return re.compile(rf"(^|\s){name}(\s|$)")
+
+
+@pytest.mark.browser
+def test_diagram_marks_the_current_step_on_instance_and_task_pages(server, browser, csrf_world):  # noqa: F811
+    from workflows import engine
+
+    from .flows import transfer_data
+
+    student = csrf_world.student("P1", grade=4, name="周小军")
+    db.session.commit()
+    instance = engine.start("transfer", csrf_world.users["P3"], transfer_data(student, "P3"))
+    (task,) = engine.open_tasks(instance)
+    instance_id, task_id = instance.id, task.id
+
+    school = Person(browser, server, "uP3")
+    page = school.page
+    page.goto(f"{server}/instances/{instance_id}")
+    wait_for_diagram(page)
+    expect(element(page, "to_county_review")).to_have_class(has_marker("current"))
+    expect(element(page, "check_rules")).to_have_class(has_marker("done"))
+    expect(element(page, "start")).to_have_class(has_marker("done"))
+    expect(element(page, "from_school_review")).not_to_have_class(has_marker("current|done"))
+    # the lanes carry the organisations, and the history sits right below the diagram
+    expect(element(page, "lane_to_county")).to_contain_text("高港区")
+    expect(page.locator("#diagram ~ section").first).to_contain_text("办理记录")
+    expect(page.locator("#diagram .diagram-legend")).to_contain_text("当前步骤")
+    school.close()
+
+    county = Person(browser, server, "u321203")
+    page = county.page
+    page.goto(f"{server}/tasks/{task_id}")
+    wait_for_diagram(page)
+    expect(element(page, "to_county_review")).to_have_class(has_marker("current"))
+    expect(element(page, "gw_check")).to_have_class(has_marker("done"))
+    page.check("input[name=decision][value=reject]")
+    page.fill("#f-comment", "户籍证明不全")
+    page.click("button:has-text('提交')")
+    expect(page.locator(".flash-success")).to_be_visible()
+    page.goto(f"{server}/instances/{instance_id}")
+    wait_for_diagram(page)
+    expect(element(page, "to_county_review")).to_have_class(has_marker("rejected"))
+    expect(element(page, "end_rejected")).to_have_class(has_marker("rejected"))
+    expect(page.locator("g.djs-element.current")).to_have_count(0)
+    county.close()
+
+
+def json_reply(body: str):
+    return lambda route: route.fulfill(body=body, content_type="application/json")
+
+
+@pytest.mark.browser
+def test_every_procedure_is_laid_out_and_markable(server, browser, csrf_world):  # noqa: F811
+    """The BPMN files carry no layout: each one is drawn with every flow node and lane."""
+    import json
+    from pathlib import Path
+
+    from lxml import etree
+
+    from workflows.specs import NS
+
+    from .test_web import start_transfer
+
+    student = csrf_world.student("P1", grade=4)
+    db.session.commit()
+    instance_id = start_transfer(csrf_world, student).id
+    person = Person(browser, server, "uP3")
+    page = person.page
+    files = sorted((Path(__file__).parent.parent / "workflows" / "bpmn").glob("*.bpmn"))
+    assert len(files) >= 11
+    for path in files:
+        xml = path.read_text(encoding="utf-8")
+        root = etree.fromstring(xml.encode())
+        nodes = [
+            el.get("id")
+            for el in root.iterfind(".//bpmn:process/*", NS)
+            if el.get("id") and etree.QName(el).localname not in ("laneSet", "sequenceFlow")
+        ]
+        lanes = [el.get("id") for el in root.iterfind(".//bpmn:lane", NS)]
+        # every node done, except one current and one failed: one marker each, the later wins
+        state = {"bpmn_xml": xml, "completed": nodes, "active": nodes[1:2], "failed": nodes[2:3]}
+        page.route("**/diagram.json", json_reply(json.dumps(state)))
+        page.goto(f"{server}/instances/{instance_id}")
+        wait_for_diagram(page)
+        assert page.locator("g.djs-element.done").count() == len(nodes) - 2, path.name
+        expect(element(page, nodes[1])).to_have_class(has_marker("current"))
+        expect(element(page, nodes[2])).to_have_class(has_marker("failed"))
+        for lane in lanes:
+            expect(element(page, lane)).to_have_count(1)
+        page.unroute("**/diagram.json")
+    person.close()
+
+
+@pytest.mark.browser
+def test_the_page_works_when_the_diagram_script_is_missing(server, browser, csrf_world):  # noqa: F811
+    from .test_web import start_transfer
+
+    student = csrf_world.student("P1", grade=4)
+    db.session.commit()
+    instance_id = start_transfer(csrf_world, student).id
+    person = Person(browser, server, "uP3")
+    page = person.page
+    page.route("**/static/build/diagram.js", lambda route: route.fulfill(status=404, body=""))
+    page.goto(f"{server}/instances/{instance_id}")
+    expect(page.locator("#diagram .diagram-status")).to_have_text("流程图加载失败")
+    expect(page.locator("table.history")).to_contain_text("发起转学")
+    person.close()

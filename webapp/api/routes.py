@@ -17,7 +17,7 @@ from webapp import scope
 from webapp.extensions import db
 from webapp.models import HumanTask, Instance, Student, User, audit
 from webapp.uploads import MAX_BYTES, UploadRefused, readable_file, store_upload
-from workflows import deploy, engine
+from workflows import deploy, engine, tracking
 from workflows.procedures import PROCEDURES
 
 from . import bp, schemas
@@ -181,18 +181,9 @@ def instance(instance_id: int):
 
 @bp.get("/instances/<int:instance_id>/diagram")
 def instance_diagram(instance_id: int):
-    """The instance's own BPMN version with the steps done and the steps waiting."""
+    """The instance's own BPMN version with the steps done, waiting, rejected at and failed."""
     inst = _found(scope.instance_or_none(current_user(), instance_id))
-    completed = list(dict.fromkeys(event.step for event in inst.events))
-    active = list(dict.fromkeys(task.step for task in engine.open_tasks(inst)))
-    return schemas.DiagramOut().dump(
-        {
-            "bpmn_xml": inst.process_version.bpmn_xml,
-            "completed": completed,
-            "active": active,
-            "failed": [],
-        }
-    )
+    return schemas.DiagramOut().dump(tracking.diagram(inst))
 
 
 # -- tasks ----------------------------------------------------------------------------------

@@ -307,3 +307,11 @@ class DiagramOut(Schema):
     completed = fields.List(fields.String(), metadata={"description": "已完成的元素 id"})
     active = fields.List(fields.String(), metadata={"description": "待办步骤的元素 id"})
     failed = fields.List(fields.String(), metadata={"description": "出错的元素 id"})
+    rejected = fields.List(
+        fields.String(), metadata={"description": "审核不同意的步骤和“不予办理”结束事件的元素 id"}
+    )
+    lanes = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "泳道 id → 在该泳道办理的单位名称"},
+    )

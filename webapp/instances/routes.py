@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms import FORMS
-from workflows import engine, starters
+from workflows import engine, starters, tracking
 from workflows.errors import Conflict, Forbidden, Invalid
 from workflows.procedures import PROCEDURES, Procedure
 
@@ -76,6 +76,13 @@ def detail(instance_id: int):
         open_tasks=engine.open_tasks(instance),
         events=instance.events,
     )
+
+
+@bp.route("/instances/<int:instance_id>/diagram.json")
+@login_required
+def diagram(instance_id: int):
+    """The diagram panel's data, as `GET /api/v1/instances/<id>/diagram` answers it."""
+    return jsonify(tracking.diagram(_instance_or_404(instance_id)))
 
 
 @bp.route("/instances/<int:instance_id>/files/<int:file_id>")

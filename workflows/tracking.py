@@ -1,0 +1,126 @@
+"""Where an instance stands on its own diagram: the BPMN elements done, waiting, rejected at
+and failed, and who acts in each lane. One answer for the API and for the browser pages.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+from SpiffWorkflow.util.task import TaskState
+
+from webapp.models import Incident, Instance
+
+from . import engine, routing
+from .specs import NS, end_outcome
+
+LEVEL_LABELS = {
+    "school": "学校",
+    "county": "县级教育行政部门",
+    "city": "市级教育行政部门",
+    "province": "省级教育行政部门",
+}
+SIDE_LABELS = {"": "", "from_": "转出地", "to_": "转入地"}
+# Steps under way that are not (or not only) a person's task: a timer waiting, an automatic
+# step queued for a worker.
+UNDER_WAY = TaskState.WAITING | TaskState.READY | TaskState.STARTED
+
+
+def diagram(instance: Instance) -> dict:
+    """`{bpmn_xml, completed, active, rejected, failed, lanes}` for drawing the instance.
+
+    Element ids, each list in the order the steps were reached; `lanes` maps lane ids to the
+    organisation acting in that lane for this instance (or a generic label).
+    """
+    completed: list[str] = []
+    under_way: list[str] = []
+    errored: list[str] = []
+    if instance.state:
+        for task in engine._load(instance, None).get_tasks():
+            element = task.task_spec.bpmn_id
+            if element is None:
+                continue
+            if task.state == TaskState.COMPLETED:
+                completed.append(element)
+            elif task.state == TaskState.ERROR:
+                errored.append(element)
+            elif (
+                task.state & UNDER_WAY
+                and instance.status in ("running", "error")
+                and "Gateway" not in type(task.task_spec).__name__
+            ):
+                under_way.append(element)
+    else:  # no saved state: the history still names the steps done
+        completed = [event.step for event in instance.events]
+    failed = _unique(errored + _incident_elements(instance, under_way))
+    active = [task.step for task in engine.open_tasks(instance)] + under_way
+    active = [element for element in _unique(active) if element not in failed]
+    return {
+        "bpmn_xml": instance.process_version.bpmn_xml,
+        "completed": _unique(completed),
+        "active": active,
+        "rejected": _rejected(instance, completed),
+        "failed": failed,
+        "lanes": _lane_labels(instance),
+    }
+
+
+def _unique(ids: list[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+def _rejected(instance: Instance, completed: list[str]) -> list[str]:
+    """The review step a person rejected at (or the rule check that failed) and the end event."""
+    steps = [event.step for event in instance.events if event.decision == "reject"]
+    if instance.status == "rejected" and not steps:
+        failed_checks = [event.step for event in instance.events if event.decision == "fail"]
+        steps = failed_checks[-1:]
+    ends = [element for element in completed if end_outcome(element) == "rejected"]
+    return _unique(steps + ends)
+
+
+def _incident_elements(instance: Instance, under_way: list[str]) -> list[str]:
+    """The elements of the instance's open incidents. An incident names the element, or the
+    handler of a service task: then the task of that handler still waiting to run."""
+    incidents = (
+        Incident.query.filter_by(instance_id=instance.id, resolved_at=None)
+        .order_by(Incident.id)
+        .all()
+    )
+    if not incidents:
+        return []
+    root = _bpmn(instance)
+    ids = set(root.xpath("//bpmn:*/@id", namespaces=NS))
+    elements = []
+    for incident in incidents:
+        if incident.step in ids:
+            elements.append(incident.step)
+            continue
+        tasks = [
+            operator.getparent().getparent().get("id")
+            for operator in root.iterfind(".//spiffworkflow:serviceTaskOperator", NS)
+            if operator.get("id") == incident.step
+        ]
+        elements += [task for task in tasks if task in under_way] or tasks
+    return elements
+
+
+def _bpmn(instance: Instance):
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    return etree.fromstring(instance.process_version.bpmn_xml.encode(), parser)
+
+
+def _lane_labels(instance: Instance) -> dict[str, str]:
+    root = _bpmn(instance)
+    labels = {}
+    for lane in root.iterfind(".//bpmn:lane", NS):
+        slot = (lane.get("name") or "").strip()
+        if lane.get("id") and slot in routing.SLOTS:
+            labels[lane.get("id")] = _slot_label(slot, instance.data or {})
+    return labels
+
+
+def _slot_label(slot: str, data: dict) -> str:
+    try:
+        return routing.resolve(slot, data).name
+    except routing.RoutingError:
+        level = routing.slot_role(slot)
+        return SIDE_LABELS[slot[: -len(level)]] + LEVEL_LABELS[level]
