@@ -42,6 +42,7 @@ def _config(uri: str, tmp_path) -> dict:
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "test-secret",
         "DATA_DIR": str(tmp_path),
+        "REDIS_URL": None,  # automatic steps inline unless a test runs a worker
     }
 
 

@@ -125,12 +125,10 @@ def test_worker_reports_an_unreachable_redis(runner, app):
 
 
 def test_worker_listens_on_the_xueji_queue(runner, app):
-    redis = pytest.importorskip("redis")
+    import redis
+
     url = "redis://127.0.0.1:6379/15"
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.exceptions.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    redis.Redis.from_url(url).ping()  # CI starts Redis; without it this fails, never skips
     app.config["REDIS_URL"] = url
 
     result = runner.invoke(args=["worker", "--burst"])

@@ -112,7 +112,7 @@ def test_registration_from_a_spreadsheet_and_the_problem_list(world, login, tmp_
 
     from .test_imports import student_row, write_csv
 
-    taken = world.student("P2", grade=1)
+    taken = world.student("P2", grade=1, birth_date=date(2019, 5, 1))  # of school age
     rows = [
         student_row(901, school="P1", grade=1, birth=date(2019, 3, 1), entry_year="2025"),
         student_row(902, school="P1", grade=1, birth=date(2019, 4, 1), entry_year="2025"),

@@ -35,13 +35,14 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
 
-    from . import auth, inbox, instances, rosters, students
+    from . import auth, inbox, instances, overdue, rosters, students
     from .api import bp as api_bp
     from .cli import register as register_cli
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(instances.bp)
+    app.register_blueprint(overdue.bp)
     app.register_blueprint(rosters.bp)
     app.register_blueprint(students.bp)
     app.register_blueprint(api_bp)

@@ -6,6 +6,7 @@ scripts can tell success from failure.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,8 +17,8 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup
 from werkzeug.serving import run_simple
 
-QUEUE_NAME = "xueji"
 MIN_PASSWORD_LENGTH = 8
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def register(app: Flask) -> None:
@@ -62,11 +63,20 @@ def register(app: Flask) -> None:
     @click.option("--org", "org_code", metavar="CODE", help="所属单位代码。")
     @click.option("--role", metavar="school|county|city|province|admin", help="角色。")
     @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码。")
+    @click.option(
+        "--email",
+        metavar="ADDRESS",
+        help="电子邮箱（可选）：配置了邮件服务器时，通知同时发到这里。",
+    )
     def create_user(
-        username: str, org_code: str | None, role: str | None, password_stdin: bool
+        username: str,
+        org_code: str | None,
+        role: str | None,
+        password_stdin: bool,
+        email: str | None,
     ) -> None:
         """创建用户：密码从标准输入读取；角色须与单位级别相符（admin 不限）。"""
-        _create_user(username, org_code, role, password_stdin)
+        _create_user(username, org_code, role, password_stdin, email)
 
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)
@@ -136,7 +146,13 @@ def _run_import(func: Callable, file: str) -> None:
         )
 
 
-def _create_user(username: str, org_code: str | None, role: str | None, from_stdin: bool) -> None:
+def _create_user(
+    username: str,
+    org_code: str | None,
+    role: str | None,
+    from_stdin: bool,
+    email: str | None = None,
+) -> None:
     from .extensions import db
     from .models import LEVEL_LABELS, ROLE_LABELS, ROLES, Organization, User, audit
 
@@ -148,6 +164,10 @@ def _create_user(username: str, org_code: str | None, role: str | None, from_std
         _fail("请用 --org 指定所属单位代码。")
     if not from_stdin:
         _fail("请加 --password-stdin，并从标准输入提供密码（密码不要写在命令行上）。")
+    if email is not None:
+        email = email.strip()
+        if len(email) > 254 or not EMAIL.fullmatch(email):
+            _fail(f"电子邮箱“{email}”格式不正确，例如 zhang@school.edu.cn。")
     password = sys.stdin.read().rstrip("\r\n")
     if not password:
         _fail("密码为空：请从标准输入提供密码。")
@@ -163,16 +183,26 @@ def _create_user(username: str, org_code: str | None, role: str | None, from_std
             f"角色 {role}（{ROLE_LABELS[role]}）不适用于{org.name}"
             f"（{LEVEL_LABELS[org.level]}级单位）：应为 {org.level} 或 admin。"
         )
-    user = User(username=username, role=role, org=org)
+    user = User(username=username, role=role, org=org, email=email or None)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    audit(None, "user.create", user, after={"username": username, "role": role, "org": org.code})
+    after = {"username": username, "role": role, "org": org.code}
+    if user.email:
+        after["email"] = user.email
+    audit(None, "user.create", user, after=after)
     db.session.commit()
-    click.echo(f"已创建用户 {username}：{ROLE_LABELS[role]}，{org.name}（{org.code}）。")
+    mail = f"，邮箱 {user.email}" if user.email else ""
+    click.echo(f"已创建用户 {username}：{ROLE_LABELS[role]}，{org.name}（{org.code}）{mail}。")
 
 
 def _serve(host: str, port: int) -> None:
+    if not current_app.config.get("REDIS_URL"):  # no worker: this process fires timers itself
+        from workflows import jobs
+
+        jobs.start_inline_scan(
+            current_app._get_current_object(), float(current_app.config.get("SCAN_SECONDS", 30))
+        )
     click.echo(f"学籍通已启动：http://{host}:{port}/（按 Ctrl+C 停止）")
     run_simple(
         host,
@@ -192,13 +222,20 @@ def _worker(burst: bool) -> None:
     from redis.exceptions import RedisError
     from rq import Worker
 
+    from workflows import jobs
+
     connection = Redis.from_url(url)
     try:
         connection.ping()
     except RedisError as exc:
         _fail(f"无法连接 REDIS_URL 指定的 Redis：{exc}")
-    click.echo(f"后台任务进程已启动，监听队列“{QUEUE_NAME}”。")
-    Worker([QUEUE_NAME], connection=connection).work(with_scheduler=True, burst=burst)
+    every = float(current_app.config.get("SCAN_SECONDS", 30))
+    if not burst:
+        jobs.start_scan_thread(current_app._get_current_object(), every)
+    click.echo(
+        f"后台任务进程已启动，监听队列“{jobs.QUEUE_NAME}”；每 {every:g} 秒扫描一次到期的定时节点。"
+    )
+    Worker([jobs.QUEUE_NAME], connection=connection).work(with_scheduler=True, burst=burst)
 
 
 def _demo(host: str, port: int) -> None:

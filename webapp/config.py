@@ -13,5 +13,20 @@ def from_env() -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": os.environ.get("SECRET_KEY", "xueji-demo-only-secret"),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # The worker's periodic scan (timers, lost jobs): how often, and when queued work
+        # that no worker finished counts as lost.
+        "SCAN_SECONDS": float(os.environ.get("XUEJI_SCAN_SECONDS", 30)),
+        "STALE_SECONDS": float(os.environ.get("XUEJI_STALE_SECONDS", 300)),
+        # Seconds to wait before the 2nd, 3rd, … try of a failing automatic step.
+        "RETRY_BACKOFF": [
+            float(x) for x in os.environ.get("XUEJI_RETRY_BACKOFF", "2,10,30").split(",")
+        ],
         "DATA_DIR": str(data_dir),
+        # Notices are also e-mailed when an SMTP server is named (see webapp/mailer.py).
+        "SMTP_HOST": os.environ.get("XUEJI_SMTP_HOST") or None,
+        "SMTP_PORT": int(os.environ.get("XUEJI_SMTP_PORT") or 0) or None,
+        "SMTP_FROM": os.environ.get("XUEJI_SMTP_FROM") or None,
+        "SMTP_USER": os.environ.get("XUEJI_SMTP_USER") or None,
+        "SMTP_PASSWORD": os.environ.get("XUEJI_SMTP_PASSWORD") or None,
+        "SMTP_TLS": os.environ.get("XUEJI_SMTP_TLS") or None,  # starttls | ssl | none
     }

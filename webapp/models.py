@@ -92,6 +92,7 @@ class User(UserMixin, db.Model):
     org_id = db.Column(db.Integer, db.ForeignKey("organization.id"), nullable=False, index=True)
     display_name = db.Column(db.String(64))
     active = db.Column(db.Boolean, default=True, nullable=False)
+    email = db.Column(db.String(254))  # notices are also mailed here when SMTP is set up
 
     org = db.relationship("Organization")
 
@@ -337,7 +338,10 @@ class HumanTask(db.Model):
     claimed_by = db.relationship("User", foreign_keys=[claimed_by_id])
     completed_by = db.relationship("User", foreign_keys=[completed_by_id])
 
-    __table_args__ = (Index("ix_human_task_inbox", "org_id", "role", "state", "created_at"),)
+    __table_args__ = (
+        Index("ix_human_task_inbox", "org_id", "role", "state", "created_at"),
+        Index("ix_human_task_due", "state", "due_at"),  # reminders and overdue lists
+    )
 
 
 class InstanceEvent(db.Model):
@@ -375,13 +379,24 @@ class Incident(db.Model):
 
 
 class Notification(db.Model):
+    """A notice to one organisation (and role; None: all its users). See workflows/notices.py.
+
+    Notices about a waiting step point at the task (`task_id`); notices about an
+    instance's outcome (completed, rejected) carry `instance_id`.
+    """
+
     id = db.Column(db.Integer, primary_key=True)
     org_id = db.Column(db.Integer, db.ForeignKey("organization.id"), nullable=False, index=True)
     role = db.Column(db.String(16))
     instance_id = db.Column(db.Integer, db.ForeignKey("instance.id"))
+    task_id = db.Column(db.Integer, db.ForeignKey("human_task.id"))
+    kind = db.Column(db.String(16))  # task | returned | reminder | rejected | completed
     message = db.Column(db.Text, nullable=False)
     created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
     read_at = db.Column(db.DateTime)
+
+    org = db.relationship("Organization")
+    task = db.relationship("HumanTask")
 
 
 class FileUpload(db.Model):

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from forms import FORMS, load_all
+from workflows.notices import KIND_LABELS as NOTICE_KINDS
 from workflows.procedures import PROCEDURES, procedure_name
 
 from .extensions import db
@@ -268,6 +269,7 @@ def register_template_helpers(app: Flask) -> None:
             "LEVEL_LABELS": LEVEL_LABELS,
             "INSTANCE_STATUS_LABELS": INSTANCE_STATUS_LABELS,
             "DECISION_LABELS": DECISION_LABELS,
+            "NOTICE_KINDS": NOTICE_KINDS,
             "GENDER_LABELS": GENDER_LABELS,
             "procedure_name": procedure_name,
             "procedures": PROCEDURES,

@@ -23,10 +23,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 import handlers
 from forms import FORMS
+from webapp import scope
 from webapp.extensions import db
 from webapp.models import (
     FileUpload,
     HumanTask,
+    Incident,
     Instance,
     InstanceEvent,
     Organization,
@@ -35,7 +37,7 @@ from webapp.models import (
     utcnow,
 )
 
-from . import deploy, routing, starters
+from . import deploy, jobs, notices, routing, starters, workdays
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .procedures import PROCEDURES
 from .scripting import SAFE_BUILTINS
@@ -52,6 +54,7 @@ class _Run:
     def __init__(self, instance: Instance, user):
         self.instance = instance
         self.user = user
+        self.step: str | None = None  # the handler running now, named in an incident
 
 
 class _HandlerEnvironment(TaskDataEnvironment):
@@ -61,6 +64,7 @@ class _HandlerEnvironment(TaskDataEnvironment):
 
     def call_service(self, context, operation_name, operation_params, **kwargs):
         fn = handlers.HANDLERS[operation_name]
+        self.run.step = operation_name
         result = fn(handlers.Context(self.run.instance, self.run.user, context))
         return json.dumps(result, default=str)
 
@@ -86,7 +90,7 @@ def _dump_state(wf: BpmnWorkflow) -> str:
     return json.dumps(state, ensure_ascii=False)
 
 
-def _load(instance: Instance, user) -> BpmnWorkflow:
+def load(instance: Instance, user) -> BpmnWorkflow:
     state = json.loads(instance.state)
     state.update(json.loads(instance.process_version.spec_json))
     wf = SERIALIZER.deserialize_json(json.dumps(state))
@@ -96,19 +100,6 @@ def _load(instance: Instance, user) -> BpmnWorkflow:
 
 def _json_safe(data: dict) -> dict:
     return json.loads(json.dumps(data, default=str, ensure_ascii=False))
-
-
-# -- working days (the 10-working-day review rule) -----------------------------------------
-
-
-def add_working_days(start, days: int):
-    """Monday–Friday only; the official holiday calendar is issue-level work (#5)."""
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
 
 
 # -- running --------------------------------------------------------------------------------
@@ -137,13 +128,21 @@ def _record_automatic(instance: Instance):
 
 
 def _advance(instance: Instance, wf: BpmnWorkflow) -> None:
+    """Run the automatic steps now, or, with background workers, queue them for a worker."""
+    if jobs.enabled():
+        if wf.get_tasks(state=TaskState.READY, manual=False):
+            instance.pending_since = utcnow()
+            jobs.enqueue_after_commit(instance.id)
+        return
+    _run_automatic(instance, wf)
+
+
+def _run_automatic(instance: Instance, wf: BpmnWorkflow) -> None:
     wf.refresh_timers()
     wf.do_engine_steps(did_complete_task=_record_automatic(instance))
 
 
-def _save(
-    instance: Instance, wf: BpmnWorkflow, user, rejected_by_person: str | None = None
-) -> None:
+def _save(instance: Instance, wf: BpmnWorkflow, user) -> None:
     """Write state, status, data and the open human-task rows for this instance."""
     instance.state = _dump_state(wf)
     instance.wake_at = _next_timer(wf)
@@ -163,12 +162,13 @@ def _save(
         instance.open_student_id = None
         if outcome == "rejected":
             check = last.get("check") or {}
-            if rejected_by_person is not None:
+            if last.get("decision") == "reject":  # a person's decision, kept in the data
                 instance.reason = "reviewer_rejected"
-                instance.reason_message = rejected_by_person
+                instance.reason_message = last.get("comment")
             elif check.get("rule"):
                 instance.reason = check["rule"]
                 instance.reason_message = check.get("message")
+            notices.rejected(instance)
     _sync_tasks(instance, wf)
 
 
@@ -190,14 +190,15 @@ def _sync_tasks(instance: Instance, wf: BpmnWorkflow) -> None:
             row.state = "cancelled"
     known = {row.task_uuid for row in open_rows}
     now = utcnow()
+    new_rows = []
     for uuid, task in ready.items():
         if uuid in known:
             continue
         slot = task.task_spec.lane
         org = routing.resolve(slot, task.data)
         props = task.task_spec.extensions.get("properties", {})
-        due_days = int(props.get("dueDays", REVIEW_DAYS))
-        db.session.add(
+        due_days = int(props.get("dueDays", REVIEW_DAYS))  # working days, official calendar
+        new_rows.append(
             HumanTask(
                 instance_id=instance.id,
                 task_uuid=uuid,
@@ -208,9 +209,11 @@ def _sync_tasks(instance: Instance, wf: BpmnWorkflow) -> None:
                 org_id=org.id,
                 role=routing.slot_role(slot),
                 created_at=now,
-                due_at=add_working_days(now, due_days),
+                due_at=workdays.due_at(now, due_days),
             )
         )
+    db.session.add_all(new_rows)
+    notices.tasks_ready(instance, new_rows)
 
 
 def _commit() -> None:
@@ -385,7 +388,7 @@ def complete(task_id: int, user, data: dict) -> Instance:
     db.session.refresh(row)
     instance = row.instance
     db.session.refresh(instance)
-    wf = _load(instance, user)
+    wf = load(instance, user)
     task = wf.get_task_from_id(UUID(row.task_uuid))
     if task is None or task.state != TaskState.READY:
         db.session.rollback()
@@ -404,9 +407,8 @@ def complete(task_id: int, user, data: dict) -> Instance:
         )
     )
     _advance(instance, wf)
-    rejected = clean.get("comment") if clean.get("decision") == "reject" else None
     before = {"status": instance.status}
-    _save(instance, wf, user, rejected_by_person=rejected)
+    _save(instance, wf, user)
     audit(
         user,
         "task.complete",
@@ -467,13 +469,128 @@ def fire_due_timers(limit: int = 100) -> list[int]:
     )
     fired = []
     for instance in due:
-        wf = _load(instance, None)
-        _advance(instance, wf)
+        wf = load(instance, None)
+        _run_automatic(instance, wf)
         _save(instance, wf, None)
         audit(None, "timer.fire", instance, None, {"status": instance.status})
         _commit()
         fired.append(instance.id)
     return fired
+
+
+class StepFailed(Exception):
+    """An automatic step raised; `step` names its handler for the incident."""
+
+    def __init__(self, instance_id: int, step: str | None, error: BaseException):
+        super().__init__(f"{step or '自动步骤'}: {error}")
+        self.instance_id, self.step, self.error = instance_id, step, error
+
+
+def run_pending(instance_id: int) -> bool:
+    """A worker runs an instance's queued automatic steps; False when nothing was queued.
+
+    The instance row is locked for the run (first worker wins; a second finds nothing
+    queued), so a job delivered twice, or re-queued after a killed worker, moves nothing twice.
+    """
+    instance = db.session.get(Instance, instance_id, with_for_update=True, populate_existing=True)
+    if instance is None or instance.status != "running" or instance.pending_since is None:
+        db.session.rollback()
+        return False
+    wf = load(instance, None)
+    try:
+        _run_automatic(instance, wf)
+    except Exception as exc:
+        step = wf.script_engine.environment.run.step
+        db.session.rollback()
+        raise StepFailed(instance_id, step, exc) from exc
+    instance.pending_since = None
+    _save(instance, wf, None)
+    _commit()
+    return True
+
+
+def stale_pending(older_than: timedelta) -> list[int]:
+    """Instances whose queued automatic steps no worker finished in time (lost job, killed
+    worker, flushed Redis): the scan queues them again."""
+    since = utcnow() - older_than
+    rows = Instance.query.filter(
+        Instance.status == "running", Instance.pending_since <= since
+    ).with_entities(Instance.id)
+    return [i for (i,) in rows]
+
+
+def record_incident(instance_id: int, step: str | None, error: str, tries: int) -> Incident:
+    """Retries are used up: the instance shows `error` and waits for an admin."""
+    instance = db.session.get(Instance, instance_id, populate_existing=True)
+    incident = Incident(instance_id=instance_id, step=step or "", error=error, tries=tries)
+    db.session.add(incident)
+    instance.status = "error"
+    instance.pending_since = None
+    db.session.add(
+        InstanceEvent(instance_id=instance_id, step=step or "", name="自动步骤失败", comment=error)
+    )
+    audit(None, "incident.open", instance, None, {"step": step, "error": error, "tries": tries})
+    _commit()
+    return incident
+
+
+def _open_incident(incident_id: int, user) -> Incident:
+    """An unresolved incident the user may act on: admins, and the county over its instance."""
+    incident = db.session.get(Incident, incident_id)
+    if incident is None or scope.instance_or_none(user, incident.instance_id) is None:
+        raise NotFound("故障记录不存在。")
+    if user.role not in ("admin", "county"):
+        raise Forbidden("只有平台管理员或县级教育行政部门可以处理故障。")
+    if incident.resolved_at is not None:
+        raise Conflict("该故障已处理。")
+    return incident
+
+
+@_all_or_nothing
+def retry_incident(incident_id: int, user) -> Instance:
+    """Run the failed step again; a success continues the instance where it stopped."""
+    incident = _open_incident(incident_id, user)
+    instance = incident.instance
+    incident.resolved_at, incident.resolved_by_id, incident.resolution = (
+        utcnow(),
+        user.id,
+        "retried",
+    )
+    instance.status = "running"
+    audit(user, "incident.retry", incident)
+    if jobs.enabled():
+        instance.pending_since = utcnow()
+        jobs.enqueue_after_commit(instance.id)
+        _commit()
+        return instance
+    wf = load(instance, user)
+    _run_automatic(instance, wf)
+    _save(instance, wf, user)
+    _commit()
+    return instance
+
+
+@_all_or_nothing
+def cancel_incident(incident_id: int, user, comment: str) -> Instance:
+    """Give up on the instance: it ends as cancelled and lets go of its student."""
+    incident = _open_incident(incident_id, user)
+    instance = incident.instance
+    incident.resolved_at, incident.resolved_by_id, incident.resolution = (
+        utcnow(),
+        user.id,
+        "cancelled",
+    )
+    instance.status = "cancelled"
+    instance.reason, instance.reason_message = "incident_cancelled", comment
+    instance.finished_at = utcnow()
+    instance.open_student_id = None
+    instance.pending_since = None
+    instance.wake_at = None
+    for row in open_tasks(instance):
+        row.state = "cancelled"
+    audit(user, "incident.cancel", incident, None, {"comment": comment})
+    _commit()
+    return instance
 
 
 def open_tasks(instance: Instance) -> list[HumanTask]:

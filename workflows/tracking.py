@@ -34,7 +34,7 @@ def diagram(instance: Instance) -> dict:
     under_way: list[str] = []
     errored: list[str] = []
     if instance.state:
-        for task in engine._load(instance, None).get_tasks():
+        for task in engine.load(instance, None).get_tasks():
             element = task.task_spec.bpmn_id
             if element is None:
                 continue

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("instances", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import incidents, routes  # noqa: E402,F401

@@ -1,0 +1,265 @@
+"""Automatic steps on real RQ workers (separate processes) with PostgreSQL and Redis.
+
+Each test gets a fresh PostgreSQL database and its own Redis database number; the worker
+is `xueji worker`, started as a process of its own and killed like a real one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from webapp.extensions import db
+from webapp.models import Certificate, Incident, Instance, StatusHistory, Student
+from workflows import deploy, engine
+
+from . import worker_handlers  # noqa: F401  (registers the test handlers here too)
+from .flows import act, evidence, transfer_data
+from .world import build_world
+
+ROOT = Path(__file__).resolve().parent.parent
+XUEJI = Path(sys.executable).parent / "xueji"
+REDIS_URL = os.environ.get("XUEJI_TEST_REDIS", "redis://127.0.0.1:6379/14")
+pytestmark = pytest.mark.postgres
+
+
+class Worker:
+    """`xueji worker` in its own process group, logging to a file the test prints on failure."""
+
+    def __init__(self, app, tmp_path: Path, name: str = "worker"):
+        self.log = tmp_path / f"{name}.log"
+        env = {
+            **os.environ,
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": REDIS_URL,
+            "SECRET_KEY": "worker-test",
+            "XUEJI_SCAN_SECONDS": "1",
+            "XUEJI_STALE_SECONDS": "3",
+            "XUEJI_RETRY_BACKOFF": "0.5,0.5,0.5",
+            "XUEJI_HANDLER_MODULES": "tests.worker_handlers",
+            "XUEJI_TEST_DIR": str(tmp_path),
+            "PYTHONPATH": str(ROOT),
+        }
+        self.proc = subprocess.Popen(
+            [str(XUEJI), "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self, horse_pid: int | None = None) -> None:
+        """SIGKILL the worker and the work horse running a job (RQ starts it in a session of
+        its own): nothing gets to clean up."""
+        if horse_pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(horse_pid, signal.SIGKILL)
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def redis():
+    conn = Redis.from_url(REDIS_URL)
+    conn.ping()  # no skip: CI starts Redis, and a missing Redis must fail the run
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+@pytest.fixture
+def background(pg_app, redis, tmp_path):
+    """The app queues automatic steps on Redis; `start()` runs a worker (stopped at the end)."""
+    world = build_world()
+    db.session.commit()
+    workers: list[Worker] = []
+
+    def start(name: str = "worker") -> Worker:
+        workers.append(Worker(pg_app, tmp_path, name))
+        return workers[-1]
+
+    pg_app.config["REDIS_URL"] = REDIS_URL
+    yield world, start
+    pg_app.config["REDIS_URL"] = None
+    for w in workers:
+        w.stop()
+    for w in workers:
+        print(f"--- {w.log.name} ---\n{w.log.read_text()[-3000:]}")
+
+
+def wait_for(check, timeout: float = 90, what: str = "the worker") -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        db.session.rollback()  # see what other processes committed
+        if check():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def settled(instance_id: int) -> bool:
+    """Nothing queued for the instance: it waits for a person, a timer, or it ended."""
+    instance = db.session.get(Instance, instance_id, populate_existing=True)
+    return instance.pending_since is None
+
+
+def with_step(procedure: str, step_xml: str, before: str = "finalize") -> None:
+    """Deploy a new version of a shipped procedure with one service task before `before`."""
+    bpmn, dmn = deploy.read_files(procedure)
+    bpmn = bpmn.replace(f'targetRef="{before}"', 'targetRef="inserted"', 1)
+    bpmn = bpmn.replace(
+        "  </bpmn:process>",
+        f'    {step_xml}\n    <bpmn:sequenceFlow id="f_inserted" sourceRef="inserted" '
+        f'targetRef="{before}"/>\n  </bpmn:process>',
+    )
+    deploy.deploy(procedure, bpmn, dmn)
+    db.session.commit()
+
+
+def service(handler_name: str) -> str:
+    return (
+        f'<bpmn:serviceTask id="inserted" name="测试步骤"><bpmn:extensionElements>'
+        f'<spiffworkflow:serviceTaskOperator id="{handler_name}" resultVariable="inserted_result">'
+        f"<spiffworkflow:parameters/></spiffworkflow:serviceTaskOperator>"
+        f"</bpmn:extensionElements></bpmn:serviceTask>"
+    )
+
+
+def cancellation(world) -> Instance:
+    student = world.student("P1", grade=3)
+    return engine.start(
+        "cancellation",
+        world.users["P1"],
+        {"reason": "death", "evidence": evidence(world.users["P1"])},
+        student_id=student.id,
+    )
+
+
+def county_approves(world, instance: Instance) -> None:
+    wait_for(
+        lambda: engine.open_tasks(db.session.get(Instance, instance.id)), what="the county task"
+    )
+    (task,) = engine.open_tasks(db.session.get(Instance, instance.id))
+    engine.complete(task.id, world.users["321202"], {"decision": "approve"})
+
+
+# -- the tests ------------------------------------------------------------------------------
+
+
+def test_a_whole_transfer_with_a_real_worker(background):
+    world, start = background
+    start()
+    student = world.student("P1", grade=4)
+    instance = engine.start("transfer", world.users["P3"], transfer_data(student, "P3"))
+    assert engine.open_tasks(instance) == []  # the checks are queued, not run in the request
+    assert instance.pending_since is not None
+    instance_id, steps = instance.id, []
+    while True:
+        wait_for(lambda: settled(instance_id), what="the automatic steps")
+        instance = db.session.get(Instance, instance_id)
+        if instance.status != "running":
+            break
+        steps.extend(t.step for t in engine.open_tasks(instance))
+        act(world, instance)
+    assert instance.status == "completed"
+    assert steps == ["to_county_review", "from_school_review", "from_county_review"]
+    assert db.session.get(Student, student.id).school.code == "P3"
+    assert StatusHistory.query.filter_by(student_id=student.id).count() == 1
+
+
+def test_a_step_that_fails_twice_then_succeeds(background):
+    world, start = background
+    with_step("cancellation", service("test.flaky"))
+    start()
+    instance = cancellation(world)
+    county_approves(world, instance)
+    wait_for(lambda: db.session.get(Instance, instance.id).status == "completed", what="retries")
+    assert Incident.query.count() == 0
+    assert db.session.get(Instance, instance.id).data["inserted_result"] == {"tries": 3}
+    assert StatusHistory.query.filter_by(instance_id=instance.id).count() == 1
+
+
+def test_an_always_failing_step_becomes_an_incident_then_is_retried(background, tmp_path):
+    world, start = background
+    with_step("cancellation", service("test.broken"))
+    (tmp_path / "broken").write_text("on")
+    start()
+    instance = cancellation(world)
+    county_approves(world, instance)
+    wait_for(lambda: Incident.query.count() == 1, what="the incident")
+    incident = Incident.query.one()
+    assert (incident.step, incident.tries) == ("test.broken", 2)
+    assert "外部系统不可用" in incident.error
+    instance = db.session.get(Instance, instance.id)
+    assert instance.status == "error"
+    assert db.session.get(Student, instance.student_id).status == "enrolled"
+
+    (tmp_path / "broken").unlink()  # the fault is fixed
+    engine.retry_incident(incident.id, world.users["admin"])
+    wait_for(lambda: db.session.get(Instance, instance.id).status == "completed", what="the retry")
+    assert db.session.get(Student, instance.student_id).status == "cancelled"
+    assert db.session.get(Incident, incident.id).resolution == "retried"
+
+
+def test_a_worker_killed_mid_step_loses_nothing_and_moves_nothing_twice(background, tmp_path):
+    world, start = background
+    with_step("withdrawal", service("test.slow"))
+    first = start("first")
+    student = world.student("H1", grade=11, entry_year=2024)
+    world.user("uH1b", "H1", "school")
+    db.session.commit()
+    instance = engine.start(
+        "withdrawal",
+        world.users["H1"],
+        {"reason": "personal", "evidence": evidence(world.users["H1"])},
+        student_id=student.id,
+    )
+    for username in ("uH1b", "321202"):
+        wait_for(lambda: engine.open_tasks(db.session.get(Instance, instance.id)), what="a task")
+        (task,) = engine.open_tasks(db.session.get(Instance, instance.id))
+        engine.complete(task.id, world.users[username], {"decision": "approve"})
+    marker = tmp_path / f"slow-{instance.id}"
+    wait_for(lambda: marker.exists() and marker.read_text(), what="the slow step to start")
+    first.kill(int(marker.read_text()))  # mid-step: its transaction never commits
+    start("second")
+    wait_for(lambda: db.session.get(Instance, instance.id).status == "completed", what="recovery")
+    assert db.session.get(Student, student.id).status == "withdrawn"
+    assert StatusHistory.query.filter_by(student_id=student.id).count() == 1
+    assert Certificate.query.filter_by(student_id=student.id).count() == 1
+
+
+def test_a_timer_survives_a_worker_restart_and_a_redis_flush(background, redis):
+    world, start = background
+    timer = (
+        '<bpmn:intermediateCatchEvent id="inserted" name="等待 4 秒">'
+        '<bpmn:timerEventDefinition id="inserted_timer"><bpmn:timeDuration>"PT4S"'
+        "</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+    )
+    with_step("cancellation", timer)
+    first = start("first")
+    instance = cancellation(world)
+    county_approves(world, instance)
+    wait_for(lambda: db.session.get(Instance, instance.id).wake_at is not None, what="the timer")
+    first.kill()
+    redis.flushdb()  # the schedule is in the database, not in Redis
+    start("second")
+    wait_for(lambda: db.session.get(Instance, instance.id).status == "completed", what="the timer")
+    assert db.session.get(Student, instance.student_id).status == "cancelled"

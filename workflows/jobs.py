@@ -1,0 +1,175 @@
+"""Background execution on RQ: automatic steps run in a worker, the periodic scan fires timers.
+
+With `REDIS_URL` set, a human step commits and queues "advance instance N"; the worker
+locks the instance row, runs what is queued and commits. Without it, everything runs
+inline in the request (the demo). Jobs are thin and idempotent; the database, not Redis,
+knows what is due (`instance.pending_since`, `instance.wake_at`), so a flushed Redis or a
+killed worker loses nothing: the periodic scan queues again whatever waits too long.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import event
+
+from webapp.extensions import db
+
+QUEUE_NAME = "xueji"
+log = logging.getLogger(__name__)
+
+
+def enabled() -> bool:
+    return bool(current_app.config.get("REDIS_URL"))
+
+
+def _redis():
+    from redis import Redis
+
+    app = current_app._get_current_object()
+    conn = app.extensions.get("xueji_redis")
+    if conn is None:
+        conn = app.extensions["xueji_redis"] = Redis.from_url(app.config["REDIS_URL"])
+    return conn
+
+
+def queue():
+    from rq import Queue
+
+    return Queue(QUEUE_NAME, connection=_redis())
+
+
+# -- queue only what committed --------------------------------------------------------------
+
+
+def enqueue_after_commit(instance_id: int) -> None:
+    """Queue "advance instance N" once the current transaction commits (never before)."""
+    db.session.info.setdefault("xueji_advance", set()).add(instance_id)
+
+
+@event.listens_for(db.session.__class__, "after_commit", propagate=True)
+def _after_commit(session) -> None:
+    for instance_id in sorted(session.info.pop("xueji_advance", ())):
+        try:
+            queue().enqueue(advance, instance_id, job_timeout=600)
+        except Exception:  # Redis down: the scan queues it again from the database
+            log.exception("could not queue instance %s", instance_id)
+
+
+@event.listens_for(db.session.__class__, "after_rollback", propagate=True)
+def _after_rollback(session) -> None:
+    session.info.pop("xueji_advance", None)
+
+
+# -- the jobs -------------------------------------------------------------------------------
+
+
+def _in_app(fn, *args):
+    """Jobs run in the worker's app context; a forked work horse opens its own connections."""
+    if not current_app:
+        raise RuntimeError("xueji jobs run inside `xueji worker` (an application context)")
+    extensions = current_app.extensions
+    if extensions.setdefault("xueji_pid", os.getpid()) != os.getpid():
+        db.engine.dispose(close=False)  # connections inherited from the parent stay its own
+        extensions["xueji_pid"] = os.getpid()
+    return fn(*args)
+
+
+def advance(instance_id: int, tries: int = 1) -> str:
+    """Run an instance's queued automatic steps; a failure is tried again, then an incident."""
+    return _in_app(_advance, instance_id, tries)
+
+
+def _advance(instance_id: int, tries: int) -> str:
+    import handlers
+
+    from . import engine
+
+    try:
+        return "advanced" if engine.run_pending(instance_id) else "nothing queued"
+    except engine.StepFailed as failed:
+        allowed = handlers.TRIES.get(failed.step or "", handlers.DEFAULT_TRIES)
+        if tries < allowed:
+            backoff = current_app.config.get("RETRY_BACKOFF") or [2, 10, 30]
+            wait = backoff[min(tries - 1, len(backoff) - 1)]
+            queue().enqueue_in(timedelta(seconds=wait), advance, instance_id, tries + 1)
+            log.warning(
+                "instance %s step %s failed (try %s): %s",
+                instance_id,
+                failed.step,
+                tries,
+                failed.error,
+            )
+            return f"retry {tries + 1} in {wait}s"
+        engine.record_incident(instance_id, failed.step, _describe(failed.error), tries)
+        return "incident"
+
+
+def _describe(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}"
+    return text[:2000]
+
+
+def scan() -> dict:
+    """The periodic scan: due timers, and queued work that no worker has picked up."""
+    return _in_app(_scan)
+
+
+def _scan() -> dict:
+    from . import engine
+
+    done = _scan_inline()
+    stale = engine.stale_pending(timedelta(seconds=current_app.config.get("STALE_SECONDS", 300)))
+    for instance_id in stale:
+        queue().enqueue(advance, instance_id, job_timeout=600)
+    return {**done, "requeued": stale}
+
+
+def _scan_inline() -> dict:
+    """What is due by the clock: timers of waiting instances, due-date reminders."""
+    from . import deadlines, engine
+
+    return {"timers": engine.fire_due_timers(), "reminders": deadlines.send_due_reminders()}
+
+
+def start_scan_thread(app, every: float) -> threading.Thread:
+    """Queue the scan every `every` seconds from the worker process (one per time slot, so
+    several workers do not multiply it). Nothing of it lives only in Redis."""
+
+    def loop() -> None:
+        while True:
+            with app.app_context():
+                slot = int(time.time() // every)
+                try:
+                    queue().enqueue(scan, job_id=f"xueji-scan-{slot}", result_ttl=60)
+                except Exception:
+                    log.exception("could not queue the periodic scan")
+            time.sleep(every)
+
+    thread = threading.Thread(target=loop, name="xueji-scan", daemon=True)
+    thread.start()
+    return thread
+
+
+def start_inline_scan(app, every: float) -> threading.Thread:
+    """Without Redis (the demo), the web process runs the same scan itself every `every` s."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(every)
+            with app.app_context():
+                try:
+                    _scan_inline()
+                except Exception:
+                    log.exception("the periodic scan failed")
+                finally:
+                    db.session.remove()
+
+    thread = threading.Thread(target=loop, name="xueji-inline-scan", daemon=True)
+    thread.start()
+    return thread
