@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from playwright import sync_api as playwright_sync
 from werkzeug.serving import make_server
 
 from webapp.extensions import db
@@ -12,8 +13,6 @@ from webapp.models import Instance, Student
 
 from .test_web import csrf_app, csrf_world  # noqa: F401  (fixtures: the app with CSRF on)
 from .world import PASSWORD
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = "/tmp/xueji_task_page.png"
