@@ -109,17 +109,22 @@ def change_records(
     ]
     db.session.execute(update(Student), [{"id": sid, **c} for sid, c in changes.items()])
     db.session.execute(insert(StatusHistory), history)
+    _cohort_done(ctx, procedure, school_id, f"{len(changes)} 名学生的学籍已更新")
+    audit(ctx.user, f"students.{procedure}", ctx.instance, None, {"students": sorted(changes)})
+    db.session.flush()
+    return len(changes)
+
+
+def _cohort_done(ctx: Context, procedure: str, school_id: int, what: str) -> None:
+    """One notice to the school for a whole cohort."""
     db.session.add(
         Notification(
             org_id=school_id,
             role="school",
             instance_id=ctx.instance.id,
-            message=f"{procedure_name(procedure)}已办结：{len(changes)} 名学生的学籍已更新（业务编号 {ctx.instance.id}）。",
+            message=f"{procedure_name(procedure)}已办结：{what}（业务编号 {ctx.instance.id}）。",
         )
     )
-    audit(ctx.user, f"students.{procedure}", ctx.instance, None, {"students": sorted(changes)})
-    db.session.flush()
-    return len(changes)
 
 
 # The columns a new record's history row shows (before: nothing, the record did not exist).
@@ -162,14 +167,7 @@ def create_records(
         for sid, record, note in zip(ids, records, noted, strict=True)
     ]
     db.session.execute(insert(StatusHistory), history)
-    db.session.add(
-        Notification(
-            org_id=school_id,
-            role="school",
-            instance_id=ctx.instance.id,
-            message=f"{procedure_name(procedure)}已办结：已为 {len(ids)} 名学生建立学籍（业务编号 {ctx.instance.id}）。",
-        )
-    )
+    _cohort_done(ctx, procedure, school_id, f"已为 {len(ids)} 名学生建立学籍")
     audit(ctx.user, f"students.{procedure}", ctx.instance, None, {"created": ids})
     db.session.flush()
     return len(ids)
