@@ -478,6 +478,12 @@ def fire_due_timers(limit: int = 100) -> list[int]:
     return fired
 
 
+def save_migrated(instance: Instance, wf: BpmnWorkflow) -> None:
+    """After a version migration: run what became ready and write the state (no commit)."""
+    _advance(instance, wf)
+    _save(instance, wf, None)
+
+
 class StepFailed(Exception):
     """An automatic step raised; `step` names its handler for the incident."""
 
