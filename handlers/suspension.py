@@ -1,12 +1,22 @@
 """Suspension (休学) and resumption (复学): checks, final steps, and what the end date triggers.
 
-RULES.md §2 with the default (Taizhou) thresholds: compulsory stages more than 210 missed
-class hours, senior high more than one third of the year's hours, abroad and military
-without threshold; one year; senior high at most two years in total.
+RULES.md §2. The numbers are the instance's own decision tables, shipped next to the BPMN
+and overridden by a regional variant (workflows/bpmn/variants/<variant>/):
+
+- `suspension_threshold` (stage, reason → how missed class is measured and the limit; the
+  default: compulsory more than 210 class hours, senior high more than one third of the
+  year's hours, abroad and military none);
+- `suspension_length` (stage, reason → months per suspension, the stage's total, and the
+  months after the end date before an automatic withdrawal; the default: one year, senior
+  at most two years in total, vocational four);
+- `resumption_grade` (stage, months off, equal progress → the grades allowed).
+
+This module gathers the facts and applies what the tables answer.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -14,6 +24,7 @@ from dateutil.relativedelta import relativedelta
 
 from webapp.extensions import db
 from webapp.models import CHINA, Certificate, Instance, StatusHistory, Student, china_today
+from workflows import decisions
 
 from . import Context, handler
 from .records import change_record
@@ -26,15 +37,53 @@ from .school_rules import (
     class_has_room,
 )
 
-COMPULSORY = ("primary", "junior")
-COMPULSORY_MIN_HOURS = 210  # 000 第十六条: more than 210 class hours missed
-NO_THRESHOLD = ("abroad", "military")
-SUSPENSION_LENGTH = relativedelta(years=1)  # 000 第十八条
-# ⑦ 第二十一条: senior high not back within a month of the end date is withdrawn.
-WITHDRAWAL_GRACE = relativedelta(months=1)
-# Total years a student may spend suspended in one stage (000 第二部分 第十八条; 002).
-MAX_SUSPENSIONS = {"senior": 2, "vocational": 4}
-STAGE_GRADES = {"primary": range(1, 7), "junior": range(7, 10), "senior": range(10, 13)}
+STAGE_GRADES = {
+    "primary": range(1, 7),
+    "junior": range(7, 10),
+    "senior": range(10, 13),
+    "vocational": range(10, 13),
+}
+# How `suspension_threshold` measures missed class (its `measure` column).
+MEASURES = ("none", "hours", "year_share", "months")
+CHINESE_SHARES = {2: "二分之一", 3: "三分之一", 4: "四分之一", 5: "五分之一", 6: "六分之一"}
+
+
+def tables(ctx: Context) -> dict[str, str]:
+    """The instance's own decision tables. A version deployed before the numbers moved into
+    tables has none: it keeps running on the shipped default's."""
+    dmn = ctx.instance.process_version.dmn or {}
+    if any(name.startswith(ctx.instance.procedure) for name in dmn):
+        return dmn
+    from workflows import deploy  # the engine imports handlers; import it when called
+
+    return deploy.read_files(ctx.instance.procedure)[1]
+
+
+def decide(dmn: dict[str, str], decision: str, facts: dict) -> dict:
+    """The first matching rule's outputs of one of the instance's decision tables."""
+    outputs = decisions.collect(decisions.table(dmn, decision), facts)
+    if not outputs:
+        raise ValueError(f"决策表“{decision}”没有适用于 {facts} 的规则（应有兜底规则）")
+    return dict(outputs[0])
+
+
+def whole_months(start: date, end: date) -> int:
+    """Completed months from `start` to `end` (0 when `end` is not after `start`)."""
+    if end <= start:
+        return 0
+    delta = relativedelta(end, start)
+    return delta.years * 12 + delta.months
+
+
+def months_begun(start: date, end: date) -> int:
+    """Months from `start` to `end`, a month begun counting as one (3 months and a day: 4)."""
+    delta = relativedelta(end, start)
+    months = delta.years * 12 + delta.months
+    return months + (1 if end > start + relativedelta(months=months) else 0)
+
+
+def months_text(months: int) -> str:
+    return f"{months // 12} 年" if months % 12 == 0 else f"{months} 个月"
 
 
 @dataclass
@@ -44,14 +93,35 @@ class SuspensionFacts:
     reason: str
     absence_hours: int
     year_hours: int | None
+    start_date: date
+    threshold: dict  # the `suspension_threshold` row for this stage and reason
+    length: dict  # the `suspension_length` row
 
     @property
     def stage(self) -> str:
         return self.student.stage
 
     @property
-    def earlier_suspensions(self) -> int:
-        """Suspensions already approved for this student in the current stage."""
+    def absence_months(self) -> int:
+        """Months missed so far: from the first missed day (the start date) to today."""
+        return whole_months(self.start_date, china_today())
+
+    @property
+    def threshold_message(self) -> str:
+        t, minimum = self.threshold, self.threshold.get("minimum")
+        if t["measure"] == "hours":
+            need, have = f"缺课超过 {minimum} 课时", f"已填缺课 {self.absence_hours} 课时"
+        elif t["measure"] == "year_share":
+            need = f"缺课超过本学年总课时的{CHINESE_SHARES.get(minimum, f'1/{minimum}')}"
+            have = f"已填缺课 {self.absence_hours} 课时，本学年总课时 {self.year_hours or '未填写'}"
+        else:
+            need = f"连续缺课满 {minimum} 个月"
+            have = f"自 {self.start_date} 起已缺课 {self.absence_months} 个月"
+        return f"缺课未达到休学条件：{t['label']}须{need}（{have}）。"
+
+    @property
+    def earlier_months(self) -> int:
+        """Months of the suspensions already approved for this student in the current stage."""
         earlier = Instance.query.join(
             StatusHistory, StatusHistory.instance_id == Instance.id
         ).filter(
@@ -59,17 +129,50 @@ class SuspensionFacts:
             StatusHistory.student_id == self.student.id,
             Instance.id != self.instance_id,
         )
-        return sum(1 for i in earlier if (i.data.get("check") or {}).get("stage") == self.stage)
+        return sum(
+            _suspended_months(i)
+            for i in earlier
+            if (i.data.get("check") or {}).get("stage") == self.stage
+        )
+
+    @property
+    def total_message(self) -> str:
+        limit, length = self.length["max_total_months"], self.length["length_months"]
+        return (
+            f"该学生本学段已累计休学 {months_text(self.earlier_months)}，再休学 "
+            f"{months_text(length)} 将超过累计上限 {months_text(limit)}，不能再次休学。"
+        )
+
+
+def _suspended_months(instance: Instance) -> int:
+    """How long an approved suspension ran (its start to its end date)."""
+    period = instance.data.get("suspension") or {}
+    try:
+        return months_begun(date.fromisoformat(period["start"]), date.fromisoformat(period["end"]))
+    except (KeyError, TypeError, ValueError):
+        return 12  # approved before the dates were kept: one year, as every suspension then
 
 
 def _suspension_facts(ctx: Context) -> SuspensionFacts:
     data = ctx.data
+    student = db.session.get(Student, data["student_id"])
+    dmn = tables(ctx)
+    asked = {"stage": student.stage, "reason": data["reason"]}
+    threshold = decide(dmn, "suspension_threshold", asked)
+    if threshold.get("measure") not in MEASURES:
+        raise ValueError(
+            f"决策表 suspension_threshold 的 measure “{threshold.get('measure')}”无效"
+            f"（可用：{'、'.join(MEASURES)}）"
+        )
     return SuspensionFacts(
         instance_id=ctx.instance.id,
-        student=db.session.get(Student, data["student_id"]),
+        student=student,
         reason=data["reason"],
         absence_hours=int(data["absence_hours"]),
         year_hours=data.get("year_hours"),
+        start_date=date.fromisoformat(str(data["start_date"])),
+        threshold=threshold,
+        length=decide(dmn, "suspension_length", asked),
     )
 
 
@@ -81,33 +184,31 @@ SUSPENSION_RULES.add(NO_OPEN_PROCEDURE)
 SUSPENSION_RULES.add(GRADUATING_YEAR)
 
 
-@SUSPENSION_RULES.rule(
-    "absence_threshold",
-    "缺课课时未达到休学条件：义务教育阶段须超过 210 课时，高中阶段须超过本学年总课时的三分之一"
-    "（已填缺课 {f.absence_hours} 课时）。",
-)
+@SUSPENSION_RULES.rule("absence_threshold", "{f.threshold_message}")
 def _absence_threshold(f: SuspensionFacts) -> bool:
-    if f.reason in NO_THRESHOLD:
+    measure, minimum = f.threshold["measure"], f.threshold["minimum"]
+    if measure == "none":
         return True
-    if f.stage in COMPULSORY:
-        return f.absence_hours > COMPULSORY_MIN_HOURS
-    return bool(f.year_hours) and f.absence_hours * 3 > f.year_hours
+    if measure == "hours":
+        return f.absence_hours > minimum
+    if measure == "year_share":  # more than 1/minimum of the stated year's hours
+        return bool(f.year_hours) and f.absence_hours * minimum > f.year_hours
+    return f.absence_months >= minimum
 
 
-@SUSPENSION_RULES.rule(
-    "suspension_total",
-    "该学生本学段休学已满 {f.earlier_suspensions} 年，累计休学期已达上限，不能再次休学。",
-)
+@SUSPENSION_RULES.rule("suspension_total", "{f.total_message}")
 def _suspension_total(f: SuspensionFacts) -> bool:
-    limit = MAX_SUSPENSIONS.get(f.stage)
-    return limit is None or f.earlier_suspensions < limit
+    limit = f.length["max_total_months"]
+    return limit is None or f.earlier_months + f.length["length_months"] <= limit
 
 
 @handler("suspension.check")
 def check_suspension(ctx: Context) -> dict:
+    """The rules; `senior` (the name the BPMN gateway reads) says whether the table withdraws
+    a student who does not come back after the end date (senior high and vocational)."""
     facts = _suspension_facts(ctx)
     return SUSPENSION_RULES.first_failure(facts).result(
-        stage=facts.stage, senior=facts.stage in MAX_SUSPENSIONS
+        stage=facts.stage, senior=facts.length["withdraw_after_months"] is not None
     )
 
 
@@ -117,7 +218,8 @@ def _china_midnight(day: date) -> str:
 
 @handler("suspension.finalize")
 def finalize_suspension(ctx: Context) -> dict:
-    """Status 休学 until one year on, a 休学证明 with a unique number; the student is let go.
+    """Status 休学 until the end of the table's length (default one year), a 休学证明 with a
+    unique number; the student is let go.
 
     Going abroad counts from the approval, not from the first missed day (RULES.md §2).
     The instance stays open to wait for the end date, but other procedures (resumption,
@@ -125,7 +227,14 @@ def finalize_suspension(ctx: Context) -> dict:
     """
     today = china_today()
     start = today if ctx.data["reason"] == "abroad" else date.fromisoformat(ctx.data["start_date"])
-    end = start + SUSPENSION_LENGTH
+    student = db.session.get(Student, ctx.data["student_id"])
+    length = decide(
+        tables(ctx),
+        "suspension_length",
+        {"stage": student.stage, "reason": ctx.data["reason"]},
+    )
+    end = start + relativedelta(months=length["length_months"])
+    grace = relativedelta(months=length["withdraw_after_months"] or 1)
     student, row = change_record(ctx, "suspension", {"status": "suspended", "suspended_until": end})
     number = f"XX{today.year}{student.school.code}{ctx.instance.id:06d}"
     if row is not None:
@@ -140,7 +249,8 @@ def finalize_suspension(ctx: Context) -> dict:
         "start": start.isoformat(),
         "end": end.isoformat(),
         "end_at": _china_midnight(end),
-        "withdraw_at": _china_midnight(end + WITHDRAWAL_GRACE),
+        "withdraw_at": _china_midnight(end + grace),
+        "grace_months": grace.months + 12 * grace.years,
         "certificate": number,
     }
 
@@ -181,16 +291,17 @@ def withdraw_after_suspension(ctx: Context) -> dict:
     ):
         return {"started": None, "message": "该学生已有正在办理的学籍业务，未自动发起退学。"}
     end = ctx.data["suspension"]["end"]
+    grace = ctx.data["suspension"].get("grace_months", 1)
     withdrawal = engine.start_automatic(
         "withdrawal",
         student,
         {
             "reason": "suspension_not_resumed",
-            "note": f"休学于 {end} 期满，一个月内未申请复学（⑦ 第二十一条）。",
+            "note": f"休学于 {end} 期满，{months_text(grace)}内未申请复学（⑦ 第二十一条）。",
             "evidence": [],
             "suspension_instance_id": ctx.instance.id,
         },
-        "休学期满一个月未申请复学",
+        f"休学期满{months_text(grace)}未申请复学",
     )
     return {"started": withdrawal.id}
 
@@ -205,10 +316,61 @@ class ResumptionFacts:
     resume_date: date
     to_grade: int
     to_class_name: str
+    equal_progress: bool  # the student proves equal progress (成绩证明), e.g. Fujian 002 第十四条
+    dmn: dict[str, str]
 
     @property
     def stage(self) -> str:
         return self.student.stage
+
+    @property
+    def suspended_since(self) -> date | None:
+        """The start of the current suspension, from its approval (None: not on record)."""
+        row = (
+            StatusHistory.query.filter_by(student_id=self.student.id, procedure="suspension")
+            .order_by(StatusHistory.id.desc())
+            .first()
+        )
+        if row is None:
+            return None
+        instance = db.session.get(Instance, row.instance_id) if row.instance_id else None
+        start = ((instance.data if instance else {}).get("suspension") or {}).get("start")
+        return date.fromisoformat(start) if start else row.at.date()
+
+    @property
+    def months_off(self) -> int:
+        since = self.suspended_since
+        return months_begun(since, self.resume_date) if since else 0
+
+    @functools.cached_property
+    def grade_rule(self) -> dict:
+        return decide(
+            self.dmn,
+            "resumption_grade",
+            {
+                "stage": self.stage,
+                "months_off": self.months_off,
+                "equal_progress": self.equal_progress,
+            },
+        )
+
+    @property
+    def allowed_grades(self) -> list[int]:
+        """The table's offsets from the original grade, kept inside the student's stage."""
+        stage = STAGE_GRADES[self.stage]
+        grades = {
+            min(max(self.student.grade + int(o), stage[0]), stage[-1])
+            for o in self.grade_rule["offsets"]
+        }
+        return sorted(grades)
+
+    @property
+    def grade_message(self) -> str:
+        allowed = "、".join(str(g) for g in self.allowed_grades)
+        return (
+            f"复学年级不符合规定：{self.grade_rule['label']}（原 {self.student.grade} 年级，"
+            f"可复学 {allowed} 年级，申请 {self.to_grade} 年级）。"
+        )
 
 
 def _resumption_facts(ctx: Context) -> ResumptionFacts:
@@ -220,6 +382,8 @@ def _resumption_facts(ctx: Context) -> ResumptionFacts:
         resume_date=date.fromisoformat(data["resume_date"]),
         to_grade=int(data["to_grade"]),
         to_class_name=data.get("to_class_name") or student.class_name or "",
+        equal_progress=bool(data.get("equal_progress")),
+        dmn=tables(ctx),
     )
 
 
@@ -243,16 +407,9 @@ def _no_early_return(f: ResumptionFacts) -> bool:
     return f.student.suspended_until is None or f.resume_date >= f.student.suspended_until
 
 
-@RESUMPTION_RULES.rule(
-    "resumption_grade",
-    "复学年级不符合规定：义务教育阶段回原年级，高中可回原年级或升入下一年级"
-    "（原 {f.student.grade} 年级，申请 {f.to_grade} 年级）。",
-)
+@RESUMPTION_RULES.rule("resumption_grade", "{f.grade_message}")
 def _resumption_grade(f: ResumptionFacts) -> bool:
-    if f.stage in COMPULSORY:
-        return f.to_grade == f.student.grade
-    allowed = {f.student.grade, f.student.grade + 1} & set(STAGE_GRADES["senior"])
-    return f.to_grade in allowed
+    return f.to_grade in f.allowed_grades
 
 
 @RESUMPTION_RULES.rule("class_size_cap", "复学班级 {f.to_class_name} 已达班额上限，请另选班级。")

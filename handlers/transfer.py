@@ -143,7 +143,9 @@ def check(ctx: Context) -> dict:
     facts = _facts(ctx)
     high_school = facts.stage in ("senior", "vocational")
     return RULES.first_failure(facts).result(
+        stage=facts.stage,  # routing facts a regional variant's gateways may read
         same_county=facts.same_county,
+        same_city=facts.same_city,
         needs_city=(high_school and not facts.same_county) or not facts.same_city,
     )
 

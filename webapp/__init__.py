@@ -35,10 +35,11 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
 
-    from . import auth, inbox, instances, overdue, rosters, students
+    from . import admin, auth, inbox, instances, overdue, rosters, students
     from .api import bp as api_bp
     from .cli import register as register_cli
 
+    app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(instances.bp)

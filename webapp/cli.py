@@ -100,6 +100,22 @@ def register(app: Flask) -> None:
         """演示：建库，载入演示数据（已有则沿用），列出演示用户，然后启动网页服务。"""
         _demo(host, port)
 
+    @app.cli.group("variant")
+    def variant_group() -> None:
+        """地区变体：市或县（区）执行的流程规则（县区自己的指定优先于所在市）。"""
+
+    @variant_group.command("assign")
+    @click.argument("org_code")
+    @click.argument("variant")
+    def variant_assign(org_code: str, variant: str) -> None:
+        """指定市或县（区）执行的地区变体；VARIANT 为 default 时取消该单位自己的指定。"""
+        _variant_assign(org_code, variant)
+
+    @variant_group.command("list")
+    def variant_list() -> None:
+        """列出可用的地区变体，以及各市、县（区）的指定和实际执行的变体。"""
+        _variant_list()
+
 
 def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
@@ -256,6 +272,28 @@ def _demo(host: str, port: int) -> None:
         )
     click.echo("")
     _serve(host, port)
+
+
+def _variant_assign(org_code: str, variant: str) -> None:
+    from workflows import variants
+
+    try:
+        org = variants.assign(org_code, variant)
+    except variants.VariantError as exc:
+        _fail(str(exc))
+    runs = variants.label(variants.variant_for(org))
+    own = "取消了自己的指定" if org.variant is None else f"指定为 {variants.label(org.variant)}"
+    click.echo(f"{org.name}（{org.code}）已{own}；其学校新发起的业务执行：{runs}。")
+
+
+def _variant_list() -> None:
+    from workflows import variants
+
+    click.echo("可用的地区变体：" + "、".join(variants.label(v) for v in variants.known()))
+    for row in variants.assignments():
+        indent = "  " if row.org.level == "county" else ""
+        own = row.own or "—"
+        click.echo(f"{indent}{row.org.code} {row.org.name}：指定 {own}，执行 {row.runs}")
 
 
 def _create_app(*args, **kwargs):

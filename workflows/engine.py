@@ -37,7 +37,7 @@ from webapp.models import (
     utcnow,
 )
 
-from . import deploy, jobs, notices, routing, starters, workdays
+from . import deploy, jobs, notices, routing, starters, variants, workdays
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .procedures import PROCEDURES
 from .scripting import SAFE_BUILTINS
@@ -301,7 +301,10 @@ def start_automatic(procedure: str, student, data: dict, why: str) -> Instance:
 
 
 def _open(procedure: str, plan: starters.StartPlan, user, event_name: str) -> Instance:
-    version = deploy.latest(procedure)
+    # The starting side's variant (county over city); its newest version, else the default's.
+    # The instance records the variant of the version it runs.
+    variant = variants.for_start(procedure, plan.school_id, plan.partner_school_id)
+    version = deploy.latest(procedure, variant)
     if version is None:
         raise NotFound(f"流程“{procedure}”尚未部署。")
     instance = Instance(

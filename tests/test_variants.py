@@ -1,0 +1,368 @@
+"""Regional variants: files on disk over the default, versions and the fallback, county over
+city, the variant a new instance takes and records, the CLI and the admin page, and every
+shipped variant's scenarios run green through the real engine (in the test-bench sandbox)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from dateutil.relativedelta import relativedelta
+
+from webapp.extensions import db
+from webapp.models import AuditLog, Instance, Organization, ProcessVersion, china_today
+from workflows import deploy, engine, testbench, variants
+from workflows.specs import InvalidModel
+
+from .flows import approve_all, transfer_data
+from .test_suspension import START, suspend, suspension_data
+
+SHIPPED = deploy.shipped_variants()
+
+
+def assign(world, code: str, variant: str | None) -> None:
+    world.orgs[code].variant = variant
+    db.session.commit()
+
+
+# -- every shipped variant runs its scenarios green ----------------------------------------
+
+
+def test_the_four_variants_are_shipped():
+    assert SHIPPED == ["fujian_vocational", "shandong", "yuhong", "zhushan"]
+
+
+@pytest.mark.parametrize("variant", ["default", *SHIPPED])
+def test_every_variant_runs_its_scenarios_green(app, variant):
+    reports = testbench.run_variant(variant)
+    assert reports, f"{variant} has no scenarios"
+    failures = [
+        f"{r.procedure} / {x.name}: {x.difference} (path {x.path})"
+        for r in reports
+        for x in r.results
+        if not x.passed
+    ] + [f"{r.procedure}: {r.problems}" for r in reports if r.problems]
+    assert not failures, "\n".join(failures)
+    # A scenario that runs the variant's own files says so in the variant it records.
+    for report in reports:
+        recorded = {x.variant for x in report.results if x.variant}
+        own = deploy.overrides(report.procedure, variant) or variant == "default"
+        assert recorded == {variant if own else "default"}, (report.procedure, recorded)
+
+
+@pytest.mark.parametrize("variant", SHIPPED)
+def test_what_a_variant_overrides_has_scenarios(variant):
+    covered = set(testbench.procedures_with_scenarios(variant))
+    overridden = set(variants.overridden_files(variant)) - {"registration"}  # tested below
+    assert overridden <= covered, overridden - covered
+
+
+# -- files on disk -------------------------------------------------------------------------
+
+
+def test_a_variant_overrides_only_its_files():
+    default_bpmn, default_dmn = deploy.read_files("suspension")
+    bpmn, dmn = deploy.read_files("suspension", "zhushan")
+    assert bpmn == default_bpmn  # zhushan keeps the default BPMN, overrides two tables
+    assert set(dmn) == set(default_dmn) == {"suspension_length.dmn", "suspension_threshold.dmn"}
+    assert dmn["suspension_threshold.dmn"] != default_dmn["suspension_threshold.dmn"]
+    _, yuhong = deploy.read_files("suspension", "yuhong")
+    assert yuhong["suspension_length.dmn"] == default_dmn["suspension_length.dmn"]
+    assert deploy.overrides("transfer", "shandong") == ["transfer.bpmn"]
+    assert deploy.overrides("transfer", "zhushan") == []
+    assert variants.overridden_files("shandong") == {
+        "transfer": ["transfer.bpmn"],
+        "skip_grade": ["skip_grade.bpmn"],
+    }
+
+
+def test_the_shandong_skip_grade_file_differs_only_in_the_switch():
+    default, _ = deploy.read_files("skip_grade")
+    shandong, _ = deploy.read_files("skip_grade", "shandong")
+    assert "allow_skip_grade = False" in shandong and "allow_skip_grade = True" in default
+
+    def body(xml: str) -> str:
+        return re.sub(r"<!--.*?-->", "", xml, flags=re.S)
+
+    same = body(shandong).replace("= False", "= True").replace("（山东：不跳级）", "")
+    assert same == body(default)
+
+
+def test_an_unknown_variant_has_no_files():
+    with pytest.raises(KeyError):
+        deploy.read_files("transfer", "atlantis")
+
+
+def test_a_misnamed_variant_file_stops_the_start(tmp_path, monkeypatch):
+    folder = tmp_path / "variants" / "somewhere"
+    folder.mkdir(parents=True)
+    (folder / "suspention_threshold.dmn").write_text("<x/>", encoding="utf-8")
+    monkeypatch.setattr(deploy, "VARIANTS_DIR", tmp_path / "variants")
+    with pytest.raises(InvalidModel) as exc:
+        deploy.validate_files()
+    assert exc.value.problems[0].element == "variants/somewhere/suspention_threshold.dmn"
+
+
+def test_a_version_without_a_required_table_is_refused(app):
+    bpmn, dmn = deploy.read_files("suspension")
+    del dmn["suspension_length.dmn"]
+    with pytest.raises(InvalidModel) as exc:
+        deploy.deploy("suspension", bpmn, dmn, variant="zhushan")
+    assert [p.element for p in exc.value.problems] == ["suspension_length"]
+
+
+# -- versions and the fallback -------------------------------------------------------------
+
+
+def test_sync_deploys_each_override_as_a_version_of_its_variant(app):
+    rows = {
+        (v.procedure, v.variant)
+        for v in ProcessVersion.query.filter(ProcessVersion.variant != "default")
+    }
+    expected = {(p, v) for v in SHIPPED for p in variants.overridden_files(v)}
+    assert rows == expected
+    before = ProcessVersion.query.count()
+    deploy.sync_files()  # nothing changed on disk: no new version
+    assert ProcessVersion.query.count() == before
+
+
+def test_latest_falls_back_to_the_default(app):
+    default = deploy.latest("transfer")
+    assert deploy.newest("transfer", "zhushan") is None
+    assert deploy.latest("transfer", "zhushan").id == default.id
+    assert deploy.latest("suspension", "zhushan").variant == "zhushan"
+    # A variant's first own version is its version 1, not the default's next one.
+    bpmn, dmn = deploy.read_files("transfer")
+    own = deploy.deploy(
+        "transfer", bpmn.replace("转出学校审核", "转出学校审核（竹山）"), dmn, "zhushan"
+    )
+    assert (own.variant, own.version) == ("zhushan", 1)
+    assert deploy.latest("transfer", "zhushan").id == own.id
+    assert deploy.latest("transfer").id == default.id
+    # The same content as the default's is still a version of its own variant.
+    same = deploy.deploy("transfer", bpmn, dmn, "yuhong")
+    assert same.id != default.id and same.variant == "yuhong"
+
+
+# -- county over city ----------------------------------------------------------------------
+
+
+def test_a_county_assignment_wins_over_its_city(world):
+    p1, p3, p4 = world.orgs["P1"], world.orgs["P3"], world.orgs["P4"]
+    assert variants.variant_for(p1) == "default"
+    assign(world, "3212", "zhushan")
+    assign(world, "321202", "yuhong")
+    assert variants.variant_for(p1) == "yuhong"  # its county's
+    assert variants.variant_for(world.orgs["321202"]) == "yuhong"
+    assert variants.variant_for(p3) == "zhushan"  # 高港区 has none: 泰州市's
+    assert variants.variant_for(p4) == "default"  # 扬州市 has none
+    assert variants.variant_for(world.orgs["3212"]) == "zhushan"
+    assign(world, "321202", None)
+    assert variants.variant_for(p1) == "zhushan"
+    rows = {r.org.code: r for r in variants.assignments()}
+    assert (rows["321202"].own, rows["321202"].runs) == (None, "zhushan")
+    assert rows["321202"].inherited_from.code == "3212"
+    assert set(rows) == {"3212", "321202", "321203", "3210", "321002"}
+
+
+# -- the variant an instance takes and records ---------------------------------------------
+
+
+def test_an_instance_runs_and_records_its_county_variant(world):
+    assign(world, "3212", "yuhong")
+    assign(world, "321202", "zhushan")
+    student = world.student("P1", grade=3)
+    instance = suspend(world, student, reason="illness", absence_hours=0)
+    assert (instance.variant, instance.process_version.variant) == ("zhushan", "zhushan")
+    # 竹山: illness suffices, three months from the illness (suspension_length.dmn).
+    assert student.suspended_until == START + relativedelta(months=3)
+    yuhong = engine.start(
+        "suspension",
+        world.users["P3"],
+        suspension_data(world.users["P3"], absence_hours=500, start_date=china_today().isoformat()),
+        student_id=world.student("P3", grade=3).id,
+    )
+    assert yuhong.variant == "yuhong"
+    assert (yuhong.status, yuhong.reason) == ("rejected", "absence_threshold")
+    assert "满 3 个月" in yuhong.reason_message
+
+
+def test_a_variant_without_the_procedure_records_the_default(world):
+    assign(world, "321203", "zhushan")
+    student = world.student("P1", grade=4)
+    instance = engine.start("transfer", world.users["P3"], transfer_data(student, "P3"))
+    assert instance.variant == "default"
+    assert instance.process_version_id == deploy.latest("transfer").id
+
+
+def test_a_two_sided_procedure_takes_the_receiving_side_variant(world):
+    assign(world, "321203", "shandong")  # receiving county
+    senior = world.student("H1", grade=11)
+    instance = engine.start("transfer", world.users["H2"], transfer_data(senior, "H2"))
+    assert instance.variant == "shandong"
+    path = approve_all(world, instance)
+    assert [step for step, _ in path] == ["from_school_review", "city_review"]
+    assert instance.status == "completed" and senior.school.code == "H2"
+
+    # Back from H2 (高港区, still shandong: now the sending side) to H1 (海陵区, default).
+    back = engine.start("transfer", world.users["H1"], transfer_data(senior, "H1", to_grade=11))
+    assert back.variant == "default"
+    assert [step for step, _ in approve_all(world, back)][0] == "to_county_review"
+
+
+def test_running_instances_keep_their_version_when_the_assignment_changes(world):
+    student = world.student("P1", grade=3)
+    instance = engine.start(
+        "suspension", world.users["P1"], suspension_data(world.users["P1"]), student.id
+    )
+    assert instance.variant == "default"
+    assign(world, "321202", "zhushan")
+    approve_all_with_four_eyes(world, instance)
+    assert instance.variant == "default"
+    assert student.suspended_until == START + relativedelta(years=1)
+
+
+def approve_all_with_four_eyes(world, instance):
+    from .test_suspension import decide
+
+    while engine.open_tasks(instance):
+        instance = decide(world, instance)
+    return instance
+
+
+def test_shandong_forbids_skipping_a_grade(world):
+    from .flows import evidence
+
+    assign(world, "3212", "shandong")
+    student = world.student("P1", grade=3)
+    instance = engine.start(
+        "skip_grade",
+        world.users["P1"],
+        {"to_grade": 4, "to_class_name": "2", "evidence": evidence(world.users["P1"])},
+        student.id,
+    )
+    assert (instance.variant, instance.status, instance.reason) == (
+        "shandong",
+        "rejected",
+        "skip_grade_allowed",
+    )
+
+
+def test_fujian_vocational_registers_ten_digit_status_numbers(world):
+    from .test_registration import admitted, registered, review, submit
+
+    assign(world, "321203", "fujian_vocational")
+    rows = [admitted(n, school="V1", grade=10, birth=date(2010, 10, 1)) for n in (1, 2)]
+    instance = review(world, submit(world, rows, school="V1"), county="321203")
+    assert (instance.variant, instance.status) == ("fujian_vocational", "completed")
+    numbers = sorted(s.status_number for s in registered(rows))
+    assert numbers == ["2603010001", "2603010002"]
+
+
+def test_an_instance_of_a_version_without_tables_uses_the_shipped_ones(world):
+    """Versions deployed before the numbers moved into tables keep running."""
+    student = world.student("P1", grade=3)
+    instance = engine.start(
+        "suspension", world.users["P1"], suspension_data(world.users["P1"]), student.id
+    )
+    instance.process_version.dmn = {}
+    db.session.commit()
+    instance = approve_all_with_four_eyes(world, instance)
+    assert student.status == "suspended"
+
+
+# -- command line --------------------------------------------------------------------------
+
+
+def test_cli_assign_and_clear(runner, world):
+    result = runner.invoke(args=["variant", "assign", "321202", "zhushan"])
+    assert result.exit_code == 0, result.output
+    assert "海陵区（321202）已指定为 竹山县（zhushan）" in result.stdout
+    assert db.session.get(Organization, world.orgs["321202"].id).variant == "zhushan"
+    log = AuditLog.query.filter_by(action="variant.assign").one()
+    assert log.before == {"variant": None} and log.after == {"variant": "zhushan", "org": "321202"}
+
+    result = runner.invoke(args=["variant", "assign", "3212", "shandong"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["variant", "assign", "321202", "default"])
+    assert result.exit_code == 0, result.output
+    assert "取消了自己的指定" in result.stdout and "山东（shandong）" in result.stdout
+    db.session.expire_all()
+    assert db.session.get(Organization, world.orgs["321202"].id).variant is None
+    assert variants.variant_for(world.orgs["P1"]) == "shandong"
+
+    listing = runner.invoke(args=["variant", "list"])
+    assert listing.exit_code == 0
+    assert "3212 泰州市：指定 shandong，执行 shandong" in listing.stdout
+    assert "  321202 海陵区：指定 —，执行 shandong" in listing.stdout
+
+
+@pytest.mark.parametrize(
+    ("code", "variant", "words"),
+    [
+        ("321202", "atlantis", "没有名为“atlantis”的地区变体"),
+        ("P1", "zhushan", "只能指定给市或县（区）"),
+        ("32", "zhushan", "只能指定给市或县（区）"),
+        ("999999", "zhushan", "单位代码 999999 不存在"),
+    ],
+)
+def test_cli_refuses(runner, world, code, variant, words):
+    result = runner.invoke(args=["variant", "assign", code, variant])
+    assert result.exit_code == 1
+    assert words in result.stderr
+    assert AuditLog.query.filter_by(action="variant.assign").count() == 0
+    assert all(o.variant is None for o in Organization.query)
+
+
+# -- admin page ----------------------------------------------------------------------------
+
+
+def test_admin_page_lists_and_assigns(login, world):
+    assign(world, "3212", "zhushan")
+    client = login("admin")
+    page = client.get("/admin/variants").get_data(as_text=True)
+    assert "地区变体" in page and 'id="org-321202"' in page
+    assert "随泰州市" in page and "suspension_threshold.dmn" in page
+    resp = client.post("/admin/variants/assign", data={"org_code": "321202", "variant": "yuhong"})
+    assert resp.status_code == 302
+    page = client.get("/admin/variants").get_data(as_text=True)
+    assert "海陵区（321202）已指定为 沈阳市于洪区（yuhong）" in page
+    db.session.expire_all()
+    assert db.session.get(Organization, world.orgs["321202"].id).variant == "yuhong"
+    log = AuditLog.query.filter_by(action="variant.assign").one()
+    assert log.user_id == world.users["admin"].id
+
+
+def test_admin_page_refuses_a_school_code(login, world):
+    client = login("admin")
+    resp = client.post(
+        "/admin/variants/assign",
+        data={"org_code": "P1", "variant": "yuhong"},
+        follow_redirects=True,
+    )
+    assert "只能指定给市或县（区）" in resp.get_data(as_text=True)
+    assert world.orgs["P1"].variant is None
+
+
+def test_admin_page_runs_the_bench(login, world):
+    client = login("admin")
+    page = client.get("/admin/variants/shandong/bench?procedure=skip_grade").get_data(as_text=True)
+    assert "全部通过 1/1" in page and "山东不跳级" in page and "check_rules" in page
+    assert client.get("/admin/variants/atlantis/bench").status_code == 404
+    assert Instance.query.count() == 0  # the sandbox wrote nothing here
+
+
+@pytest.mark.parametrize("username", ["uP1", "u321202", "u3212"])
+def test_admin_pages_are_403_for_everyone_else(login, world, username):
+    client = login(username)
+    assert client.get("/admin/variants").status_code == 403
+    resp = client.post("/admin/variants/assign", data={"org_code": "321202", "variant": "yuhong"})
+    assert resp.status_code == 403
+    assert client.get("/admin/variants/default/bench").status_code == 403
+    assert world.orgs["321202"].variant is None
+
+
+def test_admin_pages_need_a_login(client, world):
+    resp = client.get("/admin/variants")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
