@@ -74,13 +74,25 @@ def _call(api, username: str, method: str, url: str, body):
     return caller.post(url, json=body) if method == "POST" else caller.get(url)
 
 
+# Endpoints that take a key but hold no records of any jurisdiction: admins only (403).
+ADMIN_ONLY = {"api.deploy_version": ("POST", "/models/transfer/versions")}
+
+
 def test_every_id_taking_endpoint_is_covered(app):
     id_rules = {
         rule.endpoint
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("api.") and rule.arguments
     }
-    assert id_rules == set(CASES)
+    assert id_rules == set(CASES) | set(ADMIN_ONLY)
+
+
+@pytest.mark.parametrize("endpoint", sorted(ADMIN_ONLY))
+def test_admin_only_endpoints_refuse_everyone_else(api, records, endpoint):
+    method, url = ADMIN_ONLY[endpoint]
+    for username in ("uP1", "u321202", "u3212"):
+        resp = _call(api, username, method, "/api/v1" + url, {"bpmn_xml": "<x/>"})
+        assert resp.status_code == 403, (endpoint, username)
 
 
 @pytest.mark.parametrize("endpoint", sorted(CASES))

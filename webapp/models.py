@@ -267,7 +267,9 @@ class ProcessVersion(db.Model):
     spec_json = db.Column(db.Text, nullable=False)
     content_hash = db.Column(db.String(64), nullable=False)
     created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
-    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))  # None: from the files
+
+    created_by = db.relationship("User")
 
     __table_args__ = (UniqueConstraint("procedure", "variant", "version"),)
 

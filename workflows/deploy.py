@@ -154,15 +154,31 @@ def deploy(
 
 
 def sync_files() -> list[ProcessVersion]:
-    """Deploy every shipped procedure whose files changed since its newest version: the
-    default, and each variant that overrides something of it (as a version of that variant)."""
+    """Deploy every shipped procedure whose files changed since they were last deployed: the
+    default, and each variant that overrides something of it (as a version of that variant).
+
+    Only a change of the files counts: a version an admin saved in the modeler stays the
+    newest until the files themselves change.
+    """
     versions = []
     for key in PROCEDURES:
-        versions.append(deploy(key, *read_files(key)))
-        for variant in shipped_variants():
-            if overrides(key, variant):
-                versions.append(deploy(key, *read_files(key, variant), variant=variant))
+        targets = [DEFAULT_VARIANT] + [v for v in shipped_variants() if overrides(key, v)]
+        for variant in targets:
+            bpmn, dmn = read_files(key, variant)
+            shipped = _newest_from_files(key, variant)
+            if shipped is not None and shipped.content_hash == content_hash(bpmn, dmn):
+                continue
+            versions.append(deploy(key, bpmn, dmn, variant=variant))
     return versions
+
+
+def _newest_from_files(procedure: str, variant: str) -> ProcessVersion | None:
+    """The newest version deployed from the shipped files (no user deployed it)."""
+    return (
+        ProcessVersion.query.filter_by(procedure=procedure, variant=variant, created_by_id=None)
+        .order_by(ProcessVersion.version.desc())
+        .first()
+    )
 
 
 def newest(procedure: str, variant: str = DEFAULT_VARIANT) -> ProcessVersion | None:

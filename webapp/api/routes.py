@@ -17,12 +17,13 @@ from webapp import scope
 from webapp.extensions import db
 from webapp.models import HumanTask, Instance, Student, User, audit
 from webapp.uploads import MAX_BYTES, UploadRefused, readable_file, store_upload
-from workflows import deploy, engine, tracking
+from workflows import deploy, engine, modeling, tracking
 from workflows.procedures import PROCEDURES
+from workflows.specs import InvalidModel
 
 from . import bp, schemas
 from .auth import TOKEN_HOURS, authenticate, current_user, issue_token
-from .errors import ApiError
+from .errors import ApiError, error_response
 
 bp.before_request(authenticate)
 
@@ -184,6 +185,55 @@ def instance_diagram(instance_id: int):
     """The instance's own BPMN version with the steps done, waiting, rejected at and failed."""
     inst = _found(scope.instance_or_none(current_user(), instance_id))
     return schemas.DiagramOut().dump(tracking.diagram(inst))
+
+
+# -- process models (admins) ----------------------------------------------------------------
+
+
+def _admin_only():
+    if current_user().role != "admin":
+        raise ApiError(403, "只有平台管理员可以查看和部署流程模型。")
+
+
+@bp.get("/models")
+def models():
+    """Every procedure × variant with its versions, newest first."""
+    _admin_only()
+    return {
+        "items": [
+            {
+                "procedure": row["procedure"],
+                "variant": row["variant"],
+                "versions": schemas.VersionOut(many=True).dump(row["versions"]),
+            }
+            for row in modeling.catalogue()
+        ]
+    }
+
+
+@bp.post("/models/<procedure>/versions")
+def deploy_version(procedure: str):
+    """Validate a model, run its scenarios in the sandbox, then deploy it as a new version.
+    Running instances stay on their version."""
+    _admin_only()
+    if procedure not in PROCEDURES:
+        raise ApiError(404, f"未知的业务类型：{procedure}")
+    body = _body(schemas.ModelIn)
+    try:
+        version, _ = modeling.save(
+            procedure, body["variant"], body["bpmn_xml"], body["dmn"], current_user()
+        )
+    except InvalidModel as exc:
+        return _refused("流程模型有误，未部署。", exc.problems)
+    except modeling.BenchFailed as exc:
+        return _refused("测试场景未全部通过，未部署。", exc.problems())
+    db.session.commit()
+    return {"procedure": procedure, "variant": version.variant, "version": version.version}, 201
+
+
+def _refused(message: str, problems) -> tuple:
+    db.session.rollback()
+    return error_response(422, "invalid", message, [p.as_dict() for p in problems]), 422
 
 
 # -- tasks ----------------------------------------------------------------------------------

@@ -25,6 +25,29 @@ class BodyIn(Schema):
     error_messages = {"unknown": "不支持的字段。", "type": "请求数据必须是 JSON 对象。"}
 
 
+class ModelIn(BodyIn):
+    variant = fields.String(load_default="default", validate=validate.Length(min=1, max=32))
+    bpmn_xml = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2_000_000),
+        error_messages={"required": "请提供 BPMN 内容（bpmn_xml）。"},
+    )
+    dmn = fields.Dict(
+        keys=fields.String(
+            validate=validate.Regexp(r"^[\w.-]+\.dmn$", error="决策表文件名须以 .dmn 结尾。")
+        ),
+        values=fields.String(),
+        load_default=dict,
+    )
+
+
+class VersionOut(Schema):
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    created_by = fields.Function(lambda v: v.created_by.username if v.created_by else None)
+    content_hash = fields.String()
+
+
 class TokenIn(BodyIn):
     username = fields.String(required=True, error_messages={"required": "请填写用户名。"})
     password = fields.String(required=True, error_messages={"required": "请填写密码。"})

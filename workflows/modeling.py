@@ -1,0 +1,145 @@
+"""What admins do with process models: list them, save a draft as a new version (after
+validation and the test bench), and read what changed between two versions.
+
+Saving never touches running instances: they stay on their version until an admin
+migrates them (workflows/migration.py).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from lxml import etree
+
+import handlers
+from forms import FORMS, load_all
+from webapp.models import ProcessVersion, audit
+
+from . import deploy, testbench, variants
+from .procedures import PROCEDURES
+from .routing import SLOTS
+from .specs import InvalidModel, Problem
+
+
+class BenchFailed(Exception):
+    """The draft is valid but its scenarios do not pass: it is not deployed."""
+
+    def __init__(self, report: testbench.Report):
+        super().__init__("测试场景未全部通过")
+        self.report = report
+
+    def problems(self) -> list[Problem]:
+        return [
+            Problem(f"scenario:{r.file}#{r.name}", r.difference or "未通过")
+            for r in self.report.results
+            if not r.passed
+        ]
+
+
+def catalogue() -> list[dict]:
+    """Every procedure × variant that has versions, newest first, with who deployed each."""
+    rows = []
+    for procedure in PROCEDURES:
+        for variant in variants.known():
+            versions = (
+                ProcessVersion.query.filter_by(procedure=procedure, variant=variant)
+                .order_by(ProcessVersion.version.desc())
+                .all()
+            )
+            if versions:
+                rows.append({"procedure": procedure, "variant": variant, "versions": versions})
+    return rows
+
+
+def names() -> dict[str, list[str]]:
+    """The names a model may use, for the modeler's side panel (only these are offered)."""
+    load_all()
+    return {
+        "slots": sorted(SLOTS),
+        "forms": sorted(FORMS),
+        "handlers": sorted(handlers.load_all()),
+        "notBy": ["initiator"],
+    }
+
+
+def save(procedure: str, variant: str, bpmn_xml: str, dmn: dict[str, str], user):
+    """Validate, run the test bench, then deploy as the newest version of `variant`.
+
+    Raises InvalidModel (element-level problems) or BenchFailed; returns the version and the
+    bench report. An unchanged model returns the current version.
+    """
+    if procedure not in PROCEDURES:
+        raise InvalidModel([Problem(procedure, f"未知的业务类型“{procedure}”")])
+    if variant not in variants.known():
+        raise InvalidModel([Problem(variant, f"未知的地区变体“{variant}”")])
+    report = testbench.run(procedure, variant, bpmn_xml, dmn)
+    if report.problems:
+        raise InvalidModel([Problem(p["element"], p["message"]) for p in report.problems])
+    if not report.passed:
+        raise BenchFailed(report)
+    version = deploy.deploy(procedure, bpmn_xml, dmn, variant=variant, user=user)
+    audit(
+        user,
+        "model.deploy",
+        version,
+        None,
+        {"procedure": procedure, "variant": variant, "version": version.version},
+    )
+    return version, report
+
+
+@dataclass
+class Change:
+    what: str  # 新增 | 删除 | 修改
+    element: str
+    detail: str
+
+
+def _elements(xml: str) -> dict[str, str]:
+    """Each element with an id, as its normalised XML (child elements with ids left out)."""
+    root = etree.fromstring(xml.encode())
+    out = {}
+    for el in root.iter():
+        ident = el.get("id")
+        if ident is None or not isinstance(el.tag, str):
+            continue
+        copy = etree.fromstring(etree.tostring(el))
+        for child in list(copy.iter())[1:]:
+            if child.get("id") is not None and child.getparent() is not None:
+                child.getparent().remove(child)
+        out[ident] = etree.tostring(copy, encoding="unicode", pretty_print=True).strip()
+    return out
+
+
+def _name(xml: str) -> str:
+    el = etree.fromstring(xml.encode())
+    label = el.get("name") or el.get("label") or ""
+    return f"{etree.QName(el).localname} {label}".strip()
+
+
+def changes(old: ProcessVersion, new: ProcessVersion) -> list[Change]:
+    """A readable list of what changed: elements added, removed or edited, by id, across the
+    BPMN and every decision table."""
+    found: list[Change] = []
+    pairs = [("", old.bpmn_xml, new.bpmn_xml)] + [
+        (f"{name}：", (old.dmn or {}).get(name, ""), (new.dmn or {}).get(name, ""))
+        for name in sorted(set(old.dmn or {}) | set(new.dmn or {}))
+    ]
+    for prefix, a, b in pairs:
+        before = _elements(a) if a else {}
+        after = _elements(b) if b else {}
+        for ident in after.keys() - before.keys():
+            found.append(Change("新增", prefix + ident, _name(after[ident])))
+        for ident in before.keys() - after.keys():
+            found.append(Change("删除", prefix + ident, _name(before[ident])))
+        for ident in sorted(before.keys() & after.keys()):
+            if before[ident] != after[ident]:
+                lines = difflib.unified_diff(
+                    before[ident].splitlines(), after[ident].splitlines(), lineterm="", n=0
+                )
+                detail = "\n".join(
+                    line for line in lines if line[:1] in "+-" and line[:3] not in ("+++", "---")
+                )
+                found.append(Change("修改", prefix + ident, detail))
+    return sorted(found, key=lambda c: (c.element, c.what))
