@@ -366,3 +366,16 @@ def test_admin_pages_are_403_for_everyone_else(login, world, username):
 def test_admin_pages_need_a_login(client, world):
     resp = client.get("/admin/variants")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_the_procedure_list_shows_the_versions_the_callers_variant_runs(api, world):
+    bpmn, dmn = deploy.read_files("skip_grade")
+    deploy.deploy("skip_grade", bpmn.replace('name="学校审核', 'name="学校审核（二）', 1), dmn)
+    variants.assign("3212", "shandong")  # 泰州 runs shandong; 扬州 (P4) the default
+    db.session.commit()
+
+    def version(username: str) -> int:
+        items = api(username).get("/api/v1/procedures").get_json()["items"]
+        return next(i["version"] for i in items if i["key"] == "skip_grade")
+
+    assert (version("uP1"), version("uP4")) == (1, 2)

@@ -17,7 +17,7 @@ from webapp import scope
 from webapp.extensions import db
 from webapp.models import HumanTask, Instance, Student, User, audit
 from webapp.uploads import MAX_BYTES, UploadRefused, readable_file, store_upload
-from workflows import deploy, engine, modeling, tracking
+from workflows import deploy, engine, modeling, tracking, variants
 from workflows.procedures import PROCEDURES
 from workflows.specs import InvalidModel
 
@@ -116,13 +116,14 @@ def download_file(file_id: int):
 
 @bp.get("/procedures")
 def procedures():
-    """The procedures the caller's role starts, each on its newest deployed version."""
+    """The procedures the caller's role starts, each on the newest version its variant runs."""
     user = current_user()
+    variant = variants.variant_for(user.org)  # what the caller's own starts run
     items = []
     for proc in PROCEDURES.values():
         if proc.starter_role != user.role:
             continue
-        version = deploy.latest(proc.key)
+        version = deploy.latest(proc.key, variant)
         items.append({"key": proc.key, "name": proc.name, "version": version and version.version})
     return schemas.ProcedureList().dump({"items": items, "total": len(items)})
 
