@@ -332,6 +332,8 @@ def test_openapi_lists_every_path_with_schemas(client, app):
         "/api/v1/tasks",
         "/api/v1/tasks/{task_id}",
         "/api/v1/tasks/{task_id}/complete",
+        "/api/v1/models",
+        "/api/v1/models/{procedure}/versions",
     }
     assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert doc["security"] == [{"bearerAuth": []}]

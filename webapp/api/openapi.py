@@ -24,6 +24,7 @@ OUTPUT_SCHEMAS = (
     schemas.TokenOut,
     schemas.FileOut,
     schemas.ProcedureList,
+    schemas.VersionOut,
     schemas.StudentOut,
     schemas.StudentList,
     schemas.CurrentTaskOut,
@@ -37,9 +38,10 @@ OUTPUT_SCHEMAS = (
     schemas.TaskDetailOut,
     schemas.DiagramOut,
 )
-INPUT_SCHEMAS = (schemas.TokenIn, schemas.InstanceIn, schemas.CompleteIn)
+INPUT_SCHEMAS = (schemas.TokenIn, schemas.InstanceIn, schemas.CompleteIn, schemas.ModelIn)
 ERRORS = {
     "401": "未登录或令牌无效",
+    "403": "无权操作（如：只有平台管理员可以部署流程模型）",
     "404": "不存在或不在管辖范围内",
     "409": "与当前状态冲突",
     "422": "数据有误（error.fields 逐字段说明）",
@@ -241,6 +243,41 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 "summary": "认领任务，避免同单位他人重复办理",
                 "parameters": [{**id_param, "name": "task_id"}],
                 "responses": {**_ok("任务", "TaskOut"), **_errors("401", "404", "409")},
+            },
+        ),
+        "api.models": (
+            "get",
+            {
+                "summary": "（管理员）各业务、各地区变体的流程模型版本",
+                "responses": {
+                    "200": {
+                        "description": "每项为 {procedure, variant, versions: [VersionOut]}",
+                        **_json({"type": "object"}),
+                    },
+                    **_errors("401", "403"),
+                },
+            },
+        ),
+        "api.deploy_version": (
+            "post",
+            {
+                "summary": "（管理员）校验并运行测试场景后部署新版本；运行中的业务不受影响",
+                "parameters": [
+                    {
+                        "in": "path",
+                        "name": "procedure",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "requestBody": {"required": True, **_json("ModelIn")},
+                "responses": {
+                    "201": {
+                        "description": "{procedure, variant, version}",
+                        **_json({"type": "object"}),
+                    },
+                    **_errors("401", "403", "404", "422"),
+                },
             },
         ),
         "api.release_task": (
