@@ -456,3 +456,26 @@ def test_wake_time_is_the_end_date_in_utc(world):
     instance = suspend(world, world.student("P1", grade=3))
     end = datetime(2027, 9, 7, tzinfo=CHINA) - timedelta(hours=8)
     assert instance.wake_at == end.replace(tzinfo=None)
+
+
+def test_a_failing_step_after_a_timer_becomes_an_incident_and_the_scan_goes_on(world, monkeypatch):
+    import handlers
+    from webapp.models import Incident
+
+    broken = suspend(world, world.student("P1", grade=3))
+    fine = suspend(world, world.student("P1", grade=4))
+
+    def fails(ctx):
+        if ctx.instance.id == broken.id:
+            raise RuntimeError("学籍库连接超时")
+        return original(ctx)
+
+    original = handlers.HANDLERS["suspension.ended"]
+    monkeypatch.setitem(handlers.HANDLERS, "suspension.ended", fails)
+    with at(date(2027, 9, 7)):
+        assert engine.fire_due_timers() == [fine.id]
+        assert engine.fire_due_timers() == []  # the broken one waits for an admin now
+    (incident,) = Incident.query.all()
+    assert (incident.instance_id, incident.step) == (broken.id, "suspension.ended")
+    assert db.session.get(Instance, broken.id).status == "error"
+    assert open_steps(fine) == [("resumption_reminder", "P1")]

@@ -462,7 +462,8 @@ def fire_due_timers(limit: int = 100) -> list[int]:
     """Run every instance whose timer has fallen due (the periodic scan); returns their ids.
 
     Each instance advances in its own transaction; automatic steps run as the platform
-    (no user).
+    (no user). A step that fails there becomes an incident at once (the scan would otherwise
+    try it again and again), and the other instances still run.
     """
     due = (
         Instance.query.filter(Instance.status == "running", Instance.wake_at <= utcnow())
@@ -471,13 +472,20 @@ def fire_due_timers(limit: int = 100) -> list[int]:
         .all()
     )
     fired = []
-    for instance in due:
+    for instance_id in [i.id for i in due]:
+        instance = db.session.get(Instance, instance_id)
         wf = load(instance, None)
-        _run_automatic(instance, wf)
+        try:
+            _run_automatic(instance, wf)
+        except Exception as exc:
+            step = wf.script_engine.environment.run.step
+            db.session.rollback()
+            record_incident(instance_id, step, f"{type(exc).__name__}: {exc}"[:2000], 1)
+            continue
         _save(instance, wf, None)
         audit(None, "timer.fire", instance, None, {"status": instance.status})
         _commit()
-        fired.append(instance.id)
+        fired.append(instance_id)
     return fired
 
 
