@@ -388,3 +388,258 @@ def test_the_page_works_when_the_diagram_script_is_missing(server, browser, csrf
     expect(page.locator("#diagram .diagram-status")).to_have_text("流程图加载失败")
     expect(page.locator("table.history")).to_contain_text("发起转学")
     person.close()
+
+
+# -- process models: the modeler, the bench, a new version ------------------------------------
+
+
+def open_modeler(person: Person, procedure: str, variant: str = "default"):
+    page = person.page
+    page.goto(f"{person.base}/admin/models/{procedure}/{variant}/edit")
+    expect(page.locator("#modeler-canvas[data-ready=true]")).to_have_count(1)
+    return page
+
+
+def options(page, selector: str) -> list[str]:
+    return [
+        v
+        for v in page.locator(f"{selector} option").evaluate_all("os => os.map(o => o.value)")
+        if v
+    ]
+
+
+@pytest.mark.browser
+def test_the_modeler_loads_a_procedure_and_its_side_panel_offers_only_known_names(
+    server,
+    browser,
+    csrf_world,  # noqa: F811
+):
+    """The side panel offers the names that exist and writes them as our files do; a lane
+    renamed in the diagram to something that is no slot is refused on the bench with the
+    lane marked; fixed in the panel, the draft passes and saves, and the version's diff
+    names the changed step and the layout, nothing else."""
+    from workflows import modeling
+
+    names = modeling.names()
+    admin = Person(browser, server, "admin")
+    page = admin.page
+    page.click("nav >> text=流程模型")
+    page.locator("#model-suspension-default").locator("text=建模器").click()
+    expect(page.locator("#modeler-canvas[data-ready=true]")).to_have_count(1)
+    expect(page.locator("h1")).to_contain_text("建模器：休学（suspension）")
+
+    pick(page, "school_review")
+    expect(page.locator("#prop-id")).to_have_text("school_review")
+    assert options(page, "#prop-formKey") == names["forms"]
+    expect(page.locator("#prop-formKey")).to_have_value("review")
+    expect(page.locator("#prop-notBy")).to_have_value("initiator")
+    page.fill("#prop-dueDays", "5")
+    page.locator("#prop-dueDays").press("Tab")
+
+    pick(page, "county_review")
+    page.select_option("#prop-formKey", "review")  # no re-examination any more
+
+    pick(page, "check_rules")
+    assert options(page, "#prop-handler") == names["handlers"]
+    expect(page.locator("#prop-handler")).to_have_value("suspension.check")
+
+    lane = element(page, "lane_county").locator("rect.djs-hit-all").first
+    lane.click()
+    assert options(page, "#prop-slot") == names["slots"]
+    expect(page.locator("#prop-slot")).to_have_value("county")
+
+    xml = page.evaluate("async () => (await window.xuejiModeler.saveXML()).xml")
+    props = properties_of(xml)
+    assert props["school_review"] == {"formKey": "review", "notBy": "initiator", "dueDays": "5"}
+    assert props["county_review"] == {"formKey": "review"}
+
+    # renamed in the diagram itself (double-click the lane's label): not a slot
+    lane.dblclick()
+    editor = page.locator(".djs-direct-editing-parent")
+    expect(editor).to_be_visible()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("district")
+    pick(page, "check_rules")
+    page.get_by_role("button", name="运行测试场景").click()
+    problems = page.locator("#model-problems")
+    expect(problems).to_contain_text("lane_county：泳道名称“district”不是已知的岗位槽位")
+    expect(element(page, "lane_county")).to_have_class(has_marker("invalid"))
+    expect(page.locator("#save-draft")).to_be_disabled()
+    expect(page.locator("#prop-id")).to_have_text("lane_county")  # selected for the fix
+    expect(page.locator("#properties-panel")).to_contain_text("当前值“district”不是已知的岗位槽位")
+    page.select_option("#prop-slot", "county")
+
+    page.get_by_role("button", name="运行测试场景").click()
+    expect(page.locator("#bench-results .bench-summary")).to_have_text("未通过 1/8")
+    expect(page.locator("#bench-results tr.fail")).to_contain_text("县级要求到指定医院复查")
+    expect(page.locator("#save-draft")).to_be_disabled()
+    pick(page, "county_review")
+    page.select_option("#prop-formKey", "review_reexamine")  # back as it was
+    page.get_by_role("button", name="运行测试场景").click()
+    expect(page.locator("#bench-results .bench-summary")).to_have_text("全部通过 8/8")
+    page.get_by_role("button", name="保存为新版本").click()
+    expect(page.locator(".flash-success")).to_contain_text("第 2 版")
+    changes = page.locator("#version-2 table.changes tbody tr")
+    expect(changes).to_have_count(2)
+    expect(changes.nth(0)).to_contain_text("school_review")
+    expect(changes.nth(0)).to_contain_text('name="dueDays" value="5"')
+    expect(changes.nth(1)).to_contain_text("布局")
+    admin.close()
+
+
+def pick(page, element_id: str) -> None:
+    """Select a shape by clicking just inside its corner (a flow may cross its middle)."""
+    element(page, element_id).click(position={"x": 6, "y": 6})
+
+
+def properties_of(xml: str) -> dict[str, dict[str, str]]:
+    from lxml import etree
+
+    from workflows.specs import NS
+
+    root = etree.fromstring(xml.encode())
+    return {
+        task.get("id"): {
+            p.get("name"): p.get("value") for p in task.iterfind(".//spiffworkflow:property", NS)
+        }
+        for task in root.iterfind(".//bpmn:userTask", NS)
+    }
+
+
+def platform_facts(xml: str) -> dict:
+    """What the engine reads from a file besides the flow: lane slots and their nodes, forms
+    and step properties, handlers, conditions, scripts and timers, element names."""
+    from lxml import etree
+
+    from workflows.specs import NS
+
+    root = etree.fromstring(xml.encode())
+    facts: dict = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str) or not el.get("id"):
+            continue
+        if etree.QName(el).namespace != NS["bpmn"]:
+            continue  # diagram interchange: the modeler adds it
+        entry = {k: v for k, v in el.attrib.items()}
+        entry["properties"] = {
+            p.get("name"): p.get("value") for p in el.iterfind("./*/spiffworkflow:properties/*", NS)
+        }
+        entry["handlers"] = [
+            (op.get("id"), op.get("resultVariable"))
+            for op in el.iterfind("./*/spiffworkflow:serviceTaskOperator", NS)
+        ]
+        entry["text"] = sorted(
+            (etree.QName(child).localname, (child.text or "").strip())
+            for child in el
+            if isinstance(child.tag, str)
+            and etree.QName(child).localname
+            in ("conditionExpression", "script", "timeDate", "timeDuration", "flowNodeRef")
+        )
+        facts[el.get("id")] = entry
+    return facts
+
+
+@pytest.mark.browser
+def test_every_shipped_model_survives_an_unmodified_round_trip_through_the_modeler(
+    server,
+    browser,
+    csrf_world,  # noqa: F811
+):
+    from workflows import deploy
+    from workflows.procedures import PROCEDURES
+    from workflows.specs import parse
+
+    models = [(key, "default") for key in PROCEDURES] + [
+        (key, variant)
+        for variant in deploy.shipped_variants()
+        for key in PROCEDURES
+        if f"{key}.bpmn" in deploy.overrides(key, variant)
+    ]
+    assert len(models) >= 14
+    admin = Person(browser, server, "admin")
+    for procedure, variant in models:
+        page = open_modeler(admin, procedure, variant)
+        xml = page.evaluate("async () => (await window.xuejiModeler.saveXML({format: true})).xml")
+        original, dmn = deploy.read_files(procedure, variant)
+        parse(procedure, xml, dmn)  # lanes, forms, handlers, expressions: still valid
+        assert platform_facts(xml) == platform_facts(original), (procedure, variant)
+        assert "bpmndi:BPMNDiagram" in xml  # and now it carries its layout
+    admin.close()
+
+
+@pytest.mark.browser
+def test_an_admin_changes_a_threshold_the_bench_passes_and_new_instances_follow_it(
+    server,
+    browser,
+    csrf_world,  # noqa: F811
+):
+    """Vocational suspension needs more than 1/3 of the year's hours missed; the admin makes it
+    1/4 (the shipped scenarios still pass: 150/600 is not more than a quarter). An instance
+    started before keeps the old rule when its corrected application is checked again; a new
+    one follows the new rule (160/600 hours: refused before, accepted now)."""
+    from workflows import deploy, engine
+
+    from .test_suspension import decide, second_user, suspension_data
+
+    world = csrf_world
+    second_user(world, "V1")
+    uv1 = world.users["V1"]
+    older = world.student("V1", grade=10, name="职校甲")
+    before = engine.start(
+        "suspension",
+        uv1,
+        suspension_data(uv1, absence_hours=250, year_hours=600),
+        student_id=older.id,
+    )
+    assert (before.status, before.process_version.version) == ("running", 1)
+    before_id = before.id
+
+    admin = Person(browser, server, "admin")
+    page = open_modeler(admin, "suspension")
+    table = page.locator("#table-suspension_threshold")
+    cell = table.locator('input[data-id="r_vocational_minimum"]')
+    expect(cell).to_have_value("3")
+    expect(page.locator("#save-draft")).to_be_disabled()
+    cell.fill("4")
+    table.locator('input[data-id="r_vocational"]').fill(
+        "中等职业学校：缺课超过所填总课时的四分之一"
+    )
+    page.get_by_role("button", name="运行测试场景").click()
+    expect(page.locator("#bench-results .bench-summary")).to_have_text("全部通过 8/8")
+    expect(page.locator("#bench-results tbody tr")).to_have_count(8)
+    # the first scenario's path is marked on the diagram
+    expect(element(page, "check_rules")).to_have_class(has_marker("bench-path"))
+    expect(page.locator("#save-draft")).to_be_enabled()
+    page.get_by_role("button", name="保存为新版本").click()
+    expect(page.locator(".flash-success")).to_contain_text("第 2 版")
+    assert admin.confirmations == [
+        "确认把这份草稿保存为默认（江苏泰州，中职按福建）（default）的新版本？"
+        "之后新发起的业务按新版本办理，已在办理的业务不受影响。"
+    ]
+    expect(page.locator("h1")).to_contain_text("版本")
+    newest = page.locator("#version-2")
+    expect(newest.locator(".deployed-by")).to_have_text("admin")
+    expect(newest).to_contain_text("suspension_threshold.dmn：r_vocational_minimum")
+    admin.close()
+
+    db.session.expire_all()
+    assert deploy.latest("suspension").version == 2
+
+    # the older instance is returned, corrected to 160 hours, checked again on version 1
+    before = db.session.get(Instance, before_id)
+    before = decide(world, before, "return", "请核对课时")
+    before = decide(world, before, **suspension_data(uv1, absence_hours=160, year_hours=600))
+    assert before.process_version.version == 1
+    assert (before.status, before.reason) == ("rejected", "absence_threshold")
+
+    # a new instance with the same 160 hours runs version 2 and passes the check
+    newer = world.student("V1", grade=10, name="职校乙")
+    after = engine.start(
+        "suspension",
+        uv1,
+        suspension_data(uv1, absence_hours=160, year_hours=600),
+        student_id=newer.id,
+    )
+    assert after.process_version.version == 2
+    assert after.status == "running"
+    assert [t.step for t in engine.open_tasks(after)] == ["school_review"]

@@ -96,20 +96,64 @@ class Change:
     detail: str
 
 
+# The diagram's layout (BPMN DI) and the flow references a modeler derives from the sequence
+# flows say nothing about the procedure: they are left out of the element diff, and a change
+# of layout is reported once.
+LAYOUT_NAMESPACES = (
+    "http://www.omg.org/spec/BPMN/20100524/DI",
+    "http://www.omg.org/spec/DD/20100524/DC",
+    "http://www.omg.org/spec/DD/20100524/DI",
+)
+DERIVED = (
+    "{http://www.omg.org/spec/BPMN/20100524/MODEL}incoming",
+    "{http://www.omg.org/spec/BPMN/20100524/MODEL}outgoing",
+)
+
+
+def _is_layout(el) -> bool:
+    return isinstance(el.tag, str) and etree.QName(el).namespace in LAYOUT_NAMESPACES
+
+
+def _normalised(el) -> str:
+    """The element without its children that have ids, layout, derived references and
+    formatting, re-indented: two files that differ only in those compare equal."""
+    copy = etree.fromstring(etree.tostring(el))
+    for child in list(copy.iter())[1:]:
+        parent = child.getparent()
+        if parent is None:
+            continue
+        if child.get("id") is not None or _is_layout(child) or child.tag in DERIVED:
+            parent.remove(child)
+    for node in copy.iter():
+        if node.text is not None and not node.text.strip():
+            node.text = None
+        if node.tail is not None and not node.tail.strip():
+            node.tail = None
+    etree.cleanup_namespaces(copy)
+    etree.indent(copy)
+    return etree.tostring(copy, encoding="unicode").strip()
+
+
 def _elements(xml: str) -> dict[str, str]:
     """Each element with an id, as its normalised XML (child elements with ids left out)."""
     root = etree.fromstring(xml.encode())
     out = {}
     for el in root.iter():
-        ident = el.get("id")
-        if ident is None or not isinstance(el.tag, str):
+        ident = el.get("id") if isinstance(el.tag, str) else None
+        if ident is None or _is_layout(el):
             continue
-        copy = etree.fromstring(etree.tostring(el))
-        for child in list(copy.iter())[1:]:
-            if child.get("id") is not None and child.getparent() is not None:
-                child.getparent().remove(child)
-        out[ident] = etree.tostring(copy, encoding="unicode", pretty_print=True).strip()
+        out[ident] = _normalised(el)
     return out
+
+
+def _layout(xml: str) -> dict[str, str]:
+    """The diagram's layout: each shape and edge by id."""
+    root = etree.fromstring(xml.encode())
+    return {
+        el.get("id"): etree.tostring(el, encoding="unicode").strip()
+        for el in root.iter()
+        if _is_layout(el) and el.get("id") is not None
+    }
 
 
 def _name(xml: str) -> str:
@@ -142,4 +186,17 @@ def changes(old: ProcessVersion, new: ProcessVersion) -> list[Change]:
                     line for line in lines if line[:1] in "+-" and line[:3] not in ("+++", "---")
                 )
                 found.append(Change("修改", prefix + ident, detail))
+    found.extend(_layout_change(old.bpmn_xml, new.bpmn_xml))
     return sorted(found, key=lambda c: (c.element, c.what))
+
+
+def _layout_change(old: str, new: str) -> list[Change]:
+    before, after = _layout(old), _layout(new)
+    if before == after:
+        return []
+    if not before:
+        return [Change("新增", "布局", f"流程图布局（{len(after)} 个图形和连线）")]
+    if not after:
+        return [Change("删除", "布局", "流程图布局（改由浏览器自动排版）")]
+    moved = sum(before.get(k) != after.get(k) for k in before.keys() | after.keys())
+    return [Change("修改", "布局", f"流程图布局：{moved} 个图形或连线的位置有变化")]
