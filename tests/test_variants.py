@@ -379,3 +379,47 @@ def test_the_procedure_list_shows_the_versions_the_callers_variant_runs(api, wor
         return next(i["version"] for i in items if i["key"] == "skip_grade")
 
     assert (version("uP1"), version("uP4")) == (1, 2)
+
+
+def test_yuhong_transfer_is_started_by_the_sending_school(world, login):
+    """yuhong: the sending school names the receiving school; the receiving school confirms,
+    the sending district approves. A default-region receiving school still starts its own."""
+    from .flows import open_steps
+
+    variants.assign("321202", "yuhong")  # 海陵区 (P1) runs yuhong; 高港区 (P3) the default
+    db.session.commit()
+    student = world.student("P1", grade=4)
+    school = login("uP1")
+    form = school.get("/transfers/new").get_data(as_text=True)
+    assert 'name="to_school_code"' in form  # typed in: the caller is the sending side
+    resp = school.post(
+        "/transfers/new",
+        data={
+            "id_number": student.id_number,
+            "name": student.name,
+            "to_school_code": "P3",
+            "to_grade": "4",
+            "to_class_name": "2",
+            "reason": "household_move",
+        },
+    )
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    instance = Instance.query.one()
+    assert (instance.variant, open_steps(instance)) == ("yuhong", [("to_school_confirm", "P3")])
+    approve_all(world, instance)
+    assert student.school.code == "P3"
+
+    other = world.student("P1", grade=5)
+    default = engine.start("transfer", world.users["P3"], transfer_data(other, "P3"))
+    assert (default.variant, open_steps(default)) == ("default", [("to_county_review", "321203")])
+    refused = school.post(
+        "/transfers/new",
+        data={
+            "id_number": world.student("P2", grade=4).id_number,
+            "name": "x",
+            "to_school_code": "P3",
+            "to_grade": "4",
+            "reason": "other",
+        },
+    )
+    assert refused.status_code == 422

@@ -303,7 +303,12 @@ def start_automatic(procedure: str, student, data: dict, why: str) -> Instance:
 def _open(procedure: str, plan: starters.StartPlan, user, event_name: str) -> Instance:
     # The starting side's variant (county over city); its newest version, else the default's.
     # The instance records the variant of the version it runs.
-    variant = variants.for_start(procedure, plan.school_id, plan.partner_school_id)
+    variant = variants.for_start(
+        procedure,
+        plan.school_id,
+        plan.partner_school_id,
+        sending_side=plan.data.get("initiator_side") == "sending",
+    )
     version = deploy.latest(procedure, variant)
     if version is None:
         raise NotFound(f"流程“{procedure}”尚未部署。")

@@ -229,6 +229,22 @@ def _check_flows(process) -> list[Problem]:
     return problems
 
 
+def start_slot(bpmn_xml: str) -> str | None:
+    """The lane slot that holds the start event: who starts the procedure (`to_school` for
+    the default transfer, `from_school` where a variant lets the sending school start)."""
+    root = etree.fromstring(bpmn_xml.encode())
+    start = root.find(".//bpmn:startEvent", NS)
+    if start is None:
+        return None
+    for lane in root.iterfind(".//bpmn:lane", NS):
+        if any(
+            (ref.text or "").strip() == start.get("id")
+            for ref in lane.iterfind("bpmn:flowNodeRef", NS)
+        ):
+            return lane.get("name")
+    return None
+
+
 @dataclass(frozen=True)
 class ParsedModel:
     process_id: str

@@ -16,6 +16,7 @@ from webapp.models import ACTIVE_STATUSES, Instance, Organization, Student
 
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .procedures import PROCEDURES
+from .specs import start_slot
 
 
 @dataclass
@@ -84,7 +85,19 @@ def _callers_school(user, code: str, field: str, side: str, procedure: str) -> O
     return school
 
 
+def transfer_starter(user) -> str:
+    """`sending` where the caller's variant has the sending school start a transfer (its
+    start event sits in the `from_school` lane, e.g. yuhong), else `receiving` (the default)."""
+    from . import deploy, variants
+
+    version = deploy.latest("transfer", variants.variant_for(user.org))
+    sending = version is not None and start_slot(version.bpmn_xml) == "from_school"
+    return "sending" if sending else "receiving"
+
+
 def _start_transfer(user, clean: dict, student_id: int | None) -> StartPlan:
+    if transfer_starter(user) == "sending":
+        return _start_transfer_from_sending_school(user, clean)
     to_school = _callers_school(user, clean["to_school_code"], "to_school_code", "转入学校", "转学")
     student = find_by_identity(clean["id_number"], clean["name"])
     data = {
@@ -93,6 +106,28 @@ def _start_transfer(user, clean: dict, student_id: int | None) -> StartPlan:
         "student_name": student.name,
         "from_school_id": student.school_id,
         "to_school_id": to_school.id,
+    }
+    return StartPlan(student, data, student.school_id, to_school.id)
+
+
+def _start_transfer_from_sending_school(user, clean: dict) -> StartPlan:
+    """The sending school names its own student and the receiving school (and class)."""
+    student = find_by_identity(clean["id_number"], clean["name"])
+    if student.school_id != user.org_id:
+        raise Invalid(
+            "转学须由学籍所在学校发起：该学生不是本校学生。",
+            {"id_number": ["本地区转学由转出学校发起，只能为本校在籍学生申请。"]},
+        )
+    to_school = Organization.query.filter_by(code=clean["to_school_code"], level="school").first()
+    if to_school is None:
+        raise Invalid("转入学校代码不存在。", {"to_school_code": ["转入学校代码不存在。"]})
+    data = {
+        **clean,
+        "student_id": student.id,
+        "student_name": student.name,
+        "from_school_id": student.school_id,
+        "to_school_id": to_school.id,
+        "initiator_side": "sending",
     }
     return StartPlan(student, data, student.school_id, to_school.id)
 

@@ -56,17 +56,22 @@ def variant_for(org: Organization | None) -> str:
     return DEFAULT_VARIANT
 
 
-def starting_org(procedure: str, school_id: int, partner_school_id: int | None) -> Organization:
+def starting_org(
+    procedure: str, school_id: int, partner_school_id: int | None, sending_side: bool = False
+) -> Organization:
     """The organisation whose variant a new instance takes: the receiving side's school for
-    a two-sided procedure, otherwise the student's (or the cohort's) school."""
+    a two-sided procedure (the sending side's where its variant lets the sending school start
+    it), otherwise the student's (or the cohort's) school."""
     proc = PROCEDURES.get(procedure)
-    if proc is not None and proc.two_sided and partner_school_id is not None:
+    if proc is not None and proc.two_sided and partner_school_id is not None and not sending_side:
         return db.session.get(Organization, partner_school_id)
     return db.session.get(Organization, school_id)
 
 
-def for_start(procedure: str, school_id: int, partner_school_id: int | None = None) -> str:
-    return variant_for(starting_org(procedure, school_id, partner_school_id))
+def for_start(
+    procedure: str, school_id: int, partner_school_id: int | None = None, sending_side: bool = False
+) -> str:
+    return variant_for(starting_org(procedure, school_id, partner_school_id, sending_side))
 
 
 def assign(org_code: str, variant: str, user=None) -> Organization:

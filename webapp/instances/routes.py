@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forms import FORMS
+from forms import FORMS, Field
 from workflows import engine, starters, tracking
 from workflows.errors import Conflict, Forbidden, Invalid
 from workflows.procedures import PROCEDURES, Procedure
@@ -35,6 +35,9 @@ class OtherSideStart:
     template: str
 
 
+TO_SCHOOL = Field(
+    "to_school_code", "转入学校代码", required=True, help="本地区转学由转出学校发起，写明转入学校。"
+)
 OTHER_SIDE_STARTS = {
     "transfer": OtherSideStart("to_school_code", "instances/new_transfer.html"),
     "borrow": OtherSideStart("host_school_code", "instances/new_borrow.html"),
@@ -127,7 +130,13 @@ def _start_other_side(proc: Procedure):
         abort(403)
     start = OTHER_SIDE_STARTS[proc.key]
     spec = FORMS[proc.start_form]
-    fields = [f for f in spec.fields if f.name != start.own_code_field]
+    # Where the caller's variant lets the sending school start a transfer (yuhong), the
+    # receiving school is typed in; otherwise the caller's own school is the taking side.
+    sending = proc.key == "transfer" and starters.transfer_starter(current_user) == "sending"
+    own_field = None if sending else start.own_code_field
+    fields = [f for f in spec.fields if f.name != own_field]
+    if sending:
+        fields = [TO_SCHOOL, *fields]
 
     def render(values: dict, errors: dict, status: int = 200):
         page = render_template(
@@ -138,6 +147,7 @@ def _start_other_side(proc: Procedure):
             errors=errors,
             general_errors=general_errors(errors, fields),
             title=spec.title,
+            sending=sending,
         )
         return page, status
 
@@ -147,7 +157,8 @@ def _start_other_side(proc: Procedure):
     if upload_errors:
         db.session.rollback()
         return render(dict(request.form), upload_errors, 422)
-    data[start.own_code_field] = current_user.org.code
+    if own_field:
+        data[own_field] = current_user.org.code
     try:
         instance = engine.start(proc.key, current_user, data)
     except Invalid as exc:
