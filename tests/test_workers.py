@@ -19,7 +19,7 @@ from redis import Redis
 
 from webapp.extensions import db
 from webapp.models import Certificate, Incident, Instance, StatusHistory, Student
-from workflows import deploy, engine
+from workflows import deploy, engine, incidents
 
 from . import worker_handlers  # noqa: F401  (registers the test handlers here too)
 from .flows import act, evidence, transfer_data
@@ -213,7 +213,7 @@ def test_an_always_failing_step_becomes_an_incident_then_is_retried(background, 
     assert db.session.get(Student, instance.student_id).status == "enrolled"
 
     (tmp_path / "broken").unlink()  # the fault is fixed
-    engine.retry_incident(incident.id, world.users["admin"])
+    incidents.retry_incident(incident.id, world.users["admin"])
     wait_for(lambda: db.session.get(Instance, instance.id).status == "completed", what="the retry")
     assert db.session.get(Student, instance.student_id).status == "cancelled"
     assert db.session.get(Incident, incident.id).resolution == "retried"

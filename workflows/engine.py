@@ -23,7 +23,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 import handlers
 from forms import FORMS
-from webapp import scope
 from webapp.extensions import db
 from webapp.models import (
     FileUpload,
@@ -554,65 +553,6 @@ def record_incident(instance_id: int, step: str | None, error: str, tries: int) 
     audit(None, "incident.open", instance, None, {"step": step, "error": error, "tries": tries})
     _commit()
     return incident
-
-
-def _open_incident(incident_id: int, user) -> Incident:
-    """An unresolved incident the user may act on: admins, and the county over its instance."""
-    incident = db.session.get(Incident, incident_id)
-    if incident is None or scope.instance_or_none(user, incident.instance_id) is None:
-        raise NotFound("故障记录不存在。")
-    if user.role not in ("admin", "county"):
-        raise Forbidden("只有平台管理员或县级教育行政部门可以处理故障。")
-    if incident.resolved_at is not None:
-        raise Conflict("该故障已处理。")
-    return incident
-
-
-@_all_or_nothing
-def retry_incident(incident_id: int, user) -> Instance:
-    """Run the failed step again; a success continues the instance where it stopped."""
-    incident = _open_incident(incident_id, user)
-    instance = incident.instance
-    incident.resolved_at, incident.resolved_by_id, incident.resolution = (
-        utcnow(),
-        user.id,
-        "retried",
-    )
-    instance.status = "running"
-    audit(user, "incident.retry", incident)
-    if jobs.enabled():
-        instance.pending_since = utcnow()
-        jobs.enqueue_after_commit(instance.id)
-        _commit()
-        return instance
-    wf = load(instance, user)
-    _run_automatic(instance, wf)
-    _save(instance, wf, user)
-    _commit()
-    return instance
-
-
-@_all_or_nothing
-def cancel_incident(incident_id: int, user, comment: str) -> Instance:
-    """Give up on the instance: it ends as cancelled and lets go of its student."""
-    incident = _open_incident(incident_id, user)
-    instance = incident.instance
-    incident.resolved_at, incident.resolved_by_id, incident.resolution = (
-        utcnow(),
-        user.id,
-        "cancelled",
-    )
-    instance.status = "cancelled"
-    instance.reason, instance.reason_message = "incident_cancelled", comment
-    instance.finished_at = utcnow()
-    instance.open_student_id = None
-    instance.pending_since = None
-    instance.wake_at = None
-    for row in open_tasks(instance):
-        row.state = "cancelled"
-    audit(user, "incident.cancel", incident, None, {"comment": comment})
-    _commit()
-    return instance
 
 
 def open_tasks(instance: Instance) -> list[HumanTask]:

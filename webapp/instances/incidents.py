@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from workflows import engine
+from workflows import incidents as handling
 from workflows.errors import Conflict, Forbidden, NotFound
 
 from .. import scope
@@ -55,7 +55,7 @@ def _act(incident_id: int, verb, done: str):
 def retry_incident(incident_id: int):
     return _act(
         incident_id,
-        lambda: engine.retry_incident(incident_id, current_user),
+        lambda: handling.retry_incident(incident_id, current_user),
         "已重新执行业务 {id} 的失败步骤。",
     )
 
@@ -69,6 +69,6 @@ def cancel_incident(incident_id: int):
         return redirect(safe_next(request.form.get("back"), url_for("instances.incidents")))
     return _act(
         incident_id,
-        lambda: engine.cancel_incident(incident_id, current_user, comment),
+        lambda: handling.cancel_incident(incident_id, current_user, comment),
         "业务 {id} 已撤销。",
     )
