@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -136,7 +136,18 @@ class Student(db.Model):
     )
     certificates = db.relationship("Certificate", order_by="Certificate.id")
 
-    __table_args__ = (Index("ix_student_school_grade_class", "school_id", "grade", "class_name"),)
+    __table_args__ = (
+        Index("ix_student_school_grade_class", "school_id", "grade", "class_name"),
+        # One student, one status: the database itself refuses a second active status for
+        # an ID number, whatever race the checks before it lose.
+        Index(
+            "uq_student_one_active_status",
+            "id_number",
+            unique=True,
+            sqlite_where=text("status IN ('enrolled', 'suspended')"),
+            postgresql_where=text("status IN ('enrolled', 'suspended')"),
+        ),
+    )
 
     @property
     def is_active(self) -> bool:
