@@ -6,12 +6,11 @@ Rules: RULES.md §1 and the default rule set table (Jiangsu/Taizhou, seed 000).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from webapp.extensions import db
-from webapp.models import (
-    Organization,
-    Student,
-)
+from webapp.models import Organization, Student, china_today
+from workflows import decisions
 
 from . import Context, handler
 from .records import change_record
@@ -38,6 +37,7 @@ class TransferFacts:
     to_school: Organization
     to_grade: int
     to_class_name: str | None
+    window: dict  # the `transfer_window` row for today (a region may limit when it transfers)
 
     @property
     def stage(self) -> str:
@@ -75,6 +75,13 @@ def _grade_unchanged(f: TransferFacts) -> bool:
 
 
 RULES.add(GRADUATING_YEAR)
+
+
+@RULES.rule("transfer_window", "{f.window[reason]}")
+def _transfer_window(f: TransferFacts) -> bool:
+    return bool(f.window.get("open"))
+
+
 RULES.add(NOT_BORROWING)  # the borrowing ends (借读结束) before the record moves
 
 
@@ -127,14 +134,41 @@ def _class_size_cap(f: TransferFacts) -> bool:
 
 def _facts(ctx: Context) -> TransferFacts:
     data = ctx.data
+    student = db.session.get(Student, data["student_id"])
     return TransferFacts(
         instance_id=ctx.instance.id,
-        student=db.session.get(Student, data["student_id"]),
+        student=student,
         from_school=db.session.get(Organization, data["from_school_id"]),
         to_school=db.session.get(Organization, data["to_school_id"]),
         to_grade=int(data["to_grade"]),
         to_class_name=data.get("to_class_name") or None,
+        window=_window(ctx, student),
     )
+
+
+def _terms_studied(student: Student, today: date) -> int:
+    """Terms begun since the student entered (terms start on 1 September and 1 March)."""
+    starts = [date(y, m, 1) for y in range(student.entry_year, today.year + 1) for m in (3, 9)]
+    return sum(1 for s in starts if date(student.entry_year, 9, 1) < s <= today)
+
+
+def _window(ctx: Context, student: Student) -> dict:
+    """Whether a transfer may be handled today, from the version's `transfer_window` table
+    (a version deployed without one transfers all year)."""
+    dmn = ctx.instance.process_version.dmn or {}
+    try:
+        table = decisions.table(dmn, "transfer_window")
+    except KeyError:
+        return {"open": True, "reason": ""}
+    today = china_today()
+    facts = {
+        "stage": student.stage,
+        "month": today.month,
+        "day": today.day,
+        "terms_studied": _terms_studied(student, today),
+    }
+    first = next(iter(decisions.collect(table, facts)), None)  # hit policy FIRST
+    return first or {"open": True, "reason": ""}
 
 
 @handler("transfer.check")

@@ -19,6 +19,7 @@ from .test_web import text
 
 SUSPENSION, SUSPENSION_DMN = deploy.read_files("suspension")
 TRANSFER, _ = deploy.read_files("transfer")
+SKIP, _ = deploy.read_files("skip_grade")
 BASE = "/admin/models/suspension/default"
 
 
@@ -104,8 +105,8 @@ def test_the_modeler_opens_the_newest_version_with_the_names_and_the_tables(worl
     assert 'data-csrf="' in page and "build/modeler.js" in page
 
     # a variant without a version of its own starts from the default's
-    page = text(client.get("/admin/models/transfer/zhushan/edit"))
-    assert model_data(page)["base_version"] == deploy.latest("transfer").id
+    page = text(client.get("/admin/models/skip_grade/zhushan/edit"))
+    assert model_data(page)["base_version"] == deploy.latest("skip_grade").id
     assert "保存后成为它的第 1 版" in page
     assert client.get("/admin/models/transfer/atlantis/edit").status_code == 404
 
@@ -202,13 +203,13 @@ def test_an_unchanged_draft_is_not_saved(world, login):
 
 def test_a_variant_saves_its_first_version_from_the_defaults(world, login):
     client = login("admin")
-    renamed = TRANSFER.replace('name="转出学校审核"', 'name="转出学校审核（校长签字）"')
-    body = draft("transfer", "zhushan", bpmn=renamed)
-    url = "/admin/models/transfer/zhushan"
+    renamed = SKIP.replace('name="学校审核', 'name="学校审核（教导处）', 1)
+    body = draft("skip_grade", "zhushan", bpmn=renamed)
+    url = "/admin/models/skip_grade/zhushan"
     assert client.post(f"{url}/bench", json=body).get_json()["report"]["passed"]
     assert client.post(f"{url}/save", json=body).get_json()["version"] == 1
-    assert deploy.newest("transfer", "zhushan").bpmn_xml == renamed
-    assert deploy.latest("transfer").version == 1  # the default's untouched
+    assert deploy.newest("skip_grade", "zhushan").bpmn_xml == renamed
+    assert deploy.latest("skip_grade").version == 1  # the default's untouched
 
 
 # -- versions --------------------------------------------------------------------------------

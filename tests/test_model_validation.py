@@ -6,7 +6,7 @@ from workflows import deploy
 from workflows.deploy import read_files
 from workflows.specs import InvalidModel, parse
 
-GOOD, _ = read_files("transfer")
+GOOD, GOOD_DMN = read_files("transfer")
 
 
 def problems(xml: str) -> list[tuple[str, str]]:
@@ -56,8 +56,8 @@ def test_wrong_process_id_is_refused():
 
 def test_a_new_version_only_when_the_content_changes(app):
     first = deploy.latest("transfer")
-    assert deploy.deploy("transfer", GOOD, {}).id == first.id
+    assert deploy.deploy("transfer", GOOD, GOOD_DMN).id == first.id
     edited = GOOD.replace('name="转出学校审核"', 'name="转出学校审核（校长签字）"')
-    second = deploy.deploy("transfer", edited, {})
+    second = deploy.deploy("transfer", edited, GOOD_DMN)
     assert second.version == first.version + 1
     assert deploy.latest("transfer").id == second.id

@@ -5,7 +5,7 @@ shipped variant's scenarios run green through the real engine (in the test-bench
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -55,6 +55,9 @@ def test_every_variant_runs_its_scenarios_green(app, variant):
 def test_what_a_variant_overrides_has_scenarios(variant):
     covered = set(testbench.procedures_with_scenarios(variant))
     overridden = set(variants.overridden_files(variant)) - {"registration"}  # tested below
+    # Only the transfer window (a calendar rule) is overridden: tested with time moved below.
+    if variants.overridden_files(variant).get("transfer") == ["transfer_window.dmn"]:
+        overridden.discard("transfer")
     assert overridden <= covered, overridden - covered
 
 
@@ -70,7 +73,8 @@ def test_a_variant_overrides_only_its_files():
     _, yuhong = deploy.read_files("suspension", "yuhong")
     assert yuhong["suspension_length.dmn"] == default_dmn["suspension_length.dmn"]
     assert deploy.overrides("transfer", "shandong") == ["transfer.bpmn"]
-    assert deploy.overrides("transfer", "zhushan") == []
+    assert deploy.overrides("transfer", "zhushan") == ["transfer_window.dmn"]
+    assert deploy.overrides("skip_grade", "zhushan") == []
     assert variants.overridden_files("shandong") == {
         "transfer": ["transfer.bpmn"],
         "skip_grade": ["skip_grade.bpmn"],
@@ -128,20 +132,20 @@ def test_sync_deploys_each_override_as_a_version_of_its_variant(app):
 
 
 def test_latest_falls_back_to_the_default(app):
-    default = deploy.latest("transfer")
-    assert deploy.newest("transfer", "zhushan") is None
-    assert deploy.latest("transfer", "zhushan").id == default.id
+    default = deploy.latest("skip_grade")
+    assert deploy.newest("skip_grade", "zhushan") is None
+    assert deploy.latest("skip_grade", "zhushan").id == default.id
     assert deploy.latest("suspension", "zhushan").variant == "zhushan"
     # A variant's first own version is its version 1, not the default's next one.
-    bpmn, dmn = deploy.read_files("transfer")
+    bpmn, dmn = deploy.read_files("skip_grade")
     own = deploy.deploy(
-        "transfer", bpmn.replace("转出学校审核", "转出学校审核（竹山）"), dmn, "zhushan"
+        "skip_grade", bpmn.replace('name="学校审核', 'name="学校审核（竹山）', 1), dmn, "zhushan"
     )
     assert (own.variant, own.version) == ("zhushan", 1)
-    assert deploy.latest("transfer", "zhushan").id == own.id
-    assert deploy.latest("transfer").id == default.id
+    assert deploy.latest("skip_grade", "zhushan").id == own.id
+    assert deploy.latest("skip_grade").id == default.id
     # The same content as the default's is still a version of its own variant.
-    same = deploy.deploy("transfer", bpmn, dmn, "yuhong")
+    same = deploy.deploy("skip_grade", bpmn, dmn, "yuhong")
     assert same.id != default.id and same.variant == "yuhong"
 
 
@@ -189,11 +193,14 @@ def test_an_instance_runs_and_records_its_county_variant(world):
 
 
 def test_a_variant_without_the_procedure_records_the_default(world):
-    assign(world, "321203", "zhushan")
+    from .flows import evidence
+
+    assign(world, "321202", "zhushan")  # zhushan does not override skip_grade
     student = world.student("P1", grade=4)
-    instance = engine.start("transfer", world.users["P3"], transfer_data(student, "P3"))
+    data = {"to_grade": 5, "to_class_name": "1", "evidence": evidence(world.users["P1"])}
+    instance = engine.start("skip_grade", world.users["P1"], data, student_id=student.id)
     assert instance.variant == "default"
-    assert instance.process_version_id == deploy.latest("transfer").id
+    assert instance.process_version_id == deploy.latest("skip_grade").id
 
 
 def test_a_two_sided_procedure_takes_the_receiving_side_variant(world):
@@ -423,3 +430,62 @@ def test_yuhong_transfer_is_started_by_the_sending_school(world, login):
         },
     )
     assert refused.status_code == 422
+
+
+# -- when a transfer may be handled (transfer_window.dmn) ----------------------------------
+
+
+def _at(day: date):
+    import time_machine
+
+    from webapp.models import CHINA
+
+    return time_machine.travel(datetime(day.year, day.month, day.day, 10, tzinfo=CHINA), tick=False)
+
+
+def test_zhushan_transfers_only_around_the_start_and_end_of_a_term(world):
+    variants.assign("321203", "zhushan")  # the receiving side (P3) decides the variant
+    db.session.commit()
+    with _at(date(2026, 11, 25)):
+        closed = engine.start(
+            "transfer", world.users["P3"], transfer_data(world.student("P1", grade=4), "P3")
+        )
+    assert (closed.variant, closed.reason) == ("zhushan", "transfer_window")
+    assert "开学前后一周" in closed.reason_message
+    with _at(date(2027, 1, 20)):
+        open_ = engine.start(
+            "transfer", world.users["P3"], transfer_data(world.student("P1", grade=4), "P3")
+        )
+    assert open_.status == "running"
+
+
+def test_fujian_vocational_transfers_after_a_term_in_a_terms_first_month(world):
+    world.org("V2", "海陵职业学校", "school", "321202", stages="vocational", ownership="public")
+    variants.assign("3212", "fujian_vocational")
+    db.session.commit()
+
+    def start(student, day):
+        with _at(day):
+            return engine.start("transfer", world.users["V1"], transfer_data(student, "V1"))
+
+    newcomer = world.student("V2", grade=10, entry_year=2026)
+    assert start(newcomer, date(2026, 11, 25)).reason == "transfer_window"  # not a term yet
+    assert (
+        start(world.student("V2", grade=11, entry_year=2025), date(2027, 3, 10)).status == "running"
+    )
+    late = start(world.student("V2", grade=11, entry_year=2025), date(2027, 5, 10))
+    assert late.reason == "transfer_window" and "第一个月" in late.reason_message
+    primary = engine.start(
+        "transfer", world.users["P3"], transfer_data(world.student("P1", grade=4), "P3")
+    )
+    assert primary.status == "running"  # other stages are not limited
+
+
+def test_a_version_without_the_window_table_transfers_all_year(world):
+    bpmn, _ = deploy.read_files("transfer")
+    deploy.deploy("transfer", bpmn, {})
+    db.session.commit()
+    instance = engine.start(
+        "transfer", world.users["P3"], transfer_data(world.student("P1", grade=4), "P3")
+    )
+    assert instance.status == "running" and instance.process_version.dmn == {}
