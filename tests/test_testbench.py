@@ -137,3 +137,17 @@ def test_every_scenario_names_real_variants_and_steps(path):
             ids = {el.get("id") for el in etree.fromstring(bpmn.encode()).iter()}
             unknown = set(steps + list(scenario.expect.get("path") or [])) - ids
             assert not unknown, (scenario.name, variant, unknown)
+
+
+def test_a_step_sent_to_the_wrong_organisation_fails_its_scenario():
+    """Scenarios say who acts: a county review moved to the city's lane no longer passes."""
+    bpmn, dmn = deploy.read_files("suspension")
+    moved = bpmn.replace(
+        '<bpmn:lane id="lane_county" name="county">', '<bpmn:lane id="lane_county" name="city">'
+    )
+    assert moved != bpmn
+    report = testbench.run("suspension", "default", moved, dmn)
+    failed = [r for r in report.results if not r.passed]
+    assert failed and any(
+        "county_review：期望由 321202 办理，实际：3212" in r.difference for r in failed
+    )

@@ -14,7 +14,8 @@ and a list of scenarios, each with
 - `steps`: the human steps in order, each a step id (a review step is approved) or
   `{step, data}`;
 - `expect`: `path` (every step the instance records, automatic and human, in order),
-  `status`, `reason`, `message` (words the rejection message contains), `student`
+  `status`, `reason`, `message` (words the rejection message contains), `actors` (step →
+  the organisation code that must handle it), `student`
   (fields after the run: `status`, `grade`, `school`, `suspended_until` …), `variant`.
 
 Values may say `today`, `today-80d`, `today+1y`, `today-80d+3m` (days, months, years from
@@ -46,6 +47,7 @@ from forms.validators import build_id_number
 from webapp.extensions import db
 from webapp.models import (
     FileUpload,
+    HumanTask,
     Instance,
     InstanceEvent,
     Organization,
@@ -94,7 +96,7 @@ SCENARIO_KEYS = {
     "expect",
     "assign",
 }
-EXPECT_KEYS = {"path", "status", "reason", "message", "student", "variant"}
+EXPECT_KEYS = {"path", "actors", "status", "reason", "message", "student", "variant"}
 RELATIVE_DATE = re.compile(r"today((?:[+-]\d+[dmy])*)")
 OFFSET = re.compile(r"([+-]\d+)([dmy])")
 
@@ -131,6 +133,7 @@ class ScenarioResult:
     variant: str | None  # the variant the instance recorded
     version: int | None
     difference: str | None  # the first difference from what the scenario expects
+    actors: dict[str, list[str]] = field(default_factory=dict)  # step → organisations it went to
 
 
 @dataclass
@@ -507,6 +510,8 @@ def _observe(result: ScenarioResult, instance: Instance) -> None:
     result.status, result.reason = instance.status, instance.reason
     result.message = instance.reason_message
     result.variant, result.version = instance.variant, instance.process_version.version
+    for task in HumanTask.query.filter_by(instance_id=instance.id).order_by(HumanTask.id):
+        result.actors.setdefault(task.step, []).append(task.org.code)
 
 
 def _compare(expect: dict, result: ScenarioResult, instance: Instance) -> str | None:
@@ -518,6 +523,10 @@ def _compare(expect: dict, result: ScenarioResult, instance: Instance) -> str | 
         if len(expected_path) > len(result.path):
             return f"路径在 {result.path[-1] if result.path else '开始'} 后结束，期望还有 {expected_path[len(result.path)]}"
         return f"路径比期望多出 {result.path[len(expected_path)]}"
+    for step, org in (expect.get("actors") or {}).items():
+        went = result.actors.get(step, [])
+        if str(org) not in went:
+            return f"步骤 {step}：期望由 {org} 办理，实际：{'、'.join(went) or '未到达'}"
     for key in ("status", "reason", "variant"):
         if key in expect and expect[key] != getattr(result, key):
             return f"{key}：期望 {expect[key]}，实际 {getattr(result, key)}"
