@@ -65,7 +65,11 @@ def change_record(
     for school_id in dict.fromkeys((student.school_id, *notify_school_ids)):
         db.session.add(
             Notification(
-                org_id=school_id, role="school", instance_id=ctx.instance.id, message=message
+                org_id=school_id,
+                role="school",
+                kind="completed",
+                instance_id=ctx.instance.id,
+                message=message,
             )
         )
     audit(ctx.user, f"student.{procedure}", student, before, after)
@@ -121,6 +125,7 @@ def _cohort_done(ctx: Context, procedure: str, school_id: int, what: str) -> Non
         Notification(
             org_id=school_id,
             role="school",
+            kind="completed",
             instance_id=ctx.instance.id,
             message=f"{procedure_name(procedure)}已办结：{what}（业务编号 {ctx.instance.id}）。",
         )

@@ -86,10 +86,10 @@ def test_completion_notices_are_mailed_too(world, smtp):
     student = world.student("P1", grade=4, name="李小红")
     approve_all(world, engine.start("transfer", world.users["P3"], transfer_data(student, "P3")))
     (done_p3,) = smtp.to("p3@school.example")
-    assert done_p3["Subject"] == "【学籍通】业务通知"
+    assert done_p3["Subject"] == "【学籍通】业务办结"
     assert "学生 李小红 的转学手续已办结" in done_p3.get_content()
     subjects = [m["Subject"] for m in smtp.to("p1@school.example")]
-    assert subjects == ["【学籍通】新的待办任务", "【学籍通】业务通知"]
+    assert subjects == ["【学籍通】新的待办任务", "【学籍通】业务办结"]
 
 
 def test_nothing_is_mailed_before_the_commit_or_after_a_rollback(world, smtp):
