@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from forms import FORMS, load_all
+from workflows.errors import Conflict, Forbidden, Invalid
 from workflows.notices import KIND_LABELS as NOTICE_KINDS
 from workflows.procedures import PROCEDURES, procedure_name
 
@@ -244,6 +245,29 @@ def submitted(fields, user) -> tuple[dict, dict]:
         if ids:
             data[f.name] = ids
     return data, errors
+
+
+def start_submitted(procedure: str, fields, render, fixed: dict | None = None, student_id=None):
+    """Start `procedure` from the submitted form: the instance, or the page that says why not.
+
+    Uploads join the start's transaction; a refused form keeps none of them and keeps what
+    was typed (422 for bad data, 409 for a conflict, 403 for a caller who may not start it).
+    """
+    from workflows import engine
+
+    data, upload_errors = submitted(fields, current_user)
+    if upload_errors:
+        db.session.rollback()
+        return render(dict(request.form), upload_errors, 422)
+    data.update(fixed or {})
+    try:
+        return engine.start(procedure, current_user, data, student_id=student_id)
+    except Invalid as exc:
+        return render(dict(request.form), exc.fields or {"": [exc.message]}, 422)
+    except Conflict as exc:
+        return render(dict(request.form), {"": [exc.message]}, 409)
+    except Forbidden:
+        abort(403)
 
 
 def safe_next(target: str | None, default: str) -> str:

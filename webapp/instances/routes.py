@@ -10,11 +10,9 @@ from flask_login import current_user, login_required
 
 from forms import FORMS, Field
 from workflows import engine, starters, tracking
-from workflows.errors import Conflict, Forbidden, Invalid
 from workflows.procedures import PROCEDURES, Procedure
 
 from .. import scope
-from ..extensions import db
 from ..models import FileUpload, Instance
 from ..views_common import (
     INSTANCE_STATUS_LABELS,
@@ -22,7 +20,7 @@ from ..views_common import (
     evidence_files,
     general_errors,
     paginate,
-    submitted,
+    start_submitted,
 )
 from . import bp
 
@@ -153,20 +151,10 @@ def _start_other_side(proc: Procedure):
 
     if request.method == "GET":
         return render({}, {})
-    data, upload_errors = submitted(fields, current_user)
-    if upload_errors:
-        db.session.rollback()
-        return render(dict(request.form), upload_errors, 422)
-    if own_field:
-        data[own_field] = current_user.org.code
-    try:
-        instance = engine.start(proc.key, current_user, data)
-    except Invalid as exc:
-        return render(dict(request.form), exc.fields or {"": [exc.message]}, 422)
-    except Conflict as exc:
-        return render(dict(request.form), {"": [exc.message]}, 409)
-    except Forbidden:
-        abort(403)
+    fixed = {own_field: current_user.org.code} if own_field else None
+    instance = start_submitted(proc.key, fields, render, fixed)
+    if not isinstance(instance, Instance):
+        return instance
     _flash_started(proc.name, instance)
     return redirect(url_for("instances.detail", instance_id=instance.id))
 
@@ -199,18 +187,9 @@ def start_for_student(student_id: int, procedure: str):
 
     if request.method == "GET":
         return render({}, {})
-    data, upload_errors = submitted(spec.fields, current_user)
-    if upload_errors:
-        db.session.rollback()
-        return render(dict(request.form), upload_errors, 422)
-    try:
-        instance = engine.start(proc.key, current_user, data, student_id=student.id)
-    except Invalid as exc:
-        return render(dict(request.form), exc.fields or {"": [exc.message]}, 422)
-    except Conflict as exc:
-        return render(dict(request.form), {"": [exc.message]}, 409)
-    except Forbidden:
-        abort(403)
+    instance = start_submitted(proc.key, spec.fields, render, student_id=student.id)
+    if not isinstance(instance, Instance):
+        return instance
     _flash_started(proc.name, instance)
     return redirect(url_for("instances.detail", instance_id=instance.id))
 

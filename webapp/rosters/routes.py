@@ -18,9 +18,8 @@ from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.procedures import PROCEDURES
 
 from .. import scope
-from ..extensions import db
 from ..models import CLASSIFICATIONS, HumanTask, Instance, RosterEntry
-from ..views_common import general_errors, grade_label, paginate, submitted
+from ..views_common import general_errors, grade_label, paginate, start_submitted
 from . import bp
 
 LABELS = {**rosters.CLASSIFICATION_LABELS, "struck": "已剔除"}
@@ -58,19 +57,9 @@ def new(procedure: str):
 
     if request.method == "GET":
         return render({}, {})
-    data, upload_errors = submitted(fields, current_user)
-    if upload_errors:
-        db.session.rollback()
-        return render(dict(request.form), upload_errors, 422)
-    data["school_code"] = current_user.org.code
-    try:
-        instance = engine.start(proc.key, current_user, data)
-    except Invalid as exc:
-        return render(dict(request.form), exc.fields or {"": [exc.message]}, 422)
-    except Conflict as exc:
-        return render(dict(request.form), {"": [exc.message]}, 409)
-    except Forbidden:
-        abort(403)
+    instance = start_submitted(proc.key, fields, render, {"school_code": current_user.org.code})
+    if not isinstance(instance, Instance):
+        return instance
     if instance.status == "rejected":
         flash(f"{proc.name}未能提交：{instance.reason_message}（规则 {instance.reason}）", "error")
     else:
