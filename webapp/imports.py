@@ -278,6 +278,18 @@ class _Row:
             return None
 
 
+def _read_and_check(kind: str, data: bytes, filename: str, check) -> tuple[ImportResult, list]:
+    """Read the file and check every row; the result carries the errors (nothing written)."""
+    result = ImportResult(kind, filename)
+    try:
+        table = read_table(data, filename)
+    except UnreadableFile as exc:
+        result.errors.append(RowError(None, "", str(exc)))
+        return result, []
+    rows, result.errors = check(table)
+    return result, rows
+
+
 def _missing_columns(table: Table, required: Iterable[str]) -> list[RowError]:
     return [RowError(1, c, "缺少此列。") for c in required if c not in table.columns]
 
@@ -404,13 +416,7 @@ def _org_fields(org: Organization) -> dict[str, Any]:
 
 def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportResult:
     """Create or update organisations by code; an unchanged row is left alone."""
-    result = ImportResult("orgs", filename)
-    try:
-        table = read_table(data, filename)
-    except UnreadableFile as exc:
-        result.errors.append(RowError(None, "", str(exc)))
-        return result
-    rows, result.errors = check_orgs(table)
+    result, rows = _read_and_check("orgs", data, filename, check_orgs)
     if result.errors:
         return result
     codes = {r.code for r in rows} | {r.parent_code for r in rows if r.parent_code}
@@ -585,13 +591,7 @@ def _active_students(id_numbers: Iterable[str]) -> dict[str, Student]:
 
 def import_students(data: bytes, filename: str, user: User | None = None) -> ImportResult:
     """Create enrolled students with status number G + ID number; all rows or none."""
-    result = ImportResult("students", filename)
-    try:
-        table = read_table(data, filename)
-    except UnreadableFile as exc:
-        result.errors.append(RowError(None, "", str(exc)))
-        return result
-    rows, result.errors = check_students(table)
+    result, rows = _read_and_check("students", data, filename, check_students)
     if result.errors:
         return result
     per_school: dict[str, int] = {}
@@ -657,13 +657,7 @@ def check_results(table: Table) -> tuple[list[dict[str, Any]], list[RowError]]:
 def import_results(data: bytes, filename: str, user: User | None = None) -> ImportResult:
     """Record levels; a later row for the same student, term and subject (a make-up) becomes
     the current one and the earlier stays in the history. All rows or none."""
-    result = ImportResult("results", filename)
-    try:
-        table = read_table(data, filename)
-    except UnreadableFile as exc:
-        result.errors.append(RowError(None, "", str(exc)))
-        return result
-    rows, result.errors = check_results(table)
+    result, rows = _read_and_check("results", data, filename, check_results)
     if result.errors:
         return result
     student_ids = {r["student"].id for r in rows}
