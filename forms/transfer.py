@@ -1,6 +1,7 @@
-"""Transfer (转学) forms: the receiving school's application and its correction after a return."""
+"""Transfer (转学) forms: the application, its correction after a return, and the receiving
+county's placement (shandong: compulsory students are placed by the county, 相对就近)."""
 
-from marshmallow import Schema, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from . import Field, FormSpec, register
 from .validators import check_id_number
@@ -31,9 +32,11 @@ class TransferApplySchema(TransferCorrectSchema):
         validate=validate.Length(min=1, max=64),
         error_messages={"required": "请填写学生姓名。"},
     )
-    to_school_code = fields.String(
-        required=True, error_messages={"required": "请填写转入学校代码。"}
-    )
+    # Where the student goes: a school, or (where the region's diagram says so) a county that
+    # places the student, or a place outside the region. The starter decides which apply.
+    to_school_code = fields.String(load_default=None, validate=validate.Length(max=32))
+    to_county_code = fields.String(load_default=None, validate=validate.Length(max=32))
+    destination = fields.String(load_default=None, validate=validate.Length(max=100))
 
     @validates("id_number")
     def valid_id(self, value, **kwargs):
@@ -43,7 +46,25 @@ class TransferApplySchema(TransferCorrectSchema):
         out = super().load(data, **kwargs)
         out["id_number"] = out["id_number"].strip().upper()
         out["name"] = out["name"].strip()
+        for key in ("to_school_code", "to_county_code", "destination"):
+            out[key] = (out[key] or "").strip() or None
         return out
+
+
+class TransferPlaceSchema(Schema):
+    decision = fields.String(
+        required=True,
+        validate=validate.OneOf(["approve", "reject"], error="请选择是否同意接收。"),
+        error_messages={"required": "请选择是否同意接收。"},
+    )
+    to_school_code = fields.String(load_default="", validate=validate.Length(max=32))
+    to_class_name = fields.String(load_default="", validate=validate.Length(max=32))
+    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+
+    @validates_schema
+    def school_when_placing(self, data, **kwargs):
+        if data["decision"] == "approve" and not data["to_school_code"].strip():
+            raise ValidationError("同意接收时须写明安置学校代码。", "to_school_code")
 
 
 _CORRECT_FIELDS = (
@@ -74,5 +95,29 @@ TRANSFER_CORRECT = register(
         title="修改转学申请",
         schema=TransferCorrectSchema,
         fields=_CORRECT_FIELDS,
+    )
+)
+
+TRANSFER_PLACE = register(
+    FormSpec(
+        key="transfer_place",
+        title="同意接收并安置入学",
+        schema=TransferPlaceSchema,
+        fields=(
+            Field(
+                "decision",
+                "意见",
+                "radio",
+                (("approve", "同意接收，安置到下列学校"), ("reject", "不同意接收")),
+                required=True,
+            ),
+            Field(
+                "to_school_code",
+                "安置学校代码",
+                help="按相对就近的原则，安置到本县（区）设有该学段的学校。",
+            ),
+            Field("to_class_name", "安置班级", help="可不填，由学校分班。"),
+            Field("comment", "说明", "textarea"),
+        ),
     )
 )

@@ -1,6 +1,9 @@
 """Transfer (转学): the automatic rule checks and the final step that moves the record.
 
-Rules: RULES.md §1 and the default rule set table (Jiangsu/Taizhou, seed 000).
+Rules: RULES.md §1 and the default rule set table (Jiangsu/Taizhou, seed 000). The
+receiving school is usually named at the start; where a region's diagram says so, the
+receiving county names it later (placement, shandong) or the student leaves the region
+(转至市外, yuhong), and the rules about the receiving school wait for it.
 """
 
 from __future__ import annotations
@@ -8,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
+
 from webapp.extensions import db
-from webapp.models import Organization, Student, china_today
+from webapp.models import Organization, Student, china_midnight, china_today
 from workflows import decisions
 
 from . import Context, handler
 from .records import change_record
-from .rules import RuleSet
+from .rules import Rule, RuleSet, Verdict
 from .school_rules import (
     ACTIVE_STATUS,
     GRADUATING_YEAR,
@@ -34,7 +39,9 @@ class TransferFacts:
     instance_id: int
     student: Student
     from_school: Organization
-    to_school: Organization
+    to_school: Organization | None  # None until a county places the student, or off the platform
+    placing_county: Organization | None  # the receiving county that places the student
+    placed_code: str | None  # the school code that county chose
     to_grade: int
     to_class_name: str | None
     window: dict  # the `transfer_window` row for today (a region may limit when it transfers)
@@ -49,7 +56,7 @@ class TransferFacts:
 
     @property
     def to_county(self) -> Organization | None:
-        return self.to_school.ancestor("county")
+        return self.to_school.ancestor("county") if self.to_school else self.placing_county
 
     @property
     def same_county(self) -> bool:
@@ -58,10 +65,38 @@ class TransferFacts:
     @property
     def same_city(self) -> bool:
         from_city = self.from_school.ancestor("city")
-        return from_city is not None and from_city == self.to_school.ancestor("city")
+        to_side = self.to_county
+        return (
+            from_city is not None and to_side is not None and from_city == to_side.ancestor("city")
+        )
+
+    @property
+    def leaves_region(self) -> bool:
+        return self.to_school is None and self.placing_county is None
 
 
-@RULES.rule("same_school", "转入学校与学生现就读学校相同，无需转学。")
+def school_rule(name: str, message: str):
+    """A rule about the receiving school: it holds while no school is named yet (the
+    check runs again once the county has placed the student)."""
+
+    def register(fn):
+        RULES.add(Rule(name, message, lambda f: f.to_school is None or fn(f)))
+        return fn
+
+    return register
+
+
+@RULES.rule(
+    "placed_in_county",
+    "安置学校代码 {f.placed_code} 不存在，或不是{f.placing_county.name}的学校。",
+)
+def _placed_in_county(f: TransferFacts) -> bool:
+    return f.placed_code is None or (
+        f.to_school is not None and f.to_school.ancestor("county") == f.placing_county
+    )
+
+
+@school_rule("same_school", "转入学校与学生现就读学校相同，无需转学。")
 def _not_same_school(f: TransferFacts) -> bool:
     return f.from_school.id != f.to_school.id
 
@@ -85,7 +120,7 @@ def _transfer_window(f: TransferFacts) -> bool:
 RULES.add(NOT_BORROWING)  # the borrowing ends (借读结束) before the record moves
 
 
-@RULES.rule("senior_vocational", "普通高中与中等职业学校之间不得互相转学。")
+@school_rule("senior_vocational", "普通高中与中等职业学校之间不得互相转学。")
 def _senior_vocational(f: TransferFacts) -> bool:
     if f.stage == "senior":
         return offers_stage(f.to_school, "senior") or not offers_stage(f.to_school, "vocational")
@@ -94,7 +129,7 @@ def _senior_vocational(f: TransferFacts) -> bool:
     return True
 
 
-@RULES.rule("stage_offered", "转入学校不设该学生所在学段。")
+@school_rule("stage_offered", "转入学校不设该学生所在学段。")
 def _stage_offered(f: TransferFacts) -> bool:
     return offers_stage(f.to_school, f.stage)
 
@@ -104,7 +139,7 @@ def _within_county(f: TransferFacts) -> bool:
     return f.stage not in ("junior", "senior") or not f.same_county
 
 
-@RULES.rule(
+@school_rule(
     "private_to_public",
     "民办学校学生转入公办学校：义务教育阶段只能转入户籍所在县（区），高中阶段不得转入。",
 )
@@ -117,7 +152,7 @@ def _private_to_public(f: TransferFacts) -> bool:
     return f.to_county is not None and household == f.to_county.code[:6]
 
 
-@RULES.rule("star_rule", "三星级及以下学校的学生不得转入四星级学校。")
+@school_rule("star_rule", "三星级及以下学校的学生不得转入四星级学校。")
 def _star_rule(f: TransferFacts) -> bool:
     return not (
         f.from_school.star is not None
@@ -127,7 +162,7 @@ def _star_rule(f: TransferFacts) -> bool:
     )
 
 
-@RULES.rule("class_size_cap", "转入班级 {f.to_class_name} 已达班额上限，不能再转入。")
+@school_rule("class_size_cap", "转入班级 {f.to_class_name} 已达班额上限，不能再转入。")
 def _class_size_cap(f: TransferFacts) -> bool:
     return class_has_room(f.student, f.to_school.id, f.student.grade, f.to_class_name)
 
@@ -135,11 +170,21 @@ def _class_size_cap(f: TransferFacts) -> bool:
 def _facts(ctx: Context) -> TransferFacts:
     data = ctx.data
     student = db.session.get(Student, data["student_id"])
+    placing = data.get("to_county_id") and db.session.get(Organization, data["to_county_id"])
+    placed_code = (data.get("to_school_code") or None) if placing else None
+    if data.get("to_school_id"):
+        to_school = db.session.get(Organization, data["to_school_id"])
+    elif placed_code:
+        to_school = Organization.query.filter_by(code=placed_code, level="school").first()
+    else:
+        to_school = None
     return TransferFacts(
         instance_id=ctx.instance.id,
         student=student,
         from_school=db.session.get(Organization, data["from_school_id"]),
-        to_school=db.session.get(Organization, data["to_school_id"]),
+        to_school=to_school,
+        placing_county=placing or None,
+        placed_code=placed_code,
         to_grade=int(data["to_grade"]),
         to_class_name=data.get("to_class_name") or None,
         window=_window(ctx, student),
@@ -181,6 +226,9 @@ def check(ctx: Context) -> dict:
         same_county=facts.same_county,
         same_city=facts.same_city,
         needs_city=(high_school and not facts.same_county) or not facts.same_city,
+        placing=facts.to_school is None and facts.placing_county is not None,
+        leaves_region=facts.leaves_region,
+        to_school_id=facts.to_school.id if facts.to_school else None,
     )
 
 
@@ -190,4 +238,38 @@ def move(ctx: Context) -> dict:
     facts = _facts(ctx)
     changes = {"school_id": facts.to_school.id, "class_name": facts.to_class_name}
     _, row = change_record(ctx, "transfer", changes, (facts.from_school.id,))
+    if ctx.instance.partner_school_id is None:  # placed by the county: the school now sees it
+        ctx.instance.partner_school_id = facts.to_school.id
     return {"moved": True, "history_id": row.id if row else None}
+
+
+@handler("transfer.leave_region")
+def leave_region(ctx: Context) -> dict:
+    """The student moves off the platform (转至市外, 003 篇2 第九条): the record here closes
+    (status 注销), and the history row says where the student went."""
+    destination = ctx.data["destination"]
+    _, row = change_record(
+        ctx, "transfer", {"status": "cancelled"}, noted={"left_for": f"转至市外：{destination}"}
+    )
+    return {"left": True, "history_id": row.id if row else None}
+
+
+@handler("transfer.issue_papers")
+def issue_papers(ctx: Context) -> dict:
+    """The sending school's consent is its 转学证明; a region may limit how long it is valid
+    (zhushan: three months, the BPMN parameter `valid_months`). The BPMN's timers wait for
+    `expire_at`."""
+    issued = china_today()
+    expires = issued + relativedelta(months=int(ctx.params["valid_months"]))
+    return {"issued_on": issued.isoformat(), "expire_at": china_midnight(expires)}
+
+
+@handler("transfer.papers_expired")
+def papers_expired(ctx: Context) -> dict:
+    """Ends a transfer whose papers expired before the last approval, naming the rule."""
+    papers = ctx.data["papers"]
+    message = (
+        f"转学证明于 {papers['issued_on']} 开出，已于 {papers['expire_at'][:10]} 过期作废，"
+        "本次转学终止；如仍需转学，请重新申请。"
+    )
+    return Verdict(False, "papers_expired", message).result()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+import time_machine
+
 from webapp.extensions import db
-from webapp.models import FileUpload, Instance, User
+from webapp.models import CHINA, FileUpload, Instance, User
 from workflows import engine
 
 
@@ -84,3 +88,10 @@ def approve_all(world, instance: Instance) -> list[tuple[str, str]]:
         path.extend(open_steps(instance))
         instance = act(world, instance)
     return path
+
+
+def at(day: date, hour: int = 10):
+    """Move the clock to `day` at `hour` in China (the calendar rules read China's date)."""
+    return time_machine.travel(
+        datetime(day.year, day.month, day.day, hour, tzinfo=CHINA), tick=False
+    )

@@ -5,7 +5,7 @@ shipped variant's scenarios run green through the real engine (in the test-bench
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -15,7 +15,7 @@ from webapp.models import AuditLog, Instance, Organization, ProcessVersion, chin
 from workflows import deploy, engine, testbench, variants
 from workflows.specs import InvalidModel
 
-from .flows import approve_all, transfer_data
+from .flows import approve_all, at, transfer_data
 from .test_suspension import START, suspend, suspension_data
 
 SHIPPED = deploy.shipped_variants()
@@ -73,7 +73,7 @@ def test_a_variant_overrides_only_its_files():
     _, yuhong = deploy.read_files("suspension", "yuhong")
     assert yuhong["suspension_length.dmn"] == default_dmn["suspension_length.dmn"]
     assert deploy.overrides("transfer", "shandong") == ["transfer.bpmn"]
-    assert deploy.overrides("transfer", "zhushan") == ["transfer_window.dmn"]
+    assert deploy.overrides("transfer", "zhushan") == ["transfer.bpmn", "transfer_window.dmn"]
     assert deploy.overrides("skip_grade", "zhushan") == []
     assert variants.overridden_files("shandong") == {
         "transfer": ["transfer.bpmn"],
@@ -204,18 +204,26 @@ def test_a_variant_without_the_procedure_records_the_default(world):
 
 
 def test_a_two_sided_procedure_takes_the_receiving_side_variant(world):
-    assign(world, "321203", "shandong")  # receiving county
+    assign(world, "321203", "fujian_vocational")  # receiving county; its own window table
     senior = world.student("H1", grade=11)
     instance = engine.start("transfer", world.users["H2"], transfer_data(senior, "H2"))
-    assert instance.variant == "shandong"
-    path = approve_all(world, instance)
-    assert [step for step, _ in path] == ["from_school_review", "city_review"]
+    assert instance.variant == "fujian_vocational"
+    approve_all(world, instance)
     assert instance.status == "completed" and senior.school.code == "H2"
 
-    # Back from H2 (高港区, still shandong: now the sending side) to H1 (海陵区, default).
+    # Back from H2 (高港区, still fujian_vocational: now the sending side) to H1 (海陵区).
     back = engine.start("transfer", world.users["H1"], transfer_data(senior, "H1", to_grade=11))
     assert back.variant == "default"
-    assert [step for step, _ in approve_all(world, back)][0] == "to_county_review"
+
+
+def test_where_the_sending_school_starts_its_variant_decides(world):
+    assign(world, "321202", "shandong")  # the sending county starts: shandong
+    senior = world.student("H1", grade=11)
+    instance = engine.start("transfer", world.users["H1"], transfer_data(senior, "H2"))
+    assert instance.variant == "shandong"
+    path = approve_all(world, instance)
+    assert path == [("city_review", "3212"), ("to_school_confirm", "H2")]
+    assert senior.school.code == "H2"
 
 
 def test_running_instances_keep_their_version_when_the_assignment_changes(world):
@@ -435,24 +443,16 @@ def test_yuhong_transfer_is_started_by_the_sending_school(world, login):
 # -- when a transfer may be handled (transfer_window.dmn) ----------------------------------
 
 
-def _at(day: date):
-    import time_machine
-
-    from webapp.models import CHINA
-
-    return time_machine.travel(datetime(day.year, day.month, day.day, 10, tzinfo=CHINA), tick=False)
-
-
 def test_zhushan_transfers_only_around_the_start_and_end_of_a_term(world):
     variants.assign("321203", "zhushan")  # the receiving side (P3) decides the variant
     db.session.commit()
-    with _at(date(2026, 11, 25)):
+    with at(date(2026, 11, 25)):
         closed = engine.start(
             "transfer", world.users["P3"], transfer_data(world.student("P1", grade=4), "P3")
         )
     assert (closed.variant, closed.reason) == ("zhushan", "transfer_window")
     assert "开学前后一周" in closed.reason_message
-    with _at(date(2027, 1, 20)):
+    with at(date(2027, 1, 20)):
         open_ = engine.start(
             "transfer", world.users["P3"], transfer_data(world.student("P1", grade=4), "P3")
         )
@@ -465,7 +465,7 @@ def test_fujian_vocational_transfers_after_a_term_in_a_terms_first_month(world):
     db.session.commit()
 
     def start(student, day):
-        with _at(day):
+        with at(day):
             return engine.start("transfer", world.users["V1"], transfer_data(student, "V1"))
 
     newcomer = world.student("V2", grade=10, entry_year=2026)

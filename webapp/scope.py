@@ -52,11 +52,20 @@ def holds_status(user, student: Student) -> bool:
 
 
 def instances(user):
+    """Procedures of a school in reach on either side, and those a step was routed to an
+    organisation in reach (a county that places a student before any school is named)."""
     reach = org_ids_in_reach(user)
     query = Instance.query
     if reach is None:
         return query
-    return query.filter(or_(Instance.school_id.in_(reach), Instance.partner_school_id.in_(reach)))
+    routed_here = select(HumanTask.instance_id).where(HumanTask.org_id.in_(reach))
+    return query.filter(
+        or_(
+            Instance.school_id.in_(reach),
+            Instance.partner_school_id.in_(reach),
+            Instance.id.in_(routed_here),
+        )
+    )
 
 
 def instance_or_none(user, instance_id: int) -> Instance | None:

@@ -64,7 +64,8 @@ class _HandlerEnvironment(TaskDataEnvironment):
     def call_service(self, context, operation_name, operation_params, **kwargs):
         fn = handlers.HANDLERS[operation_name]
         self.run.step = operation_name
-        result = fn(handlers.Context(self.run.instance, self.run.user, context))
+        params = {name: param["value"] for name, param in (operation_params or {}).items()}
+        result = fn(handlers.Context(self.run.instance, self.run.user, context, params))
         return json.dumps(result, default=str)
 
 

@@ -2,7 +2,8 @@
 
 A slot names side and level (`to_county`); the side's school id is in the instance data
 (`to_school_id`, `from_school_id`, or `school_id` for one-sided procedures) and the level
-is found by walking up the organisation tree.
+is found by walking up the organisation tree. Before a county has placed a student, the
+side has only its county (`to_county_id`), which answers for its own level and above.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ def resolve(slot: str, data: dict) -> Organization:
         raise RoutingError(f"未知的泳道：{slot}")
     level = slot_role(slot)
     side = slot[: -len(level)]
-    school_id = data.get(f"{side}school_id")
-    if school_id is None:
+    known_id = data.get(f"{side}school_id")
+    if known_id is None and level != "school":
+        known_id = data.get(f"{side}county_id")
+    if known_id is None:
         raise RoutingError(f"流程数据缺少 {side}school_id，无法确定“{slot}”对应的单位")
-    school = db.session.get(Organization, school_id)
-    org = school.ancestor(level) if school else None
+    known = db.session.get(Organization, known_id)
+    org = known.ancestor(level) if known else None
     if org is None:
         raise RoutingError(f"找不到“{slot}”对应的{level}级单位")
     return org

@@ -245,6 +245,20 @@ def start_slot(bpmn_xml: str) -> str | None:
     return None
 
 
+def steps_used(bpmn_xml: str) -> set[str]:
+    """Every form key and handler name the diagram uses. What a start form offers follows
+    the steps a region's diagram has (a county that places the student, a move out of the
+    region)."""
+    root = etree.fromstring(bpmn_xml.encode())
+    forms_ = {
+        prop.get("value")
+        for prop in root.iterfind(".//spiffworkflow:property", NS)
+        if prop.get("name") == "formKey"
+    }
+    handlers_ = {op.get("id") for op in root.iterfind(".//spiffworkflow:serviceTaskOperator", NS)}
+    return (forms_ | handlers_) - {None}
+
+
 @dataclass(frozen=True)
 class ParsedModel:
     process_id: str

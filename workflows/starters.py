@@ -16,7 +16,7 @@ from webapp.models import ACTIVE_STATUSES, Instance, Organization, Student
 
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .procedures import PROCEDURES
-from .specs import start_slot
+from .specs import start_slot, steps_used
 
 
 @dataclass
@@ -85,19 +85,35 @@ def _callers_school(user, code: str, field: str, side: str, procedure: str) -> O
     return school
 
 
-def transfer_starter(user) -> str:
-    """`sending` where the caller's variant has the sending school start a transfer (its
-    start event sits in the `from_school` lane, e.g. yuhong), else `receiving` (the default)."""
+@dataclass(frozen=True)
+class TransferStart:
+    """How the caller's region starts a transfer, read from its transfer diagram."""
+
+    sending: bool  # the sending school starts (its start event sits in `from_school`, yuhong)
+    places: bool  # the receiving county places compulsory students (a `transfer_place` step)
+    leaves_region: bool  # a student may leave for a place off the platform (转至市外)
+
+
+def transfer_start(user) -> TransferStart:
     from . import deploy, variants
 
     version = deploy.latest("transfer", variants.variant_for(user.org))
-    sending = version is not None and start_slot(version.bpmn_xml) == "from_school"
-    return "sending" if sending else "receiving"
+    if version is None:
+        return TransferStart(False, False, False)
+    used = steps_used(version.bpmn_xml)
+    return TransferStart(
+        sending=start_slot(version.bpmn_xml) == "from_school",
+        places="transfer_place" in used,
+        leaves_region="transfer.leave_region" in used,
+    )
 
 
 def _start_transfer(user, clean: dict, student_id: int | None) -> StartPlan:
-    if transfer_starter(user) == "sending":
-        return _start_transfer_from_sending_school(user, clean)
+    start = transfer_start(user)
+    if start.sending:
+        return _start_transfer_from_sending_school(user, clean, start)
+    if not clean["to_school_code"]:
+        raise Invalid("请填写转入学校代码。", {"to_school_code": ["请填写转入学校代码。"]})
     to_school = _callers_school(user, clean["to_school_code"], "to_school_code", "转入学校", "转学")
     student = find_by_identity(clean["id_number"], clean["name"])
     data = {
@@ -110,26 +126,67 @@ def _start_transfer(user, clean: dict, student_id: int | None) -> StartPlan:
     return StartPlan(student, data, student.school_id, to_school.id)
 
 
-def _start_transfer_from_sending_school(user, clean: dict) -> StartPlan:
-    """The sending school names its own student and the receiving school (and class)."""
+def _start_transfer_from_sending_school(user, clean: dict, start: TransferStart) -> StartPlan:
+    """The sending school names its own student and where the student goes: a school (and
+    class); or, where its region says so, the county that places the student or a place
+    outside the region."""
     student = find_by_identity(clean["id_number"], clean["name"])
     if student.school_id != user.org_id:
         raise Invalid(
             "转学须由学籍所在学校发起：该学生不是本校学生。",
             {"id_number": ["本地区转学由转出学校发起，只能为本校在籍学生申请。"]},
         )
-    to_school = Organization.query.filter_by(code=clean["to_school_code"], level="school").first()
-    if to_school is None:
-        raise Invalid("转入学校代码不存在。", {"to_school_code": ["转入学校代码不存在。"]})
     data = {
         **clean,
         "student_id": student.id,
         "student_name": student.name,
         "from_school_id": student.school_id,
-        "to_school_id": to_school.id,
         "initiator_side": "sending",
     }
-    return StartPlan(student, data, student.school_id, to_school.id)
+    named = [k for k in ("to_school_code", "to_county_code", "destination") if clean[k]]
+    if len(named) != 1:
+        raise Invalid(_destination_hint(start), {"to_school_code": [_destination_hint(start)]})
+    if clean["to_school_code"]:
+        to_school = Organization.query.filter_by(
+            code=clean["to_school_code"], level="school"
+        ).first()
+        if to_school is None:
+            raise Invalid("转入学校代码不存在。", {"to_school_code": ["转入学校代码不存在。"]})
+        data["to_school_id"] = to_school.id
+        return StartPlan(student, data, student.school_id, to_school.id)
+    if clean["to_county_code"]:
+        data["to_county_id"] = _placing_county(clean["to_county_code"], student, start).id
+    elif not start.leaves_region:
+        raise Invalid(
+            "本地区转学须写明转入学校，不办理转至市外。",
+            {"destination": ["本地区转学须写明转入学校，不办理转至市外。"]},
+        )
+    return StartPlan(student, data, student.school_id)
+
+
+def _destination_hint(start: TransferStart) -> str:
+    choices = ["转入学校代码"]
+    if start.places:
+        choices.append("转入县（区）代码（义务教育阶段由转入地教育局安置）")
+    if start.leaves_region:
+        choices.append("转出至的省或市（转至市外）")
+    return "请填写且只填写一项：" + "，或".join(choices) + "。"
+
+
+def _placing_county(code: str, student: Student, start: TransferStart) -> Organization:
+    """The county that will place the student: only compulsory students are placed
+    (000 ⑦ 第十二条), and only where the region's diagram has a placement step."""
+    if not start.places:
+        raise Invalid(
+            "本地区转学须写明转入学校。", {"to_county_code": ["本地区转学须写明转入学校代码。"]}
+        )
+    if student.stage not in ("primary", "junior"):
+        message = "只有义务教育阶段的学生由转入地教育局安置；高中阶段请写明转入学校代码。"
+        raise Invalid(message, {"to_county_code": [message]})
+    county = Organization.query.filter_by(code=code, level="county").first()
+    if county is None:
+        raise Invalid("转入县（区）代码不存在。", {"to_county_code": ["转入县（区）代码不存在。"]})
+    return county
 
 
 def _start_own_student(user, clean: dict, student_id: int | None) -> StartPlan:

@@ -4,6 +4,8 @@ scenarios in a sandbox, through the real engine, before it may be deployed.
 A scenario file (workflows/scenarios/<procedure>/*.yaml) holds the variants it applies to
 and a list of scenarios, each with
 
+- `today` (optional): the day it runs on (`2027-01-20`), for calendar rules such as when
+  a region handles transfers; relative dates then count from that day;
 - `student`: the student it needs, at one of the sandbox schools (`WORLD`): `school`,
   `grade`, optionally `class_name`, `status`, `suspended_until`, `entry_year`;
 - `classmates` (optional): more students to fill a class, `[{school, grade, class_name,
@@ -54,6 +56,7 @@ from webapp.models import (
     Student,
     User,
     china_today,
+    scenario_day,
 )
 
 from . import deploy
@@ -95,6 +98,7 @@ SCENARIO_KEYS = {
     "steps",
     "expect",
     "assign",
+    "today",
 }
 EXPECT_KEYS = {"path", "actors", "status", "reason", "message", "student", "variant"}
 RELATIVE_DATE = re.compile(r"today((?:[+-]\d+[dmy])*)")
@@ -117,6 +121,7 @@ class Scenario:
     classmates: list = field(default_factory=list)
     before: list = field(default_factory=list)
     assign: dict = field(default_factory=dict)
+    today: date | None = None
 
 
 @dataclass
@@ -193,6 +198,9 @@ def _read(path: Path) -> list[Scenario]:
             if not isinstance(raw.get(key), dict):
                 raise ScenarioError(f"{where}“{name}”：缺少 {key}")
         variants = raw.get("variants") or doc.get("variants") or [deploy.DEFAULT_VARIANT]
+        today = raw.get("today")
+        if today is not None and not isinstance(today, date):
+            raise ScenarioError(f"{where}“{name}”：today 应为日期，例如 2027-01-20")
         out.append(
             Scenario(
                 name=name,
@@ -205,6 +213,7 @@ def _read(path: Path) -> list[Scenario]:
                 classmates=list(raw.get("classmates") or []),
                 before=list(raw.get("before") or []),
                 assign=dict(raw.get("assign") or {}),
+                today=today,
             )
         )
     return out
@@ -468,7 +477,7 @@ def _run_scenario(
         version=None,
         difference=None,
     )
-    with sandbox():
+    with sandbox(), scenario_day(scenario.today):
         instance = None
         try:
             box = _Sandbox(variant, scenario.assign)

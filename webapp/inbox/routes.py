@@ -85,6 +85,10 @@ def _initial_values(task: HumanTask) -> dict:
 def _render_task(task: HumanTask, values: dict, errors: dict, status: int = 200):
     instance: Instance = task.instance
     spec = FORMS[task.form_key]
+    # A step the diagram sends back to after an automatic check failed (a county's placement
+    # that broke a rule) says which rule, so the person knows what to change.
+    check = (instance.data or {}).get("check") or {}
+    failed_check = check if check.get("ok") is False and check.get("message") else None
     return (
         render_template(
             "inbox/task.html",
@@ -98,6 +102,7 @@ def _render_task(task: HumanTask, values: dict, errors: dict, status: int = 200)
             evidence=evidence_files(instance),
             events=instance.events,
             roster=rosters.summary(instance.id) if instance.procedure == "graduation" else None,
+            failed_check=failed_check,
         ),
         status,
     )

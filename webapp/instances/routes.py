@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -35,6 +35,17 @@ class OtherSideStart:
 
 TO_SCHOOL = Field(
     "to_school_code", "转入学校代码", required=True, help="本地区转学由转出学校发起，写明转入学校。"
+)
+# Where the sending school's region lets it name something other than a school.
+TO_COUNTY = Field(
+    "to_county_code",
+    "或：转入县（区）代码",
+    help="义务教育阶段可只写转入地县（区），由该县（区）教育局按相对就近的原则安置学校。",
+)
+DESTINATION = Field(
+    "destination",
+    "或：转至市外（转出至的省、市）",
+    help="转入学校不在本平台时填写，例如“辽宁省大连市”；经区教育局审批后学籍转至市外。",
 )
 OTHER_SIDE_STARTS = {
     "transfer": OtherSideStart("to_school_code", "instances/new_transfer.html"),
@@ -128,13 +139,21 @@ def _start_other_side(proc: Procedure):
         abort(403)
     start = OTHER_SIDE_STARTS[proc.key]
     spec = FORMS[proc.start_form]
-    # Where the caller's variant lets the sending school start a transfer (yuhong), the
-    # receiving school is typed in; otherwise the caller's own school is the taking side.
-    sending = proc.key == "transfer" and starters.transfer_starter(current_user) == "sending"
+    # Where the caller's variant lets the sending school start a transfer (yuhong,
+    # shandong), where the student goes is typed in; otherwise the caller's own school is
+    # the taking side.
+    how = starters.transfer_start(current_user) if proc.key == "transfer" else None
+    sending = how is not None and how.sending
     own_field = None if sending else start.own_code_field
     fields = [f for f in spec.fields if f.name != own_field]
     if sending:
-        fields = [TO_SCHOOL, *fields]
+        alternatives = [
+            f
+            for f, offered in ((TO_COUNTY, how.places), (DESTINATION, how.leaves_region))
+            if offered
+        ]
+        to_school = replace(TO_SCHOOL, required=not alternatives)
+        fields = [to_school, *alternatives, *fields]
 
     def render(values: dict, errors: dict, status: int = 200):
         page = render_template(

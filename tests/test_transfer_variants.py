@@ -1,0 +1,206 @@
+"""Regional transfer chains that differ from the default in more than a table: zhushan's
+papers that expire, yuhong's moves out of the city, shandong's county placement."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from webapp.extensions import db
+from webapp.models import HumanTask, Instance
+from workflows import engine, variants
+from workflows.errors import Invalid
+
+from .flows import act, actor_for, approve_all, at, open_steps, transfer_data
+
+# -- zhushan: transfer papers are valid for three months (003 篇10 一、转学 ⒊) ---------------
+
+
+def _zhushan_transfer_with_papers(world):
+    """A primary-school move from 海陵区 into zhushan's 高港区, approved up to the papers."""
+    variants.assign("321203", "zhushan")  # the receiving side (P3) decides the variant
+    db.session.commit()
+    student = world.student("P1", grade=4)
+    with at(date(2027, 1, 20)):  # a week around the end of a term: transfers are handled
+        instance = engine.start("transfer", world.users["P3"], transfer_data(student, "P3"))
+        instance = act(world, instance)  # 高港区 accepts
+        instance = act(world, instance)  # 海陵实验小学 agrees: its papers are issued today
+    return student, instance
+
+
+def test_zhushan_papers_expire_three_months_after_the_sending_school_issued_them(world):
+    student, instance = _zhushan_transfer_with_papers(world)
+    assert (instance.variant, open_steps(instance)) == (
+        "zhushan",
+        [("from_county_review", "321202")],
+    )
+    assert instance.data["papers"]["issued_on"] == "2027-01-20"
+    task = HumanTask.query.filter_by(instance_id=instance.id, state="open").one()
+
+    with at(date(2027, 4, 19), hour=23):
+        assert engine.fire_due_timers() == []
+    assert instance.status == "running"
+
+    with at(date(2027, 4, 20), hour=1):
+        assert engine.fire_due_timers() == [instance.id]
+    db.session.refresh(instance)
+    assert (instance.status, instance.reason) == ("rejected", "papers_expired")
+    assert "2027-01-20" in instance.reason_message and "过期作废" in instance.reason_message
+    assert db.session.get(HumanTask, task.id).state == "cancelled"
+    assert student.school.code == "P1"  # nothing moved
+    assert instance.open_student_id is None  # the student may apply again
+
+
+def test_zhushan_papers_approved_in_time_move_the_student(world):
+    student, instance = _zhushan_transfer_with_papers(world)
+    with at(date(2027, 4, 19)):
+        approve_all(world, instance)
+    assert (instance.status, student.school.code) == ("completed", "P3")
+    with at(date(2027, 5, 1)):
+        assert engine.fire_due_timers() == []  # the timer went with the step
+
+
+# -- shandong: compulsory students are placed by the receiving county (000 ⑦ 第十二条) -------
+
+
+def _sending_form(student, **where) -> dict:
+    return {
+        "id_number": student.id_number,
+        "name": student.name,
+        "to_grade": str(student.grade),
+        "reason": "household_move",
+        **where,
+    }
+
+
+def _start_in_browser(world, login, county: str, variant: str, offered: str, **where):
+    """A primary pupil of P1 whose region runs `variant`: the start page offers the field
+    `offered` (and not the other alternative); submitting it starts the instance."""
+    variants.assign(county, variant)
+    db.session.commit()
+    student = world.student("P1", grade=4)
+    school = login("uP1")
+    form = school.get("/transfers/new").get_data(as_text=True)
+    other = {"to_county_code", "destination"} - {offered}
+    assert f'name="{offered}"' in form and f'name="{other.pop()}"' not in form
+    resp = school.post("/transfers/new", data=_sending_form(student, **where))
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:800]
+    return student, Instance.query.one()
+
+
+def test_shandong_sending_school_names_a_county_which_places_the_student(world, login):
+    student, instance = _start_in_browser(
+        world, login, "3212", "shandong", "to_county_code", to_county_code="321203"
+    )
+    assert (instance.variant, open_steps(instance)) == (
+        "shandong",
+        [("from_county_review", "321202")],
+    )
+    act(world, instance)  # 海陵区 confirms
+
+    county = login("u321203")  # no school of 高港区 is named yet, but the step is routed here
+    (task,) = engine.open_tasks(instance)
+    assert (task.step, task.org.code) == ("place_student", "321203")
+    assert county.get(f"/instances/{instance.id}").status_code == 200
+    page = county.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "同意接收并安置" in page and 'name="to_school_code"' in page
+
+    # A school of the wrong stage: the automatic check sends the step back, naming the rule.
+    wrong = county.post(f"/tasks/{task.id}", data={"decision": "approve", "to_school_code": "J2"})
+    assert wrong.status_code == 302
+    (again,) = engine.open_tasks(instance)
+    assert again.step == "place_student" and again.id != task.id
+    page = county.get(f"/tasks/{again.id}").get_data(as_text=True)
+    assert 'id="failed-check"' in page and "stage_offered" in page and "学段" in page
+
+    placed = county.post(
+        f"/tasks/{again.id}",
+        data={"decision": "approve", "to_school_code": "P3", "to_class_name": "3"},
+    )
+    assert placed.status_code == 302
+    db.session.refresh(instance)
+    assert instance.status == "completed"
+    assert (student.school.code, student.class_name) == ("P3", "3")
+    assert login("uP3").get(f"/instances/{instance.id}").status_code == 200  # now involved
+    assert login("uP2").get(f"/instances/{instance.id}").status_code == 404
+
+
+def place(world, instance, **data):
+    (task,) = engine.open_tasks(instance)
+    return engine.complete(task.id, actor_for(world, task), data)
+
+
+def test_shandong_placement_must_name_a_school_of_that_county(world):
+    variants.assign("3212", "shandong")
+    db.session.commit()
+    student = world.student("P1", grade=4)
+    data = transfer_data(student, None, to_county_code="321203")
+    instance = engine.start("transfer", world.users["P1"], data)
+    instance = act(world, instance)
+    refused = place(world, instance, decision="approve", to_school_code="P2")  # 海陵区's school
+    assert open_steps(refused) == [("place_student", "321203")]
+    assert refused.data["check"]["rule"] == "placed_in_county"
+    assert "高港区" in refused.data["check"]["message"]
+    done = place(world, refused, decision="reject", comment="学位已满")
+    assert (done.status, done.reason, student.school.code) == (
+        "rejected",
+        "reviewer_rejected",
+        "P1",
+    )
+
+
+def test_shandong_sending_start_refusals_name_the_field(world, login):
+    variants.assign("3212", "shandong")
+    db.session.commit()
+    school = login("uH1")
+    senior = world.student("H1", grade=11)
+    cases = [
+        (_sending_form(senior, to_county_code="321203"), "to_county_code", "义务教育阶段"),
+        (_sending_form(senior), "to_school_code", "只填写一项"),
+        (
+            _sending_form(senior, to_school_code="H2", to_county_code="321203"),
+            "to_school_code",
+            "只填写一项",
+        ),
+        (_sending_form(senior, destination="辽宁省大连市"), "to_school_code", "只填写一项"),
+    ]
+    for data, field, words in cases:
+        resp = school.post("/transfers/new", data=data)
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == 422 and words in page, (data, page[:300])
+        assert f'name="{field}"' in page
+    primary = world.student("P1", grade=4)
+    resp = login("uP1").post("/transfers/new", data=_sending_form(primary, to_county_code="9999"))
+    assert resp.status_code == 422 and "转入县（区）代码不存在" in resp.get_data(as_text=True)
+    assert Instance.query.count() == 0
+
+
+# -- yuhong: a move out of the city leaves as 转至市外 (003 篇2 第九条) ---------------------
+
+
+def test_yuhong_student_leaves_the_city_with_the_district_approval(world, login):
+    student, instance = _start_in_browser(
+        world, login, "321202", "yuhong", "destination", destination="辽宁省大连市"
+    )
+    assert open_steps(instance) == [("from_county_review", "321202")]
+    path = approve_all(world, instance)
+    assert path == [("from_county_review", "321202")]
+    assert (instance.status, student.status, student.school.code) == (
+        "completed",
+        "cancelled",
+        "P1",
+    )
+    (row,) = student.history
+    assert row.after["left_for"] == "转至市外：辽宁省大连市"
+    assert instance.open_student_id is None
+
+
+def test_a_region_without_moves_out_of_the_city_refuses_a_destination(world):
+    variants.assign("321202", "shandong")
+    db.session.commit()
+    student = world.student("P1", grade=4)
+    data = transfer_data(student, None, destination="辽宁省大连市")
+    with pytest.raises(Invalid) as refused:
+        engine.start("transfer", world.users["P1"], data)
+    assert "destination" in refused.value.fields
