@@ -10,7 +10,7 @@ import importlib
 import os
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 HandlerFn = Callable[["Context"], dict]
@@ -18,14 +18,11 @@ HandlerFn = Callable[["Context"], dict]
 
 @dataclass
 class Context:
-    """What a handler may use: the instance row, the acting user, the instance data, and
-    the parameters the BPMN gives this step (`<spiffworkflow:parameter id=… value=…>`), so
-    a region changes a number in its diagram, not in Python."""
+    """What a handler may use: the instance row, the acting user, the instance data."""
 
     instance: Any
     user: Any
     data: dict
-    params: dict = field(default_factory=dict)
 
 
 HANDLERS: dict[str, HandlerFn] = {}

@@ -257,10 +257,13 @@ def leave_region(ctx: Context) -> dict:
 @handler("transfer.issue_papers")
 def issue_papers(ctx: Context) -> dict:
     """The sending school's consent is its 转学证明; a region may limit how long it is valid
-    (zhushan: three months, the BPMN parameter `valid_months`). The BPMN's timers wait for
+    (zhushan: three months, its `transfer_papers` table). The BPMN's timers wait for
     `expire_at`."""
+    student = db.session.get(Student, ctx.data["student_id"])
+    table = decisions.table(ctx.instance.process_version.dmn or {}, "transfer_papers")
+    (row, *_) = decisions.collect(table, {"stage": student.stage})  # hit policy FIRST
     issued = china_today()
-    expires = issued + relativedelta(months=int(ctx.params["valid_months"]))
+    expires = issued + relativedelta(months=int(row["valid_months"]))
     return {"issued_on": issued.isoformat(), "expire_at": china_midnight(expires)}
 
 

@@ -9,8 +9,9 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import HumanTask, Instance
-from workflows import engine, variants
+from workflows import deploy, engine, variants
 from workflows.errors import Invalid
+from workflows.specs import InvalidModel
 
 from .flows import act, actor_for, approve_all, at, open_steps, transfer_data
 
@@ -204,3 +205,15 @@ def test_a_region_without_moves_out_of_the_city_refuses_a_destination(world):
     with pytest.raises(Invalid) as refused:
         engine.start("transfer", world.users["P1"], data)
     assert "destination" in refused.value.fields
+
+
+def test_a_diagram_that_issues_papers_needs_the_validity_table(app):
+    shipped = deploy.newest("transfer", "zhushan")
+    bpmn, dmn = deploy.read_files("transfer", "zhushan")
+    without = {k: v for k, v in dmn.items() if k != "transfer_papers.dmn"}
+    with pytest.raises(InvalidModel) as refused:
+        deploy.deploy("transfer", bpmn.replace("三个月", "3 个月"), without, variant="zhushan")
+    assert [p.element for p in refused.value.problems] == ["transfer_papers"]
+    assert deploy.newest("transfer", "zhushan") == shipped
+    default_bpmn, default_dmn = deploy.read_files("transfer")
+    deploy.deploy("transfer", default_bpmn, default_dmn)  # the default issues no papers

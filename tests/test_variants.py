@@ -73,7 +73,11 @@ def test_a_variant_overrides_only_its_files():
     _, yuhong = deploy.read_files("suspension", "yuhong")
     assert yuhong["suspension_length.dmn"] == default_dmn["suspension_length.dmn"]
     assert deploy.overrides("transfer", "shandong") == ["transfer.bpmn"]
-    assert deploy.overrides("transfer", "zhushan") == ["transfer.bpmn", "transfer_window.dmn"]
+    assert deploy.overrides("transfer", "zhushan") == [
+        "transfer.bpmn",
+        "transfer_papers.dmn",
+        "transfer_window.dmn",
+    ]
     assert deploy.overrides("skip_grade", "zhushan") == []
     assert variants.overridden_files("shandong") == {
         "transfer": ["transfer.bpmn"],

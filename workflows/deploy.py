@@ -17,7 +17,7 @@ from webapp.extensions import db
 from webapp.models import ProcessVersion
 
 from .procedures import PROCEDURES
-from .specs import InvalidModel, Problem, content_hash, parse
+from .specs import InvalidModel, Problem, content_hash, parse, steps_used
 
 BPMN_DIR = Path(__file__).parent / "bpmn"
 VARIANTS_DIR = BPMN_DIR / "variants"
@@ -28,6 +28,11 @@ REQUIRED_DECISIONS: dict[str, tuple[str, ...]] = {
     "suspension": ("suspension_threshold", "suspension_length"),
     "resumption": ("resumption_grade",),
     "graduation": ("graduation_compulsory", "graduation_senior", "graduation_vocational"),
+}
+
+# Decision tables a step's handler asks, in whichever procedure's diagram uses the step.
+STEP_DECISIONS: dict[str, tuple[str, ...]] = {
+    "transfer.issue_papers": ("transfer_papers",),
 }
 
 
@@ -84,9 +89,12 @@ def decision_ids(dmn: dict[str, str]) -> set[str]:
     return ids
 
 
-def check_decisions(procedure: str, dmn: dict[str, str]) -> None:
+def check_decisions(procedure: str, bpmn_xml: str, dmn: dict[str, str]) -> None:
     """Refuse a version that lacks a decision table its handlers ask."""
-    missing = [d for d in REQUIRED_DECISIONS.get(procedure, ()) if d not in decision_ids(dmn)]
+    asked = [*REQUIRED_DECISIONS.get(procedure, ())]
+    for step in sorted(steps_used(bpmn_xml)):
+        asked += [d for d in STEP_DECISIONS.get(step, ()) if d not in asked]
+    missing = [d for d in asked if d not in decision_ids(dmn)]
     if missing:
         raise InvalidModel(
             [Problem(d, f"缺少决策表“{d}”：{procedure} 的自动步骤要查这张表") for d in missing]
@@ -125,7 +133,7 @@ def validate_files() -> None:
                 continue
             bpmn, dmn = read_files(key, variant)
             parse(key, bpmn, dmn)
-            check_decisions(key, dmn)
+            check_decisions(key, bpmn, dmn)
 
 
 def deploy(
@@ -133,7 +141,7 @@ def deploy(
 ) -> ProcessVersion:
     """Validate and store a new version unless the newest one has the same content."""
     parsed = parse(procedure, bpmn_xml, dmn)
-    check_decisions(procedure, dmn)
+    check_decisions(procedure, bpmn_xml, dmn)
     digest = content_hash(bpmn_xml, dmn)
     current = newest(procedure, variant)
     if current is not None and current.content_hash == digest:

@@ -64,8 +64,7 @@ class _HandlerEnvironment(TaskDataEnvironment):
     def call_service(self, context, operation_name, operation_params, **kwargs):
         fn = handlers.HANDLERS[operation_name]
         self.run.step = operation_name
-        params = {name: param["value"] for name, param in (operation_params or {}).items()}
-        result = fn(handlers.Context(self.run.instance, self.run.user, context, params))
+        result = fn(handlers.Context(self.run.instance, self.run.user, context))
         return json.dumps(result, default=str)
 
 

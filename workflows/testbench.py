@@ -244,7 +244,7 @@ def run(
     report = Report(procedure, variant)
     try:
         parse(procedure, bpmn_xml, dmn)
-        deploy.check_decisions(procedure, dmn)
+        deploy.check_decisions(procedure, bpmn_xml, dmn)
     except InvalidModel as exc:
         report.problems = [p.as_dict() for p in exc.problems]
         return report

@@ -199,7 +199,7 @@ def _save(procedure: str, variant: str) -> ProcessVersion:
         )
     try:
         parse(procedure, bpmn_xml, dmn)
-        deploy.check_decisions(procedure, dmn)
+        deploy.check_decisions(procedure, bpmn_xml, dmn)
     except InvalidModel as exc:
         raise _Refused(422, "流程模型有误，未部署。", exc.problems) from exc
     digest = content_hash(bpmn_xml, dmn)
