@@ -55,9 +55,6 @@ def test_every_variant_runs_its_scenarios_green(app, variant):
 def test_what_a_variant_overrides_has_scenarios(variant):
     covered = set(testbench.procedures_with_scenarios(variant))
     overridden = set(variants.overridden_files(variant)) - {"registration"}  # tested below
-    # Only the transfer window (a calendar rule) is overridden: tested with time moved below.
-    if variants.overridden_files(variant).get("transfer") == ["transfer_window.dmn"]:
-        overridden.discard("transfer")
     assert overridden <= covered, overridden - covered
 
 

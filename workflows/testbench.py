@@ -84,6 +84,7 @@ WORLD: tuple[tuple, ...] = (
     ("H3", "泰州星级高中", "school", "321203", "senior", "public", 4),
     ("H4", "广陵高级中学", "school", "321002", "senior", "public", 3),
     ("V1", "高港职业学校", "school", "321203", "vocational", "public", None),
+    ("V2", "海陵职业学校", "school", "321202", "vocational", "public", None),
     ("M1", "海陵民办小学", "school", "321202", "primary", "private", None),
 )
 CITIES = ("3212", "3210")
