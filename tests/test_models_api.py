@@ -30,6 +30,11 @@ def test_a_valid_model_becomes_the_next_version(api, world):
     version = deploy.latest("skip_grade")
     assert version.version == 2 and version.created_by.username == "admin"
     assert AuditLog.query.filter_by(action="model.deploy").count() == 1
+    again = api("admin").post(
+        "/api/v1/models/skip_grade/versions", json={"bpmn_xml": edited, "dmn": SKIP_DMN}
+    )
+    assert again.get_json()["version"] == 2  # unchanged: no new version, nothing audited
+    assert AuditLog.query.filter_by(action="model.deploy").count() == 1
 
 
 def test_an_invalid_model_is_422_with_the_element(api, world):

@@ -78,14 +78,16 @@ def save(procedure: str, variant: str, bpmn_xml: str, dmn: dict[str, str], user)
         raise InvalidModel([Problem(p["element"], p["message"]) for p in report.problems])
     if not report.passed:
         raise BenchFailed(report)
+    before = deploy.newest(procedure, variant)
     version = deploy.deploy(procedure, bpmn_xml, dmn, variant=variant, user=user)
-    audit(
-        user,
-        "model.deploy",
-        version,
-        None,
-        {"procedure": procedure, "variant": variant, "version": version.version},
-    )
+    if version is not before:  # an unchanged model deployed nothing: nothing to attribute
+        audit(
+            user,
+            "model.deploy",
+            version,
+            None,
+            {"procedure": procedure, "variant": variant, "version": version.version},
+        )
     return version, report
 
 
