@@ -103,7 +103,10 @@ def test_shandong_sending_school_names_a_county_which_places_the_student(world, 
     county = login("u321203")  # no school of 高港区 is named yet, but the step is routed here
     (task,) = engine.open_tasks(instance)
     assert (task.step, task.org.code) == ("place_student", "321203")
-    assert county.get(f"/instances/{instance.id}").status_code == 200
+    detail = county.get(f"/instances/{instance.id}")
+    assert detail.status_code == 200 and "高港区（由该县区教育局安置学校）" in detail.get_data(
+        as_text=True
+    )
     page = county.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "同意接收并安置" in page and 'name="to_school_code"' in page
 
@@ -185,6 +188,8 @@ def test_yuhong_student_leaves_the_city_with_the_district_approval(world, login)
         world, login, "321202", "yuhong", "destination", destination="辽宁省大连市"
     )
     assert open_steps(instance) == [("from_county_review", "321202")]
+    page = login("u321202").get(f"/instances/{instance.id}").get_data(as_text=True)
+    assert "辽宁省大连市" in page
     path = approve_all(world, instance)
     assert path == [("from_county_review", "321202")]
     assert (instance.status, student.status, student.school.code) == (

@@ -158,6 +158,10 @@ def application_rows(instance: Instance) -> list[tuple[str, str]]:
         rows.append((from_label, org_name(data["from_school_id"])))
     if data.get("to_school_id"):
         rows.append((to_label, org_name(data["to_school_id"])))
+    elif data.get("to_county_id"):  # a county places the student (shandong)
+        rows.append(("转入县（区）", f"{org_name(data['to_county_id'])}（由该县区教育局安置学校）"))
+    elif data.get("destination"):  # off the platform (转至市外)
+        rows.append(("转至市外", data["destination"]))
     proc = PROCEDURES.get(instance.procedure)
     if proc is not None and proc.cohort and instance.school is not None:
         rows.append(("学校", instance.school.name))
