@@ -5,7 +5,7 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validate
 
 from . import Field, FormSpec, register
-from .review import ReviewSchema, decision_field
+from .review import review_form
 
 
 def _plausible_entry_year(year: int) -> None:
@@ -38,11 +38,6 @@ VERIFY_DECISIONS = (
     ("reject", "不予验印（终止办理）"),
     ("return", "退回县级复核"),
 )
-
-
-class VerifySchema(ReviewSchema):
-    comment_required = "不予验印或退回时必须填写理由。"
-    decision = decision_field(VERIFY_DECISIONS)
 
 
 GRADUATION_APPLY = register(
@@ -79,14 +74,11 @@ ROSTER_RESUBMIT = register(
     )
 )
 
-ROSTER_VERIFY = register(
-    FormSpec(
-        key="roster_verify",
-        title="验印",
-        schema=VerifySchema,
-        fields=(
-            Field("decision", "验印意见", "radio", VERIFY_DECISIONS, required=True),
-            Field("comment", "意见说明", "textarea", help="不予验印或退回时必填。"),
-        ),
-    )
+ROSTER_VERIFY = review_form(
+    "roster_verify",
+    "验印",
+    VERIFY_DECISIONS,
+    "不予验印或退回时必须填写理由。",
+    "不予验印或退回时必填。",
+    decision_label="验印意见",
 )

@@ -29,31 +29,38 @@ class ReviewSchema(Schema):
             raise ValidationError(self.comment_required, field_name="comment")
 
 
-class ReexamineReviewSchema(ReviewSchema):
-    comment_required = "不同意、退回或要求复查时必须填写理由。"
-    decision = decision_field(REEXAMINE_DECISIONS)
-
-
-REVIEW = register(
-    FormSpec(
-        key="review",
-        title="审核",
-        schema=ReviewSchema,
-        fields=(
-            Field("decision", "审核意见", "radio", DECISIONS, required=True),
-            Field("comment", "意见说明", "textarea", help="不同意或退回时必填。"),
-        ),
+def review_form(
+    key: str,
+    title: str,
+    decisions=DECISIONS,
+    comment_required: str = ReviewSchema.comment_required,
+    comment_help: str = "不同意或退回时必填。",
+    decision_label: str = "审核意见",
+) -> FormSpec:
+    """Register a review step with its own choices: the comment is required unless approving."""
+    schema = type(
+        f"{key.title().replace('_', '')}Schema",
+        (ReviewSchema,),
+        {"comment_required": comment_required, "decision": decision_field(decisions)},
     )
-)
-
-REVIEW_REEXAMINE = register(
-    FormSpec(
-        key="review_reexamine",
-        title="审核（可要求复查）",
-        schema=ReexamineReviewSchema,
-        fields=(
-            Field("decision", "审核意见", "radio", REEXAMINE_DECISIONS, required=True),
-            Field("comment", "意见说明", "textarea", help="不同意、退回或要求复查时必填。"),
-        ),
+    return register(
+        FormSpec(
+            key=key,
+            title=title,
+            schema=schema,
+            fields=(
+                Field("decision", decision_label, "radio", decisions, required=True),
+                Field("comment", "意见说明", "textarea", help=comment_help),
+            ),
+        )
     )
+
+
+REVIEW = review_form("review", "审核")
+REVIEW_REEXAMINE = review_form(
+    "review_reexamine",
+    "审核（可要求复查）",
+    REEXAMINE_DECISIONS,
+    "不同意、退回或要求复查时必须填写理由。",
+    "不同意、退回或要求复查时必填。",
 )

@@ -17,11 +17,14 @@ CANCELLATION_REASONS = (
 )
 
 
-def evidence_field() -> fields.List:
-    """A list of ids from POST /api/v1/files; the engine checks the caller may use them."""
+def evidence_field(required: bool = True) -> fields.List:
+    """A list of ids from POST /api/v1/files; the engine checks the caller may use them.
+
+    Not `required` where only some answers need evidence: the form's schema asks for it then.
+    """
     return fields.List(
         fields.Integer(strict=False, error_messages={"invalid": "附件编号必须是整数。"}),
-        required=True,
+        required=required,
         validate=validate.Length(min=1, error="请至少上传一份证明材料。"),
         error_messages={"required": "请上传证明材料。"},
     )

@@ -78,6 +78,29 @@ def change_record(
     return student, row
 
 
+def amend_record(ctx: Context, procedure: str, changes: dict, noted: dict | None = None) -> Student:
+    """A later change by an instance that already wrote its history row, leaving the status
+    as it is (a suspension's extension moves `suspended_until`): the history keeps one row
+    per instance, so an audit entry holds before and after. Done when the record already
+    holds `changes`."""
+    student = db.session.get(Student, ctx.data["student_id"])
+    before = _as_history({k: getattr(student, k) for k in changes})
+    after = _as_history(changes)
+    if before == after:
+        return student
+    for key, value in changes.items():
+        setattr(student, key, value)
+    audit(
+        ctx.user,
+        f"student.{procedure}",
+        student,
+        before,
+        {**after, **(noted or {}), "instance_id": ctx.instance.id},
+    )
+    db.session.flush()
+    return student
+
+
 def change_records(
     ctx: Context, procedure: str, changes: dict[int, dict], school_id: int
 ) -> int | None:

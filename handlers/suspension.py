@@ -6,10 +6,16 @@ and overridden by a regional variant (workflows/bpmn/variants/<variant>/):
 - `suspension_threshold` (stage, reason → how missed class is measured and the limit; the
   default: compulsory more than 210 class hours, senior high more than one third of the
   year's hours, abroad and military none);
-- `suspension_length` (stage, reason → months per suspension, the stage's total, and the
-  months after the end date before an automatic withdrawal; the default: one year, senior
-  at most two years in total, vocational four);
+- `suspension_length` (stage, reason → months per suspension and per extension, the
+  stage's total, and the months after the end date before an automatic withdrawal; the
+  default: one year, senior at most two years in total, vocational four);
+- `suspension_mandatory`, only where a variant ships it (reason, treatment period → whether
+  the school must order the suspension, e.g. Shandong ⑦ 第十八条): no absence threshold then,
+  and the variant's BPMN has the county file it instead of deciding;
 - `resumption_grade` (stage, months off, equal progress → the grades allowed).
+
+The tables are asked with the stage, the reason and the months some reasons state
+(`service_months`, `treatment_months`), so a region's row may read them.
 
 This module gathers the facts and applies what the tables answer.
 """
@@ -18,17 +24,25 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
 from webapp.extensions import db
-from webapp.models import CHINA, Certificate, Instance, StatusHistory, Student, china_today
+from webapp.models import (
+    Certificate,
+    Instance,
+    Notification,
+    StatusHistory,
+    Student,
+    china_midnight,
+    china_today,
+)
 from workflows import decisions
 
 from . import Context, handler
-from .records import change_record
-from .rules import RuleSet
+from .records import amend_record, change_record
+from .rules import Rule, RuleSet
 from .school_rules import (
     ACTIVE_STATUS,
     ENROLLED_STATUS,
@@ -45,6 +59,8 @@ STAGE_GRADES = {
 }
 # How `suspension_threshold` measures missed class (its `measure` column).
 MEASURES = ("none", "hours", "year_share", "months")
+# The months some reasons state on the form, for the tables that read them.
+REASON_MONTHS = ("service_months", "treatment_months")
 CHINESE_SHARES = {2: "二分之一", 3: "三分之一", 4: "四分之一", 5: "五分之一", 6: "六分之一"}
 
 
@@ -65,6 +81,25 @@ def decide(dmn: dict[str, str], decision: str, facts: dict) -> dict:
     if not outputs:
         raise ValueError(f"决策表“{decision}”没有适用于 {facts} 的规则（应有兜底规则）")
     return dict(outputs[0])
+
+
+def _asked(student: Student, data: dict) -> dict:
+    """What the suspension tables are asked about this application."""
+    return {
+        "stage": student.stage,
+        "reason": data["reason"],
+        **{name: data.get(name) for name in REASON_MONTHS},
+    }
+
+
+def _mandatory(dmn: dict[str, str], asked: dict) -> dict | None:
+    """The `suspension_mandatory` row when the school must order this suspension; None when
+    it need not, or where no such table ships (the default)."""
+    try:
+        row = decide(dmn, "suspension_mandatory", asked)
+    except KeyError:
+        return None
+    return row if row["mandatory"] else None
 
 
 def whole_months(start: date, end: date) -> int:
@@ -96,6 +131,8 @@ class SuspensionFacts:
     start_date: date
     threshold: dict  # the `suspension_threshold` row for this stage and reason
     length: dict  # the `suspension_length` row
+    mandatory: dict | None = None  # the `suspension_mandatory` row, when the school must order it
+    own_months: int = 0  # this instance's months so far, when it asks for an extension
 
     @property
     def stage(self) -> str:
@@ -120,17 +157,19 @@ class SuspensionFacts:
         return f"缺课未达到休学条件：{t['label']}须{need}（{have}）。"
 
     @property
-    def earlier_months(self) -> int:
-        """Months of the suspensions already approved for this student in the current stage."""
-        earlier = Instance.query.join(
-            StatusHistory, StatusHistory.instance_id == Instance.id
-        ).filter(
+    def taken_months(self) -> int:
+        """Months already approved in the current stage: the student's earlier suspensions,
+        and this one so far when it asks for an extension."""
+        approved = db.session.query(StatusHistory.instance_id).filter(
+            StatusHistory.student_id == self.student.id
+        )
+        earlier = Instance.query.filter(
             Instance.procedure == "suspension",
-            StatusHistory.student_id == self.student.id,
+            Instance.id.in_(approved),
             Instance.id != self.instance_id,
         )
-        return sum(
-            _suspended_months(i)
+        return self.own_months + sum(
+            _suspended_months(i.data)
             for i in earlier
             if (i.data.get("check") or {}).get("stage") == self.stage
         )
@@ -138,15 +177,16 @@ class SuspensionFacts:
     @property
     def total_message(self) -> str:
         limit, length = self.length["max_total_months"], self.length["length_months"]
+        again = "续办休学" if self.own_months else "再次休学"
         return (
-            f"该学生本学段已累计休学 {months_text(self.earlier_months)}，再休学 "
-            f"{months_text(length)} 将超过累计上限 {months_text(limit)}，不能再次休学。"
+            f"该学生本学段已累计休学 {months_text(self.taken_months)}，再休学 "
+            f"{months_text(length)} 将超过累计上限 {months_text(limit)}，不能{again}。"
         )
 
 
-def _suspended_months(instance: Instance) -> int:
-    """How long an approved suspension ran (its start to its end date)."""
-    period = instance.data.get("suspension") or {}
+def _suspended_months(data: dict) -> int:
+    """How long an approved suspension runs (its start to its end date, extensions included)."""
+    period = data.get("suspension") or {}
     try:
         return months_begun(date.fromisoformat(period["start"]), date.fromisoformat(period["end"]))
     except (KeyError, TypeError, ValueError):
@@ -157,7 +197,7 @@ def _suspension_facts(ctx: Context) -> SuspensionFacts:
     data = ctx.data
     student = db.session.get(Student, data["student_id"])
     dmn = tables(ctx)
-    asked = {"stage": student.stage, "reason": data["reason"]}
+    asked = _asked(student, data)
     threshold = decide(dmn, "suspension_threshold", asked)
     if threshold.get("measure") not in MEASURES:
         raise ValueError(
@@ -173,6 +213,7 @@ def _suspension_facts(ctx: Context) -> SuspensionFacts:
         start_date=date.fromisoformat(str(data["start_date"])),
         threshold=threshold,
         length=decide(dmn, "suspension_length", asked),
+        mandatory=_mandatory(dmn, asked),
     )
 
 
@@ -186,8 +227,9 @@ SUSPENSION_RULES.add(GRADUATING_YEAR)
 
 @SUSPENSION_RULES.rule("absence_threshold", "{f.threshold_message}")
 def _absence_threshold(f: SuspensionFacts) -> bool:
+    """Missed class as the table measures it; none for a suspension the school must order."""
     measure, minimum = f.threshold["measure"], f.threshold["minimum"]
-    if measure == "none":
+    if measure == "none" or f.mandatory is not None:
         return True
     if measure == "hours":
         return f.absence_hours > minimum
@@ -196,24 +238,39 @@ def _absence_threshold(f: SuspensionFacts) -> bool:
     return f.absence_months >= minimum
 
 
-@SUSPENSION_RULES.rule("suspension_total", "{f.total_message}")
 def _suspension_total(f: SuspensionFacts) -> bool:
     limit = f.length["max_total_months"]
-    return limit is None or f.earlier_months + f.length["length_months"] <= limit
+    return limit is None or f.taken_months + f.length["length_months"] <= limit
+
+
+SUSPENSION_TOTAL = SUSPENSION_RULES.add(
+    Rule("suspension_total", "{f.total_message}", _suspension_total)
+)
 
 
 @handler("suspension.check")
 def check_suspension(ctx: Context) -> dict:
     """The rules; `senior` (the name the BPMN gateway reads) says whether the table withdraws
-    a student who does not come back after the end date (senior high and vocational)."""
+    a student who does not come back after the end date (senior high and vocational), and
+    `mandatory` whether the school must order it (a variant's BPMN has the county file it)."""
     facts = _suspension_facts(ctx)
     return SUSPENSION_RULES.first_failure(facts).result(
-        stage=facts.stage, senior=facts.length["withdraw_after_months"] is not None
+        stage=facts.stage,
+        senior=facts.length["withdraw_after_months"] is not None,
+        mandatory=facts.mandatory is not None,
     )
 
 
-def _china_midnight(day: date) -> str:
-    return datetime.combine(day, time(0), tzinfo=CHINA).isoformat()
+def _period_end(end: date, length: dict) -> dict:
+    """The end date and what the timers wait for: the end, and the automatic withdrawal
+    (senior high) the table's months later."""
+    grace = relativedelta(months=length["withdraw_after_months"] or 1)
+    return {
+        "end": end.isoformat(),
+        "end_at": china_midnight(end),
+        "withdraw_at": china_midnight(end + grace),
+        "grace_months": grace.months + 12 * grace.years,
+    }
 
 
 @handler("suspension.finalize")
@@ -228,13 +285,8 @@ def finalize_suspension(ctx: Context) -> dict:
     today = china_today()
     start = today if ctx.data["reason"] == "abroad" else date.fromisoformat(ctx.data["start_date"])
     student = db.session.get(Student, ctx.data["student_id"])
-    length = decide(
-        tables(ctx),
-        "suspension_length",
-        {"stage": student.stage, "reason": ctx.data["reason"]},
-    )
+    length = decide(tables(ctx), "suspension_length", _asked(student, ctx.data))
     end = start + relativedelta(months=length["length_months"])
-    grace = relativedelta(months=length["withdraw_after_months"] or 1)
     student, row = change_record(ctx, "suspension", {"status": "suspended", "suspended_until": end})
     number = f"XX{today.year}{student.school.code}{ctx.instance.id:06d}"
     if row is not None:
@@ -245,14 +297,7 @@ def finalize_suspension(ctx: Context) -> dict:
         )
     ctx.instance.open_student_id = None
     db.session.flush()
-    return {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "end_at": _china_midnight(end),
-        "withdraw_at": _china_midnight(end + grace),
-        "grace_months": grace.months + 12 * grace.years,
-        "certificate": number,
-    }
+    return {"start": start.isoformat(), **_period_end(end, length), "certificate": number}
 
 
 def _resumed(ctx: Context) -> bool:
@@ -279,31 +324,122 @@ def suspension_ended(ctx: Context) -> dict:
 
 @handler("suspension.withdraw")
 def withdraw_after_suspension(ctx: Context) -> dict:
-    """Senior high, no resumption a month after the end date: start a withdrawal (⑦ 第二十一条)."""
+    """Senior high, a month after the end date, neither resumed nor an extension asked
+    (pending, or approved: the end date moved on): start a withdrawal (⑦ 第二十一条)."""
     from workflows import engine  # the engine imports handlers; import it when called
 
     if _resumed(ctx):
         return {"started": None}
     student = db.session.get(Student, ctx.data["student_id"])
-    if (
-        student.status != "suspended"
-        or Instance.query.filter_by(open_student_id=student.id).first()
-    ):
-        return {"started": None, "message": "该学生已有正在办理的学籍业务，未自动发起退学。"}
     end = ctx.data["suspension"]["end"]
+    extended = student.suspended_until != date.fromisoformat(end)
+    if extended or ctx.instance.open_student_id == student.id:
+        return {"started": None, "message": "已申请续办休学，不自动退学。"}
+    if Instance.query.filter_by(open_student_id=student.id).first():
+        return {"started": None, "message": "该学生已有正在办理的学籍业务，未自动发起退学。"}
     grace = ctx.data["suspension"].get("grace_months", 1)
     withdrawal = engine.start_automatic(
         "withdrawal",
         student,
         {
             "reason": "suspension_not_resumed",
-            "note": f"休学于 {end} 期满，{months_text(grace)}内未申请复学（⑦ 第二十一条）。",
+            "note": f"休学于 {end} 期满，{months_text(grace)}内未申请复学或续办休学"
+            "（⑦ 第二十一条）。",
             "evidence": [],
             "suspension_instance_id": ctx.instance.id,
         },
         f"休学期满{months_text(grace)}未申请复学",
     )
     return {"started": withdrawal.id}
+
+
+# -- extension (续办休学) ------------------------------------------------------------------
+# At the end date the school may ask for 续办休学 (000 第二十条 说明4, ⑦ 第十九条, 003 篇10):
+# checked, decided by the county, and on approval the end date moves on by the table's length.
+
+
+def _extension_facts(ctx: Context) -> SuspensionFacts:
+    facts = _suspension_facts(ctx)
+    facts.own_months = _suspended_months(ctx.data)
+    return facts
+
+
+EXTENSION_RULES = RuleSet()
+
+
+@EXTENSION_RULES.rule(
+    "suspended_status", "该学生当前为{f.student.status_label}状态，不是休学，无需续办休学。"
+)
+def _still_suspended(f: SuspensionFacts) -> bool:
+    return f.student.status == "suspended"
+
+
+EXTENSION_RULES.add(NO_OPEN_PROCEDURE)
+EXTENSION_RULES.add(SUSPENSION_TOTAL)
+
+
+@handler("suspension.check_extension")
+def check_extension(ctx: Context) -> dict:
+    """The rules before the county is asked. The instance holds the student again while the
+    county decides, so no resumption starts meanwhile."""
+    facts = _extension_facts(ctx)
+    verdict = EXTENSION_RULES.first_failure(facts)
+    if verdict.ok:
+        ctx.instance.open_student_id = facts.student.id
+        db.session.flush()
+    return verdict.result()
+
+
+def _tell_school(ctx: Context, student: Student, kind: str, message: str) -> None:
+    """The county decided the extension: tell the student's school, and let the student go
+    (the instance held it while the county decided)."""
+    db.session.add(
+        Notification(
+            org_id=student.school_id,
+            role="school",
+            kind=kind,
+            instance_id=ctx.instance.id,
+            message=f"{message}（业务编号 {ctx.instance.id}）",
+        )
+    )
+    ctx.instance.open_student_id = None
+    db.session.flush()
+
+
+@handler("suspension.extend")
+def extend_suspension(ctx: Context) -> dict:
+    """The county approved: the end date moves on by the table's length (the student stays
+    休学; the audit log keeps before and after) and the process waits for the new end date."""
+    period = ctx.data["suspension"]
+    student = db.session.get(Student, ctx.data["student_id"])
+    length = decide(tables(ctx), "suspension_length", _asked(student, ctx.data))
+    end = date.fromisoformat(period["end"]) + relativedelta(months=length["length_months"])
+    extensions = period.get("extensions", 0) + 1
+    amend_record(
+        ctx, "suspension_extension", {"suspended_until": end}, noted={"extension": extensions}
+    )
+    message = f"续办休学已批准：休学期满日期由 {period['end']} 顺延至 {end}。"
+    _tell_school(ctx, student, "completed", f"学生 {student.name} {message}")
+    return {**period, **_period_end(end, length), "extensions": extensions, "message": message}
+
+
+@handler("suspension.extension_refused")
+def extension_refused(ctx: Context) -> dict:
+    """Tell the school why no extension: the rule that refused it, or the county's reason.
+    The student is let go and the reminder comes back; for senior high the month after the
+    end date still runs (a refusal before it ends leads to the automatic withdrawal)."""
+    check = ctx.data["extension"]
+    if check["ok"]:
+        rule = "reviewer_rejected"
+        why = f"县级教育行政部门不同意，理由：{ctx.data.get('comment', '').rstrip('。')}"
+    else:
+        rule = check["rule"]
+        why = f"{check['message'].rstrip('。')}（规则：{rule}）"
+    student = db.session.get(Student, ctx.data["student_id"])
+    _tell_school(
+        ctx, student, "rejected", f"学生 {student.name} 续办休学未获批准：{why}。请尽快办理复学。"
+    )
+    return {"rule": rule, "message": why}
 
 
 # -- resumption ----------------------------------------------------------------------------

@@ -95,7 +95,7 @@ CASES = [
     (
         "user task without a form",
         "suspension",
-        '<spiffworkflow:property name="formKey" value="resumption_reminder"/>',
+        '<spiffworkflow:property name="formKey" value="suspension_reminder"/>',
         "",
         "resumption_reminder",
         "formKey",

@@ -43,7 +43,7 @@ def second_user(world, school: str):
     return world.users.get(name) or world.user(name, school, "school")
 
 
-def decide(world, instance, decision="approve", comment="", **data) -> Instance:
+def answer(world, instance, data: dict) -> Instance:
     """Complete the instance's single open step as a user who may (never its initiator)."""
     (task,) = engine.open_tasks(instance)
     user = next(
@@ -51,9 +51,20 @@ def decide(world, instance, decision="approve", comment="", **data) -> Instance:
         for u in world.users.values()
         if u.org_id == task.org_id and u.role == task.role and u.id != instance.initiator_id
     )
+    return engine.complete(task.id, user, data)
+
+
+def decide(world, instance, decision="approve", comment="", **data) -> Instance:
+    """`answer`, with a decision and comment on review steps."""
+    (task,) = engine.open_tasks(instance)
     if task.form_key.startswith("review"):
         data = {"decision": decision, "comment": comment, **data}
-    return engine.complete(task.id, user, data)
+    return answer(world, instance, data)
+
+
+def acknowledge(world, instance, comment="") -> Instance:
+    """The school answers the end-date reminder: it will handle the resumption."""
+    return answer(world, instance, {"decision": "acknowledge", "comment": comment})
 
 
 def suspend(world, student, **extra) -> Instance:
@@ -234,9 +245,12 @@ def test_rule_absence_threshold_senior(world):
     assert reason_of(world, h("H1", grade=10), absence_hours=500) == "absence_threshold"
 
 
-@pytest.mark.parametrize("reason", ["abroad", "military"])
-def test_abroad_and_military_have_no_threshold(world, reason):
-    assert reason_of(world, world.student("H1", grade=10), reason=reason, absence_hours=0) is None
+@pytest.mark.parametrize(
+    ("reason", "extra"), [("abroad", {}), ("military", {"service_months": 24})]
+)
+def test_abroad_and_military_have_no_threshold(world, reason, extra):
+    student = world.student("H1", grade=10)
+    assert reason_of(world, student, reason=reason, absence_hours=0, **extra) is None
 
 
 def test_rule_suspension_total_senior_two_years(world):
@@ -261,7 +275,7 @@ def test_reminder_task_appears_at_the_end_date(world):
     with at(date(2027, 9, 7)):
         assert engine.fire_due_timers() == [instance.id]
     assert open_steps(instance) == [("resumption_reminder", "P1")]
-    instance = decide(world, instance, note="已通知监护人")
+    instance = acknowledge(world, instance, "已通知监护人")
     assert instance.status == "completed"
     assert instance.wake_at is None
 
@@ -284,7 +298,7 @@ def test_senior_without_resumption_is_withdrawn_a_month_later(world):
     # Any registrar of the school may review it: nobody entered it.
     withdrawal = decide(world, decide(world, withdrawal))
     assert student.status == "withdrawn"
-    instance = decide(world, instance)  # the reminder is still the school's to close
+    instance = acknowledge(world, instance)  # the reminder is still the school's to close
     assert instance.status == "completed"
 
 

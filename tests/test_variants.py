@@ -78,6 +78,7 @@ def test_a_variant_overrides_only_its_files():
     assert deploy.overrides("skip_grade", "zhushan") == []
     assert variants.overridden_files("shandong") == {
         "transfer": ["transfer.bpmn"],
+        "suspension": ["suspension.bpmn", "suspension_mandatory.dmn"],
         "skip_grade": ["skip_grade.bpmn"],
     }
 

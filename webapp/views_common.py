@@ -44,6 +44,8 @@ DECISION_LABELS = {
     "reject": "不同意",
     "return": "退回修改",
     "reexamine": "要求复查",
+    "acknowledge": "将办理复学",  # the school's answer to the end-date reminder of a 休学
+    "extend": "申请续办休学",
     "pass": "通过",
     "fail": "未通过",
 }

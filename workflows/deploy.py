@@ -30,9 +30,10 @@ REQUIRED_DECISIONS: dict[str, tuple[str, ...]] = {
     "graduation": ("graduation_compulsory", "graduation_senior", "graduation_vocational"),
 }
 
-# Decision tables a step's handler asks, in whichever procedure's diagram uses the step.
+# Decision tables a step asks (by its handler or form key), in whichever diagram uses it.
 STEP_DECISIONS: dict[str, tuple[str, ...]] = {
     "transfer.issue_papers": ("transfer_papers",),
+    "review_filing": ("suspension_mandatory",),  # only a suspension the school must order
 }
 
 
