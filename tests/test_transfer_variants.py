@@ -222,3 +222,27 @@ def test_a_diagram_that_issues_papers_needs_the_validity_table(app):
     assert deploy.newest("transfer", "zhushan") == shipped
     default_bpmn, default_dmn = deploy.read_files("transfer")
     deploy.deploy("transfer", default_bpmn, default_dmn)  # the default issues no papers
+
+
+# -- between a region where the sending school starts and one where the receiving one does --
+
+
+def test_a_sending_start_region_takes_in_a_student_from_a_receiving_start_region(world, login):
+    """高港区 runs shandong (the sending school starts), 海陵区 the default (the receiving school
+    starts): neither P1 nor P3 could start under its own rules, so P3 takes the student in
+    under 海陵区's rules."""
+    variants.assign("321203", "shandong")
+    db.session.commit()
+    student = world.student("P1", grade=4)
+    instance = engine.start("transfer", world.users["P3"], transfer_data(student, "P3"))
+    assert (instance.variant, open_steps(instance)) == ("default", [("to_county_review", "321203")])
+    approve_all(world, instance)
+    assert student.school.code == "P3"
+
+    # The other way round, P3 (shandong) sends its own student: shandong's rules.
+    back = engine.start("transfer", world.users["P3"], transfer_data(student, "P1"))
+    assert back.variant == "shandong"
+    # A school of a default region still cannot send its own student: the receiving one starts.
+    other = world.student("P1", grade=5)
+    with pytest.raises(Invalid):
+        engine.start("transfer", world.users["P1"], transfer_data(other, "P2"))

@@ -303,10 +303,7 @@ def _open(procedure: str, plan: starters.StartPlan, user, event_name: str) -> In
     # The starting side's variant (county over city); its newest version, else the default's.
     # The instance records the variant of the version it runs.
     variant = variants.for_start(
-        procedure,
-        plan.school_id,
-        plan.partner_school_id,
-        sending_side=plan.data.get("initiator_side") == "sending",
+        procedure, plan.school_id, plan.partner_school_id, sending_side=plan.sending_rules
     )
     version = deploy.latest(procedure, variant)
     if version is None:

@@ -25,6 +25,9 @@ class StartPlan:
     data: dict
     school_id: int  # the student's school, or the cohort's
     partner_school_id: int | None = None
+    # A two-sided procedure runs the receiving side's variant, or the sending side's where
+    # that side's rules decide how it starts (see `_start_transfer`).
+    sending_rules: bool = False
 
 
 def prepare(procedure: str, user, data: dict, student_id: int | None = None) -> StartPlan:
@@ -94,10 +97,11 @@ class TransferStart:
     leaves_region: bool  # a student may leave for a place off the platform (转至市外)
 
 
-def transfer_start(user) -> TransferStart:
+def transfer_start(org: Organization) -> TransferStart:
+    """How a transfer starts under the variant `org` runs."""
     from . import deploy, variants
 
-    version = deploy.latest("transfer", variants.variant_for(user.org))
+    version = deploy.latest("transfer", variants.variant_for(org))
     if version is None:
         return TransferStart(False, False, False)
     used = steps_used(version.bpmn_xml)
@@ -109,9 +113,21 @@ def transfer_start(user) -> TransferStart:
 
 
 def _start_transfer(user, clean: dict, student_id: int | None) -> StartPlan:
-    start = transfer_start(user)
-    if start.sending:
-        return _start_transfer_from_sending_school(user, clean, start)
+    """Who starts follows the caller's region. A school whose region has the sending school
+    start may still take in a student from a region where the receiving school starts: that
+    move runs the sending region's rules (else neither school could start it)."""
+    start = transfer_start(user.org)
+    if not start.sending:
+        return _start_transfer_from_receiving_school(user, clean)
+    student = find_by_identity(clean["id_number"], clean["name"])
+    if student.school_id != user.org_id and not transfer_start(student.school).sending:
+        plan = _start_transfer_from_receiving_school(user, clean)
+        plan.sending_rules = True
+        return plan
+    return _start_transfer_from_sending_school(user, clean, start, student)
+
+
+def _start_transfer_from_receiving_school(user, clean: dict) -> StartPlan:
     if not clean["to_school_code"]:
         raise Invalid("请填写转入学校代码。", {"to_school_code": ["请填写转入学校代码。"]})
     to_school = _callers_school(user, clean["to_school_code"], "to_school_code", "转入学校", "转学")
@@ -126,11 +142,12 @@ def _start_transfer(user, clean: dict, student_id: int | None) -> StartPlan:
     return StartPlan(student, data, student.school_id, to_school.id)
 
 
-def _start_transfer_from_sending_school(user, clean: dict, start: TransferStart) -> StartPlan:
+def _start_transfer_from_sending_school(
+    user, clean: dict, start: TransferStart, student: Student
+) -> StartPlan:
     """The sending school names its own student and where the student goes: a school (and
     class); or, where its region says so, the county that places the student or a place
     outside the region."""
-    student = find_by_identity(clean["id_number"], clean["name"])
     if student.school_id != user.org_id:
         raise Invalid(
             "转学须由学籍所在学校发起：该学生不是本校学生。",
@@ -141,7 +158,6 @@ def _start_transfer_from_sending_school(user, clean: dict, start: TransferStart)
         "student_id": student.id,
         "student_name": student.name,
         "from_school_id": student.school_id,
-        "initiator_side": "sending",
     }
     named = [k for k in ("to_school_code", "to_county_code", "destination") if clean[k]]
     if len(named) != 1:
@@ -153,7 +169,7 @@ def _start_transfer_from_sending_school(user, clean: dict, start: TransferStart)
         if to_school is None:
             raise Invalid("转入学校代码不存在。", {"to_school_code": ["转入学校代码不存在。"]})
         data["to_school_id"] = to_school.id
-        return StartPlan(student, data, student.school_id, to_school.id)
+        return StartPlan(student, data, student.school_id, to_school.id, sending_rules=True)
     if clean["to_county_code"]:
         data["to_county_id"] = _placing_county(clean["to_county_code"], student, start).id
     elif not start.leaves_region:
@@ -161,7 +177,7 @@ def _start_transfer_from_sending_school(user, clean: dict, start: TransferStart)
             "本地区转学须写明转入学校，不办理转至市外。",
             {"destination": ["本地区转学须写明转入学校，不办理转至市外。"]},
         )
-    return StartPlan(student, data, student.school_id)
+    return StartPlan(student, data, student.school_id, sending_rules=True)
 
 
 def _destination_hint(start: TransferStart) -> str:

@@ -34,7 +34,10 @@ class OtherSideStart:
 
 
 TO_SCHOOL = Field(
-    "to_school_code", "转入学校代码", required=True, help="本地区转学由转出学校发起，写明转入学校。"
+    "to_school_code",
+    "转入学校代码",
+    required=True,
+    help="本地区转学由转出学校发起，写明转入学校；接收由转入学校发起转学的地区的学生时，填写本校代码。",
 )
 # Where the sending school's region lets it name something other than a school.
 TO_COUNTY = Field(
@@ -142,7 +145,7 @@ def _start_other_side(proc: Procedure):
     # Where the caller's variant lets the sending school start a transfer (yuhong,
     # shandong), where the student goes is typed in; otherwise the caller's own school is
     # the taking side.
-    how = starters.transfer_start(current_user) if proc.key == "transfer" else None
+    how = starters.transfer_start(current_user.org) if proc.key == "transfer" else None
     sending = how is not None and how.sending
     own_field = None if sending else start.own_code_field
     fields = [f for f in spec.fields if f.name != own_field]
