@@ -34,9 +34,23 @@ class TransferApplySchema(TransferCorrectSchema):
     )
     # Where the student goes: a school, or (where the region's diagram says so) a county that
     # places the student, or a place outside the region. The starter decides which apply.
-    to_school_code = fields.String(load_default=None, validate=validate.Length(max=32))
-    to_county_code = fields.String(load_default=None, validate=validate.Length(max=32))
-    destination = fields.String(load_default=None, validate=validate.Length(max=100))
+    to_school_code = fields.String(
+        load_default=None,
+        validate=validate.Length(max=32),
+        metadata={"description": "转入学校代码（转入学校发起时为本校代码）"},
+    )
+    to_county_code = fields.String(
+        load_default=None,
+        validate=validate.Length(max=32),
+        metadata={
+            "description": "转入县（区）代码：地区流程有安置步骤时，义务教育阶段可代替转入学校"
+        },
+    )
+    destination = fields.String(
+        load_default=None,
+        validate=validate.Length(max=100),
+        metadata={"description": "转至市外的省、市：地区流程办理转至市外时，代替转入学校"},
+    )
 
     @validates("id_number")
     def valid_id(self, value, **kwargs):
