@@ -44,23 +44,9 @@ def change_record(
     school recorded). The student's school (after the change) and `notify_school_ids` are
     told it is done.
     """
-    student = db.session.get(Student, ctx.data["student_id"])
-    done = StatusHistory.query.filter_by(instance_id=ctx.instance.id, student_id=student.id).first()
-    if done is not None:
+    student, row = _write(ctx, procedure, changes, noted, seq=0)
+    if row is None:
         return student, None
-    before = _as_history({k: getattr(student, k) for k in changes})
-    for key, value in changes.items():
-        setattr(student, key, value)
-    after = {**_as_history(changes), **(noted or {})}
-    row = StatusHistory(
-        student_id=student.id,
-        procedure=procedure,
-        instance_id=ctx.instance.id,
-        before=before,
-        after=after,
-        user_id=getattr(ctx.user, "id", None),
-    )
-    db.session.add(row)
     message = f"学生 {student.name} 的{procedure_name(procedure)}手续已办结（业务编号 {ctx.instance.id}）。"
     for school_id in dict.fromkeys((student.school_id, *notify_school_ids)):
         db.session.add(
@@ -72,33 +58,47 @@ def change_record(
                 message=message,
             )
         )
+    db.session.flush()
+    return student, row
+
+
+def amend_record(
+    ctx: Context, procedure: str, changes: dict, seq: int, noted: dict | None = None
+) -> tuple[Student, StatusHistory | None]:
+    """A later change by an instance that already changed the record (a suspension's
+    `seq`-th extension moves `suspended_until`): one more history row, once per `seq`."""
+    return _write(ctx, procedure, changes, noted, seq)
+
+
+def _write(
+    ctx: Context, procedure: str, changes: dict, noted: dict | None, seq: int
+) -> tuple[Student, StatusHistory | None]:
+    """Apply `changes` with a history row and an audit entry; nothing when this instance
+    already wrote its `seq`-th row (a handler may run twice)."""
+    student = db.session.get(Student, ctx.data["student_id"])
+    done = StatusHistory.query.filter_by(
+        instance_id=ctx.instance.id, student_id=student.id, seq=seq
+    ).first()
+    if done is not None:
+        return student, None
+    before = _as_history({k: getattr(student, k) for k in changes})
+    for key, value in changes.items():
+        setattr(student, key, value)
+    after = {**_as_history(changes), **(noted or {})}
+    row = StatusHistory(
+        student_id=student.id,
+        procedure=procedure,
+        instance_id=ctx.instance.id,
+        seq=seq,
+        before=before,
+        after=after,
+        user_id=getattr(ctx.user, "id", None),
+    )
+    db.session.add(row)
     audit(ctx.user, f"student.{procedure}", student, before, after)
     db.session.flush()
     db.session.refresh(student)  # relationships (school, borrow_host) follow the new ids
     return student, row
-
-
-def amend_record(ctx: Context, procedure: str, changes: dict, noted: dict | None = None) -> Student:
-    """A later change by an instance that already wrote its history row, leaving the status
-    as it is (a suspension's extension moves `suspended_until`): the history keeps one row
-    per instance, so an audit entry holds before and after. Done when the record already
-    holds `changes`."""
-    student = db.session.get(Student, ctx.data["student_id"])
-    before = _as_history({k: getattr(student, k) for k in changes})
-    after = _as_history(changes)
-    if before == after:
-        return student
-    for key, value in changes.items():
-        setattr(student, key, value)
-    audit(
-        ctx.user,
-        f"student.{procedure}",
-        student,
-        before,
-        {**after, **(noted or {}), "instance_id": ctx.instance.id},
-    )
-    db.session.flush()
-    return student
 
 
 def change_records(

@@ -416,7 +416,11 @@ def extend_suspension(ctx: Context) -> dict:
     end = date.fromisoformat(period["end"]) + relativedelta(months=length["length_months"])
     extensions = period.get("extensions", 0) + 1
     amend_record(
-        ctx, "suspension_extension", {"suspended_until": end}, noted={"extension": extensions}
+        ctx,
+        "suspension",
+        {"suspended_until": end},
+        extensions,
+        noted={"extension": extensions},
     )
     message = f"续办休学已批准：休学期满日期由 {period['end']} 顺延至 {end}。"
     _tell_school(ctx, student, "completed", f"学生 {student.name} {message}")

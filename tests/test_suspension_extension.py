@@ -54,16 +54,19 @@ def test_approved_extension_moves_the_end_date_and_waits_for_it_again(world):
     assert instance.status == "running" and instance.open_student_id is None
     assert instance.wake_at == datetime(2028, 9, 6, 16, 0)  # 2028-09-07 00:00 Beijing
     assert instance.data["suspension"]["extensions"] == 1
-    # The history keeps its one row per instance; the audit log holds the extension.
-    (row,) = StatusHistory.query.filter_by(student_id=student.id).all()
-    assert row.after == {"status": "suspended", "suspended_until": "2027-09-07"}
-    log = AuditLog.query.filter_by(action="student.suspension_extension").one()
-    assert log.before == {"suspended_until": "2027-09-07"}
-    assert log.after == {
-        "suspended_until": "2028-09-07",
-        "extension": 1,
-        "instance_id": instance.id,
-    }
+    # The history gains a row for the extension, attributed to the county that approved it.
+    first, extended = StatusHistory.query.filter_by(student_id=student.id).order_by("seq").all()
+    assert first.after == {"status": "suspended", "suspended_until": "2027-09-07"}
+    assert (extended.procedure, extended.instance_id, extended.seq) == (
+        "suspension",
+        instance.id,
+        1,
+    )
+    assert extended.before == {"suspended_until": "2027-09-07"}
+    assert extended.after == {"suspended_until": "2028-09-07", "extension": 1}
+    assert extended.user_id == world.users["321202"].id
+    log = AuditLog.query.filter_by(action="student.suspension").order_by(AuditLog.id).all()[-1]
+    assert log.after == extended.after
     assert log.user_id == world.users["321202"].id
     assert Notification.query.filter(Notification.message.contains("顺延至 2028-09-07")).count()
     steps = [e.step for e in instance.events]

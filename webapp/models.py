@@ -201,9 +201,14 @@ class StatusHistory(db.Model):
     before = db.Column(JSON, nullable=False)
     after = db.Column(JSON, nullable=False)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    # 0: the instance's change of the record; n: its n-th later amendment (a suspension's
+    # n-th extension). One row each, so a handler that runs twice writes nothing twice.
+    seq = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     student = db.relationship("Student", back_populates="history")
-    __table_args__ = (UniqueConstraint("instance_id", "student_id"),)
+    __table_args__ = (
+        UniqueConstraint("instance_id", "student_id", "seq", name="uq_status_history_change"),
+    )
 
 
 RESULT_KINDS = (

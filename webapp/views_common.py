@@ -55,6 +55,8 @@ CHANGE_LABELS = {
     "class_name": "班级",
     "grade": "年级",
     "status": "学籍状态",
+    "suspended_until": "休学至",
+    "extension": "续办休学（第几次）",
     "name": "姓名",
     "gender": "性别",
     "birth_date": "出生日期",
@@ -66,6 +68,7 @@ CHANGE_LABELS = {
     "borrow_returned_on": "返回原校日期",
     "borrow_results": "借读期间成绩、评定和奖惩",
     "deferral": "延缓入学",
+    "left_for": "去向",
 }
 # Which school each side of a two-sided procedure is, as the application page names it.
 SIDE_LABELS = {
