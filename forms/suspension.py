@@ -148,20 +148,20 @@ SUSPENSION_APPLY = register(
                 "已缺课课时",
                 "number",
                 required=True,
-                help="义务教育阶段须超过 210 课时；出国、入伍不限。",
+                help="缺课条件按本地区规定（见上方“本地区规定”；默认：义务教育阶段须超过 210 课时，出国、入伍不限）。",
             ),
             Field(
                 "year_hours",
                 "本学年总课时",
                 "number",
-                help="高中阶段必填：缺课须超过本学年总课时的三分之一。",
+                help="高中、中职必填：按本学年总课时计算缺课比例（默认须超过三分之一）。",
             ),
             Field(
                 "start_date",
                 "休学开始日期",
                 "date",
                 required=True,
-                help="休学期一年；出国（境）休学自批准之日起计算。",
+                help="休学期按本地区规定（默认一年）；出国（境）休学自批准之日起计算。",
             ),
             Field(
                 "service_months",
@@ -208,7 +208,7 @@ RESUMPTION_APPLY = register(
                 "复学年级",
                 "number",
                 required=True,
-                help="义务教育阶段回原年级；高中可回原年级或升入下一年级。",
+                help="可复学的年级按本地区规定（默认：义务教育阶段回原年级；高中可回原年级或升入下一年级）。",
             ),
             Field("to_class_name", "复学班级", help="可不填，沿用原班级。"),
             Field(

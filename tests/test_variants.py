@@ -491,3 +491,17 @@ def test_a_version_without_the_window_table_transfers_all_year(world):
         "transfer", world.users["P3"], transfer_data(world.student("P1", grade=4), "P3")
     )
     assert instance.status == "running" and instance.process_version.dmn == {}
+
+
+def test_the_start_page_shows_what_the_regions_tables_say(world, login):
+    """A registrar in zhushan sees zhushan's three months, not the default's numbers."""
+    student = world.student("P1", grade=3)
+    page = login("uP1").get(f"/students/{student.id}/start/suspension").get_data(as_text=True)
+    assert 'id="region-rules"' in page and "默认（江苏泰州" in page
+    assert "缺课超过 210 课时" in page and "竹山" not in page
+    assign(world, "321202", "zhushan")
+    page = login("uP1").get(f"/students/{student.id}/start/suspension").get_data(as_text=True)
+    assert "竹山：因病休学三个月" in page
+    transfer = login("uP1").get("/transfers/new").get_data(as_text=True)
+    assert "前后一周" in transfer  # zhushan's transfer window and papers tables
+    assert "三个月内有效" in transfer

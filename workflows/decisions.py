@@ -41,3 +41,23 @@ def collect(engine: DMNEngine, facts: dict) -> list[dict]:
     """Every matching rule's outputs, in table order (hit policy COLLECT)."""
     task = SimpleNamespace(data=facts, workflow=SimpleNamespace(script_engine=_SCRIPTS))
     return [rule.output_as_dict(task) for rule in engine.decide(task)]
+
+
+DMN_NS = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
+
+
+def rule_notes(dmn: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """Each table's name and its rules' descriptions, in table order: what a region's
+    tables say, shown to the person who enters an application."""
+    out = []
+    for name in sorted(dmn):
+        root = etree.fromstring(dmn[name].encode())
+        for decision in root.iterfind("dmn:decision", DMN_NS):
+            notes = [
+                (d.text or "").strip()
+                for d in decision.iterfind(".//dmn:rule/dmn:description", DMN_NS)
+                if (d.text or "").strip()
+            ]
+            if notes:
+                out.append((decision.get("name") or decision.get("id"), notes))
+    return out

@@ -9,7 +9,7 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_login import current_user, login_required
 
 from forms import FORMS, Field
-from workflows import engine, starters, tracking
+from workflows import decisions, deploy, engine, starters, tracking, variants
 from workflows.procedures import PROCEDURES, Procedure
 
 from .. import scope
@@ -168,6 +168,7 @@ def _start_other_side(proc: Procedure):
             general_errors=general_errors(errors, fields),
             title=spec.title,
             sending=sending,
+            rules=_region_rules(proc.key, current_user.org),
         )
         return page, status
 
@@ -204,6 +205,7 @@ def start_for_student(student_id: int, procedure: str):
             values=values,
             errors=errors,
             general_errors=general_errors(errors, spec.fields),
+            rules=_region_rules(proc.key, student.school),
         )
         return page, status
 
@@ -214,6 +216,19 @@ def start_for_student(student_id: int, procedure: str):
         return instance
     _flash_started(proc.name, instance)
     return redirect(url_for("instances.detail", instance_id=instance.id))
+
+
+def _region_rules(procedure: str, org) -> dict | None:
+    """What the decision tables of the version a new instance would run say (the variant
+    of `org`'s region), so the person entering it sees the region's numbers, not ours."""
+    version = deploy.latest(procedure, variants.variant_for(org))
+    if version is None:
+        return None
+    return {
+        "variant": variants.label(version.variant),
+        "version": version.version,
+        "tables": decisions.rule_notes(version.dmn or {}),
+    }
 
 
 def _flash_started(name: str, instance: Instance) -> None:
