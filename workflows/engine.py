@@ -215,7 +215,9 @@ def _sync_tasks(instance: Instance, wf: BpmnWorkflow) -> None:
     notices.tasks_ready(instance, new_rows)
 
 
-def _commit() -> None:
+def commit() -> None:
+    """Commit a step; a concurrent change of the same instance (its version column) is a
+    Conflict with a message for the person."""
     try:
         db.session.commit()
     except StaleDataError as exc:
@@ -223,7 +225,7 @@ def _commit() -> None:
         raise Conflict("该业务已被他人处理，请刷新后查看最新状态。") from exc
 
 
-def _all_or_nothing(verb):
+def all_or_nothing(verb):
     """Roll the whole step back when anything in it fails: no half-applied step survives."""
 
     @functools.wraps(verb)
@@ -275,13 +277,13 @@ def step_properties(instance: Instance, step: str) -> dict:
 # -- public verbs ---------------------------------------------------------------------------
 
 
-@_all_or_nothing
+@all_or_nothing
 def start(procedure: str, user, data: dict, student_id: int | None = None) -> Instance:
     """Start a procedure on the newest version; runs the automatic steps up to the first person."""
     plan = starters.prepare(procedure, user, data, student_id)
     _check_evidence(plan.data, user)
     instance = _open(procedure, plan, user, f"发起{PROCEDURES[procedure].name}")
-    _commit()
+    commit()
     return instance
 
 
@@ -364,7 +366,7 @@ def task_for(task_id: int, user) -> HumanTask:
     return row
 
 
-@_all_or_nothing
+@all_or_nothing
 def complete(task_id: int, user, data: dict) -> Instance:
     """Complete one human step with validated form data, then run to the next person."""
     row = task_for(task_id, user)
@@ -420,7 +422,7 @@ def complete(task_id: int, user, data: dict) -> Instance:
         before,
         {"step": row.step, "data": _json_safe(clean), "status": instance.status},
     )
-    _commit()
+    commit()
     return instance
 
 
@@ -458,7 +460,7 @@ def release(task_id: int, user) -> HumanTask:
     return row
 
 
-@_all_or_nothing
+@all_or_nothing
 def fire_due_timers(limit: int = 100) -> list[int]:
     """Run every instance whose timer has fallen due (the periodic scan); returns their ids.
 
@@ -485,9 +487,16 @@ def fire_due_timers(limit: int = 100) -> list[int]:
             continue
         _save(instance, wf, None)
         audit(None, "timer.fire", instance, None, {"status": instance.status})
-        _commit()
+        commit()
         fired.append(instance_id)
     return fired
+
+
+def rerun(instance: Instance, user) -> None:
+    """Run what is ready again (an incident's retry) and write the state (no commit)."""
+    wf = load(instance, user)
+    _run_automatic(instance, wf)
+    _save(instance, wf, user)
 
 
 def save_migrated(instance: Instance, wf: BpmnWorkflow) -> None:
@@ -523,7 +532,7 @@ def run_pending(instance_id: int) -> bool:
         raise StepFailed(instance_id, step, exc) from exc
     instance.pending_since = None
     _save(instance, wf, None)
-    _commit()
+    commit()
     return True
 
 
@@ -548,7 +557,7 @@ def record_incident(instance_id: int, step: str | None, error: str, tries: int) 
         InstanceEvent(instance_id=instance_id, step=step or "", name="自动步骤失败", comment=error)
     )
     audit(None, "incident.open", instance, None, {"step": step, "error": error, "tries": tries})
-    _commit()
+    commit()
     return incident
 
 

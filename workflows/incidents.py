@@ -10,7 +10,7 @@ from webapp.extensions import db
 from webapp.models import Incident, Instance, audit, utcnow
 
 from . import jobs
-from .engine import _all_or_nothing, _commit, _run_automatic, _save, load, open_tasks
+from .engine import all_or_nothing, commit, open_tasks, rerun
 from .errors import Conflict, Forbidden, NotFound
 
 
@@ -26,7 +26,7 @@ def _open_incident(incident_id: int, user) -> Incident:
     return incident
 
 
-@_all_or_nothing
+@all_or_nothing
 def retry_incident(incident_id: int, user) -> Instance:
     """Run the failed step again; a success continues the instance where it stopped."""
     incident = _open_incident(incident_id, user)
@@ -41,16 +41,14 @@ def retry_incident(incident_id: int, user) -> Instance:
     if jobs.enabled():
         instance.pending_since = utcnow()
         jobs.enqueue_after_commit(instance.id)
-        _commit()
+        commit()
         return instance
-    wf = load(instance, user)
-    _run_automatic(instance, wf)
-    _save(instance, wf, user)
-    _commit()
+    rerun(instance, user)
+    commit()
     return instance
 
 
-@_all_or_nothing
+@all_or_nothing
 def cancel_incident(incident_id: int, user, comment: str) -> Instance:
     """Give up on the instance: it ends as cancelled and lets go of its student."""
     incident = _open_incident(incident_id, user)
@@ -69,5 +67,5 @@ def cancel_incident(incident_id: int, user, comment: str) -> Instance:
     for row in open_tasks(instance):
         row.state = "cancelled"
     audit(user, "incident.cancel", incident, None, {"comment": comment})
-    _commit()
+    commit()
     return instance
