@@ -95,3 +95,19 @@ def at(day: date, hour: int = 10):
     return time_machine.travel(
         datetime(day.year, day.month, day.day, hour, tzinfo=CHINA), tick=False
     )
+
+
+def review(world, instance, username: str, decision: str = "approve", comment: str = ""):
+    """Complete the single open review step as the world user `username`."""
+    (task,) = engine.open_tasks(instance)
+    return engine.complete(
+        task.id, world.users[username], {"decision": decision, "comment": comment}
+    )
+
+
+def second_user(world, school: str) -> str:
+    """A second registrar of `school` (a review step must not be done by who entered it)."""
+    name = f"u{school}b"
+    if name not in world.users:
+        world.user(name, school, "school")
+    return name

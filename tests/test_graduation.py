@@ -12,7 +12,7 @@ from webapp.models import Certificate, Instance, Result, RosterEntry, StatusHist
 from workflows import engine, rosters
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 
-from .flows import open_steps
+from .flows import open_steps, review
 
 TERM = "2025-2026-2"
 COMPULSORY_PASS = [
@@ -88,13 +88,6 @@ def submit(world, school="J1", entry_year=2024) -> Instance:
 
 def entry(instance, student) -> RosterEntry:
     return RosterEntry.query.filter_by(instance_id=instance.id, student_id=student.id).one()
-
-
-def review(world, instance, username, decision="approve", comment=""):
-    (task,) = engine.open_tasks(instance)
-    return engine.complete(
-        task.id, world.users[username], {"decision": decision, "comment": comment}
-    )
 
 
 # -- compulsory ----------------------------------------------------------------------------

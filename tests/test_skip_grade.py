@@ -12,16 +12,9 @@ from webapp.models import HumanTask, InstanceEvent, StatusHistory
 from workflows import deploy, engine
 from workflows.errors import Conflict, Forbidden, Invalid
 
-from .flows import evidence, open_steps
+from .flows import evidence, open_steps, review, second_user
 
 PDF = b"%PDF-1.4\n%test\n"
-
-
-def second_user(world, school: str) -> str:
-    name = f"u{school}b"
-    if name not in world.users:
-        world.user(name, school, "school")
-    return name
 
 
 def start(world, student, to_grade=None, to_class_name="2", school=None, **extra):
@@ -34,13 +27,6 @@ def start(world, student, to_grade=None, to_class_name="2", school=None, **extra
         **extra,
     }
     return engine.start("skip_grade", user, data, student_id=student.id)
-
-
-def review(world, instance, username, decision="approve", comment=""):
-    (task,) = engine.open_tasks(instance)
-    return engine.complete(
-        task.id, world.users[username], {"decision": decision, "comment": comment}
-    )
 
 
 def approve_to_end(world, instance):

@@ -9,7 +9,7 @@ from webapp.models import Certificate, StatusHistory
 from workflows import engine
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 
-from .flows import act, evidence, open_steps
+from .flows import act, evidence, open_steps, review
 
 
 def upload(user) -> int:
@@ -21,13 +21,6 @@ def start(world, procedure, student, school, reason, **extra):
     user = world.users[school]
     data = {"reason": reason, "evidence": [upload(user)], **extra}
     return engine.start(procedure, user, data, student_id=student.id)
-
-
-def review(world, instance, username, decision="approve", comment=""):
-    (task,) = engine.open_tasks(instance)
-    return engine.complete(
-        task.id, world.users[username], {"decision": decision, "comment": comment}
-    )
 
 
 def test_senior_withdrawal_full_path_with_certificate(world):
