@@ -409,7 +409,8 @@ def _tell_school(ctx: Context, student: Student, kind: str, message: str) -> Non
 @handler("suspension.extend")
 def extend_suspension(ctx: Context) -> dict:
     """The county approved: the end date moves on by the table's length (the student stays
-    休学; the audit log keeps before and after) and the process waits for the new end date."""
+    休学; a history row per extension keeps before and after) and the process waits for the
+    new end date."""
     period = ctx.data["suspension"]
     student = db.session.get(Student, ctx.data["student_id"])
     length = decide(tables(ctx), "suspension_length", _asked(student, ctx.data))

@@ -261,9 +261,11 @@ def issue_papers(ctx: Context) -> dict:
     `expire_at`."""
     student = db.session.get(Student, ctx.data["student_id"])
     table = decisions.table(ctx.instance.process_version.dmn or {}, "transfer_papers")
-    (row, *_) = decisions.collect(table, {"stage": student.stage})  # hit policy FIRST
+    rows = decisions.collect(table, {"stage": student.stage})  # hit policy FIRST
+    if not rows:
+        raise ValueError(f"决策表 transfer_papers 没有适用于学段 {student.stage} 的规则")
     issued = china_today()
-    expires = issued + relativedelta(months=int(row["valid_months"]))
+    expires = issued + relativedelta(months=int(rows[0]["valid_months"]))
     return {"issued_on": issued.isoformat(), "expire_at": china_midnight(expires)}
 
 

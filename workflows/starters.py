@@ -90,7 +90,7 @@ def _callers_school(user, code: str, field: str, side: str, procedure: str) -> O
 
 @dataclass(frozen=True)
 class TransferStart:
-    """How the caller's region starts a transfer, read from its transfer diagram."""
+    """How a region starts a transfer, read from its transfer diagram."""
 
     sending: bool  # the sending school starts (its start event sits in `from_school`, yuhong)
     places: bool  # the receiving county places compulsory students (a `transfer_place` step)
