@@ -11,7 +11,8 @@ from datetime import date
 from sqlalchemy import insert, update
 
 from webapp.extensions import db
-from webapp.models import Notification, Organization, StatusHistory, Student, audit, utcnow
+from webapp.models import Organization, StatusHistory, Student, audit, utcnow
+from workflows import notices
 from workflows.procedures import procedure_name
 
 from . import Context
@@ -49,15 +50,7 @@ def change_record(
         return student, None
     message = f"学生 {student.name} 的{procedure_name(procedure)}手续已办结（业务编号 {ctx.instance.id}）。"
     for school_id in dict.fromkeys((student.school_id, *notify_school_ids)):
-        db.session.add(
-            Notification(
-                org_id=school_id,
-                role="school",
-                kind="completed",
-                instance_id=ctx.instance.id,
-                message=message,
-            )
-        )
+        notices.tell_school(school_id, "completed", message, ctx.instance.id)
     db.session.flush()
     return student, row
 
@@ -144,15 +137,8 @@ def change_records(
 
 def _cohort_done(ctx: Context, procedure: str, school_id: int, what: str) -> None:
     """One notice to the school for a whole cohort."""
-    db.session.add(
-        Notification(
-            org_id=school_id,
-            role="school",
-            kind="completed",
-            instance_id=ctx.instance.id,
-            message=f"{procedure_name(procedure)}已办结：{what}（业务编号 {ctx.instance.id}）。",
-        )
-    )
+    message = f"{procedure_name(procedure)}已办结：{what}（业务编号 {ctx.instance.id}）。"
+    notices.tell_school(school_id, "completed", message, ctx.instance.id)
 
 
 # The columns a new record's history row shows (before: nothing, the record did not exist).

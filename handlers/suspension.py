@@ -32,13 +32,12 @@ from webapp.extensions import db
 from webapp.models import (
     Certificate,
     Instance,
-    Notification,
     StatusHistory,
     Student,
     china_midnight,
     china_today,
 )
-from workflows import decisions
+from workflows import decisions, notices
 
 from . import Context, handler
 from .records import amend_record, change_record
@@ -393,14 +392,8 @@ def check_extension(ctx: Context) -> dict:
 def _tell_school(ctx: Context, student: Student, kind: str, message: str) -> None:
     """The county decided the extension: tell the student's school, and let the student go
     (the instance held it while the county decided)."""
-    db.session.add(
-        Notification(
-            org_id=student.school_id,
-            role="school",
-            kind=kind,
-            instance_id=ctx.instance.id,
-            message=f"{message}（业务编号 {ctx.instance.id}）",
-        )
+    notices.tell_school(
+        student.school_id, kind, f"{message}（业务编号 {ctx.instance.id}）", ctx.instance.id
     )
     ctx.instance.open_student_id = None
     db.session.flush()

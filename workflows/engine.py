@@ -479,11 +479,10 @@ def fire_due_timers(limit: int = 100) -> list[int]:
         instance = db.session.get(Instance, instance_id)
         wf = load(instance, None)
         try:
-            _run_automatic(instance, wf)
-        except Exception as exc:
-            step = wf.script_engine.environment.run.step
-            db.session.rollback()
-            record_incident(instance_id, step, f"{type(exc).__name__}: {exc}"[:2000], 1)
+            _run_or_fail(instance, wf)
+        except StepFailed as failed:
+            error = f"{type(failed.error).__name__}: {failed.error}"[:2000]
+            record_incident(instance_id, failed.step, error, 1)
             continue
         _save(instance, wf, None)
         audit(None, "timer.fire", instance, None, {"status": instance.status})
@@ -513,6 +512,17 @@ class StepFailed(Exception):
         self.instance_id, self.step, self.error = instance_id, step, error
 
 
+def _run_or_fail(instance: Instance, wf: BpmnWorkflow) -> None:
+    """Run what is ready as the platform; a failing step rolls back and is raised as
+    StepFailed, naming its handler."""
+    try:
+        _run_automatic(instance, wf)
+    except Exception as exc:
+        step = wf.script_engine.environment.run.step
+        db.session.rollback()
+        raise StepFailed(instance.id, step, exc) from exc
+
+
 def run_pending(instance_id: int) -> bool:
     """A worker runs an instance's queued automatic steps; False when nothing was queued.
 
@@ -524,12 +534,7 @@ def run_pending(instance_id: int) -> bool:
         db.session.rollback()
         return False
     wf = load(instance, None)
-    try:
-        _run_automatic(instance, wf)
-    except Exception as exc:
-        step = wf.script_engine.environment.run.step
-        db.session.rollback()
-        raise StepFailed(instance_id, step, exc) from exc
+    _run_or_fail(instance, wf)
     instance.pending_since = None
     _save(instance, wf, None)
     commit()

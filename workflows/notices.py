@@ -12,7 +12,7 @@ whoever of that organisation is on duty reads it; the header shows the unread co
 |                                             | school that had a step in it (not   |           |
 |                                             | the one that rejected)              |           |
 | a procedure is done                         | the schools whose record changed    | completed |
-|                                             | (written in handlers/records.py)    |           |
+|                                             | (handlers call `tell_school`)       |           |
 
 Notices about a step point at the task (`task_id`); notices about an outcome carry the
 instance (`instance_id`). The engine calls `tasks_ready` and `rejected`; the periodic
@@ -124,6 +124,11 @@ def rejected(instance: Instance) -> None:
     for org_id in dict.fromkeys([applicant, *sorted(schools)]):
         if org_id is not None and org_id != rejecter:
             _add(org_id, "school", "rejected", message, instance_id=instance.id)
+
+
+def tell_school(school_id: int, kind: str, message: str, instance_id: int) -> None:
+    """An outcome a handler reports to a school (a record changed, an extension decided)."""
+    _add(school_id, "school", kind, message, instance_id=instance_id)
 
 
 # -- helpers ------------------------------------------------------------------------------
