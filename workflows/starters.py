@@ -121,25 +121,18 @@ def _start_transfer(user, clean: dict, student_id: int | None) -> StartPlan:
         return _start_transfer_from_receiving_school(user, clean)
     student = find_by_identity(clean["id_number"], clean["name"])
     if student.school_id != user.org_id and not transfer_start(student.school).sending:
-        plan = _start_transfer_from_receiving_school(user, clean)
+        plan = _start_transfer_from_receiving_school(user, clean, student)
         plan.sending_rules = True
         return plan
     return _start_transfer_from_sending_school(user, clean, start, student)
 
 
-def _start_transfer_from_receiving_school(user, clean: dict) -> StartPlan:
+def _start_transfer_from_receiving_school(
+    user, clean: dict, student: Student | None = None
+) -> StartPlan:
     if not clean["to_school_code"]:
         raise Invalid("请填写转入学校代码。", {"to_school_code": ["请填写转入学校代码。"]})
-    to_school = _callers_school(user, clean["to_school_code"], "to_school_code", "转入学校", "转学")
-    student = find_by_identity(clean["id_number"], clean["name"])
-    data = {
-        **clean,
-        "student_id": student.id,
-        "student_name": student.name,
-        "from_school_id": student.school_id,
-        "to_school_id": to_school.id,
-    }
-    return StartPlan(student, data, student.school_id, to_school.id)
+    return _start_taking_side(user, clean, "to_school_code", "转入学校", "转学", student)
 
 
 def _start_transfer_from_sending_school(
@@ -225,16 +218,24 @@ def _start_own_student(user, clean: dict, student_id: int | None) -> StartPlan:
 
 def _start_borrow(user, clean: dict, student_id: int | None) -> StartPlan:
     """The host school enters a borrow-study for another school's student (RULES.md §3)."""
-    host = _callers_school(user, clean["host_school_code"], "host_school_code", "借读学校", "借读")
-    student = find_by_identity(clean["id_number"], clean["name"])
+    return _start_taking_side(user, clean, "host_school_code", "借读学校", "借读")
+
+
+def _start_taking_side(
+    user, clean: dict, field: str, side: str, procedure: str, student: Student | None = None
+) -> StartPlan:
+    """The school that takes the student in (its own code in `field`) names a student of
+    another school by ID number and name; `student` when already found."""
+    taking = _callers_school(user, clean[field], field, side, procedure)
+    student = student or find_by_identity(clean["id_number"], clean["name"])
     data = {
         **clean,
         "student_id": student.id,
         "student_name": student.name,
         "from_school_id": student.school_id,
-        "to_school_id": host.id,
+        "to_school_id": taking.id,
     }
-    return StartPlan(student, data, student.school_id, host.id)
+    return StartPlan(student, data, student.school_id, taking.id)
 
 
 def _start_borrow_return(user, clean: dict, student_id: int | None) -> StartPlan:
