@@ -14,8 +14,9 @@ from .engine import all_or_nothing, commit, open_tasks, rerun
 from .errors import Conflict, Forbidden, NotFound
 
 
-def _open_incident(incident_id: int, user) -> Incident:
-    """An unresolved incident the user may act on: admins, and the county over its instance."""
+def _resolve(incident_id: int, user, resolution: str) -> Incident:
+    """Mark an unresolved incident the user may act on (admins, and the county over its
+    instance) as resolved by them."""
     incident = db.session.get(Incident, incident_id)
     if incident is None or scope.instance_or_none(user, incident.instance_id) is None:
         raise NotFound("故障记录不存在。")
@@ -23,19 +24,19 @@ def _open_incident(incident_id: int, user) -> Incident:
         raise Forbidden("只有平台管理员或县级教育行政部门可以处理故障。")
     if incident.resolved_at is not None:
         raise Conflict("该故障已处理。")
+    incident.resolved_at, incident.resolved_by_id, incident.resolution = (
+        utcnow(),
+        user.id,
+        resolution,
+    )
     return incident
 
 
 @all_or_nothing
 def retry_incident(incident_id: int, user) -> Instance:
     """Run the failed step again; a success continues the instance where it stopped."""
-    incident = _open_incident(incident_id, user)
+    incident = _resolve(incident_id, user, "retried")
     instance = incident.instance
-    incident.resolved_at, incident.resolved_by_id, incident.resolution = (
-        utcnow(),
-        user.id,
-        "retried",
-    )
     instance.status = "running"
     audit(user, "incident.retry", incident)
     if jobs.enabled():
@@ -51,13 +52,8 @@ def retry_incident(incident_id: int, user) -> Instance:
 @all_or_nothing
 def cancel_incident(incident_id: int, user, comment: str) -> Instance:
     """Give up on the instance: it ends as cancelled and lets go of its student."""
-    incident = _open_incident(incident_id, user)
+    incident = _resolve(incident_id, user, "cancelled")
     instance = incident.instance
-    incident.resolved_at, incident.resolved_by_id, incident.resolution = (
-        utcnow(),
-        user.id,
-        "cancelled",
-    )
     instance.status = "cancelled"
     instance.reason, instance.reason_message = "incident_cancelled", comment
     instance.finished_at = utcnow()
