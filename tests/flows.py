@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
 
 import time_machine
 
 from webapp.extensions import db
-from webapp.models import CHINA, FileUpload, Instance, User
+from webapp.models import CHINA, HumanTask, Instance, User
 from workflows import engine
+from workflows.testbench import placeholder_upload
 
 
 def transfer_data(student, to_school: str, **overrides) -> dict:
@@ -24,19 +26,8 @@ def transfer_data(student, to_school: str, **overrides) -> dict:
     return data
 
 
-def evidence(user, name: str = "证明.pdf") -> list[int]:
-    """One uploaded PDF by `user`, as the evidence list of a form."""
-    f = FileUpload(
-        name=name,
-        content_type="application/pdf",
-        size=8,
-        sha256="0" * 64,
-        content=b"%PDF-1.4",
-        uploaded_by_id=user.id,
-    )
-    db.session.add(f)
-    db.session.commit()
-    return [f.id]
+# One uploaded PDF by a user, as the evidence list of a form (the test bench's own).
+evidence = placeholder_upload
 
 
 def borrow_data(student, host: str, **overrides) -> dict:
@@ -111,3 +102,29 @@ def second_user(world, school: str) -> str:
     if name not in world.users:
         world.user(name, school, "school")
     return name
+
+
+def four_eyes_through_the_api(api, student, procedure: str, data: dict, file_name: str):
+    """uP1 starts `procedure` through the API with one uploaded PDF; completing the first
+    step as the same user is 403 (四眼原则) and leaves it open. Returns the response of the
+    second registrar (uP1b) completing it."""
+    entering = api("uP1")
+    file_id = entering.post(
+        "/api/v1/files", data={"file": (io.BytesIO(b"%PDF-1.4\n%test\n"), file_name)}
+    ).get_json()["id"]
+    resp = entering.post(
+        "/api/v1/instances",
+        json={
+            "procedure": procedure,
+            "student_id": student.id,
+            "data": {**data, "evidence": [file_id]},
+        },
+    )
+    assert resp.status_code == 201, resp.get_json()
+    (task,) = resp.get_json()["current_tasks"]
+    url = f"/api/v1/tasks/{task['id']}/complete"
+    resp = entering.post(url, json={"data": {"decision": "approve"}})
+    assert resp.status_code == 403
+    assert "四眼原则" in resp.get_json()["error"]["message"]
+    assert db.session.get(HumanTask, task["id"]).state == "open"
+    return api("uP1b").post(url, json={"data": {"decision": "approve"}})

@@ -1,7 +1,5 @@
 """Skip a grade (跳级): paths, four-eyes, the local switch and every rule."""
 
-import io
-
 import pytest
 
 from handlers import Context
@@ -12,7 +10,7 @@ from webapp.models import HumanTask, InstanceEvent, StatusHistory
 from workflows import deploy, engine
 from workflows.errors import Conflict, Forbidden, Invalid
 
-from .flows import evidence, open_steps, review, second_user
+from .flows import evidence, four_eyes_through_the_api, open_steps, review, second_user
 
 PDF = b"%PDF-1.4\n%test\n"
 
@@ -140,26 +138,8 @@ def test_four_eyes_the_entering_user_cannot_review(world):
 
 def test_four_eyes_through_the_api_is_403(api, world):
     student = world.student("P1", grade=3)
-    entering = api("uP1")
-    file_id = entering.post(
-        "/api/v1/files", data={"file": (io.BytesIO(PDF), "监护人申请.pdf")}
-    ).get_json()["id"]
-    resp = entering.post(
-        "/api/v1/instances",
-        json={
-            "procedure": "skip_grade",
-            "student_id": student.id,
-            "data": {"to_grade": 4, "to_class_name": "1", "evidence": [file_id]},
-        },
-    )
-    assert resp.status_code == 201, resp.get_json()
-    (task,) = resp.get_json()["current_tasks"]
-    url = f"/api/v1/tasks/{task['id']}/complete"
-    resp = entering.post(url, json={"data": {"decision": "approve"}})
-    assert resp.status_code == 403
-    assert "四眼原则" in resp.get_json()["error"]["message"]
-    assert db.session.get(HumanTask, task["id"]).state == "open"
-    resp = api("uP1b").post(url, json={"data": {"decision": "approve"}})
+    data = {"to_grade": 4, "to_class_name": "1"}
+    resp = four_eyes_through_the_api(api, student, "skip_grade", data, "监护人申请.pdf")
     assert resp.status_code == 200, resp.get_json()
     assert [t["org_code"] for t in resp.get_json()["current_tasks"]] == ["321202"]
 

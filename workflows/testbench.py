@@ -360,23 +360,10 @@ class _Sandbox:
             raise _Failed(f"{what}：沙盒中没有单位 {code}（可用：{'、'.join(self.orgs)}）")
         return self.orgs[str(code)]
 
-    def upload(self, user: User) -> list[int]:
-        f = FileUpload(
-            name="证明.pdf",
-            content_type="application/pdf",
-            size=8,
-            sha256="0" * 64,
-            content=b"%PDF-1.4",
-            uploaded_by_id=user.id,
-        )
-        db.session.add(f)
-        db.session.commit()
-        return [f.id]
-
     def data(self, raw: dict | None, user: User) -> dict:
         out = resolve(raw or {})
         if out.get("evidence") == "upload":
-            out["evidence"] = self.upload(user)
+            out["evidence"] = placeholder_upload(user)
         return out
 
     def actor(self, task, instance: Instance) -> User:
@@ -384,6 +371,22 @@ class _Sandbox:
         fits = [u for u in self.users.values() if u.org_id == task.org_id and u.role == task.role]
         others = [u for u in fits if u.id != instance.initiator_id]
         return (others or fits)[0]
+
+
+def placeholder_upload(user: User, name: str = "证明.pdf") -> list[int]:
+    """One small PDF uploaded by `user`, as a form's evidence list: what a scenario's
+    `evidence: upload` stands for."""
+    f = FileUpload(
+        name=name,
+        content_type="application/pdf",
+        size=8,
+        sha256="0" * 64,
+        content=b"%PDF-1.4",
+        uploaded_by_id=user.id,
+    )
+    db.session.add(f)
+    db.session.commit()
+    return [f.id]
 
 
 def resolve(value: Any) -> Any:
