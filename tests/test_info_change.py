@@ -14,7 +14,6 @@ from workflows.errors import Conflict, Forbidden, Invalid
 
 from .flows import evidence, four_eyes_through_the_api, open_steps, review
 
-PDF = b"%PDF-1.4\n%test\n"
 BIRTH = date(2016, 5, 5)
 
 

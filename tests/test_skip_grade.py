@@ -12,8 +12,6 @@ from workflows.errors import Conflict, Forbidden, Invalid
 
 from .flows import evidence, four_eyes_through_the_api, open_steps, review, second_user
 
-PDF = b"%PDF-1.4\n%test\n"
-
 
 def start(world, student, to_grade=None, to_class_name="2", school=None, **extra):
     school = school or student.school.code
