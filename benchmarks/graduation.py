@@ -537,9 +537,10 @@ def _migrated() -> None:
     db.session.commit()
 
 
-def run_sqlite(run: Run, profile: bool) -> None:
+def _drive_on(url_for_tmp, run: Run, profile: bool) -> None:
+    """Migrate a fresh database (its URL from the temporary data folder) and drive the run."""
     with tempfile.TemporaryDirectory(prefix="xueji_bench_") as tmp:
-        app = create_app(_config(f"sqlite:///{tmp}/bench.sqlite", tmp))
+        app = create_app(_config(url_for_tmp(tmp), tmp))
         with app.app_context():
             try:
                 _migrated()
@@ -549,21 +550,17 @@ def run_sqlite(run: Run, profile: bool) -> None:
                 db.engine.dispose()
 
 
+def run_sqlite(run: Run, profile: bool) -> None:
+    _drive_on(lambda tmp: f"sqlite:///{tmp}/bench.sqlite", run, profile)
+
+
 def run_postgresql(run: Run, profile: bool) -> None:
     name = f"xueji_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        with tempfile.TemporaryDirectory(prefix="xueji_bench_") as tmp:
-            app = create_app(_config(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", tmp))
-            with app.app_context():
-                try:
-                    _migrated()
-                    drive(run, profile)
-                finally:
-                    db.session.remove()
-                    db.engine.dispose()
+        _drive_on(lambda tmp: PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", run, profile)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
