@@ -170,7 +170,8 @@ def _class_size_cap(f: TransferFacts) -> bool:
 def _facts(ctx: Context) -> TransferFacts:
     data = ctx.data
     student = db.session.get(Student, data["student_id"])
-    placing = data.get("to_county_id") and db.session.get(Organization, data["to_county_id"])
+    county_id = data.get("to_county_id")
+    placing = db.session.get(Organization, county_id) if county_id else None
     placed_code = (data.get("to_school_code") or None) if placing else None
     if data.get("to_school_id"):
         to_school = db.session.get(Organization, data["to_school_id"])
@@ -183,7 +184,7 @@ def _facts(ctx: Context) -> TransferFacts:
         student=student,
         from_school=db.session.get(Organization, data["from_school_id"]),
         to_school=to_school,
-        placing_county=placing or None,
+        placing_county=placing,
         placed_code=placed_code,
         to_grade=int(data["to_grade"]),
         to_class_name=data.get("to_class_name") or None,
