@@ -14,6 +14,7 @@ from webapp import create_app
 from webapp.extensions import db
 from workflows import deploy
 
+from .scope_check import scope_mismatches
 from .world import PASSWORD, build_world
 
 PG_ADMIN_URL = os.environ.get("XUEJI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -78,9 +79,13 @@ def pg_app(tmp_path):
 
 @pytest.fixture
 def world(app):
+    """The small world; afterwards every record's and instance's scope rows must still
+    match the organisation tree, whatever procedures the test ran."""
     w = build_world()
     db.session.commit()
-    return w
+    yield w
+    db.session.rollback()
+    assert scope_mismatches() == []
 
 
 @pytest.fixture

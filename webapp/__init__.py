@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import scope
 from .extensions import csrf, db, login_manager, migrate
 
 
@@ -34,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
+    scope.init_app(app)
 
     from . import admin, auth, inbox, instances, overdue, rosters, students
     from .api import bp as api_bp

@@ -160,6 +160,23 @@ class Student(db.Model):
 
     __table_args__ = (
         Index("ix_student_school_grade_class", "school_id", "grade", "class_name"),
+        # Search (webapp/search.py): prefixes of ID and status numbers, parts of a name.
+        Index(
+            "ix_student_id_number_prefix",
+            "id_number",
+            postgresql_ops={"id_number": "varchar_pattern_ops"},
+        ),
+        Index(
+            "ix_student_status_number_prefix",
+            "status_number",
+            postgresql_ops={"status_number": "varchar_pattern_ops"},
+        ),
+        Index(
+            "ix_student_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
         # One student, one status: the database itself refuses a second active status for
         # an ID number, whatever race the checks before it lose.
         Index(
@@ -437,6 +454,43 @@ class Notification(db.Model):
 
     org = db.relationship("Organization")
     task = db.relationship("HumanTask")
+
+    __table_args__ = (
+        Index("ix_notification_list", "org_id", "created_at"),
+        # The unread count on every page reads only unread rows of one organisation.
+        Index(
+            "ix_notification_unread",
+            "org_id",
+            "role",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
+    )
+
+
+class StudentScope(db.Model):
+    """Who may see a record, as rows: every organisation above its school and, while it
+    borrows, above its host. A county's list is then one range of this primary key instead
+    of hundreds of school ids. Kept by `webapp.scope` whenever a record's schools change."""
+
+    org_id = db.Column(db.Integer, db.ForeignKey("organization.id"), primary_key=True)
+    student_id = db.Column(db.Integer, db.ForeignKey("student.id"), primary_key=True, index=True)
+
+
+class InstanceScope(db.Model):
+    """Who may see an instance: every organisation above either school and above every
+    organisation a step of it was routed to. Kept by `webapp.scope`."""
+
+    org_id = db.Column(db.Integer, db.ForeignKey("organization.id"), primary_key=True)
+    instance_id = db.Column(db.Integer, db.ForeignKey("instance.id"), primary_key=True, index=True)
+
+
+class Lease(db.Model):
+    """A named job that one process of a deployment runs at a time (the periodic scan)."""
+
+    name = db.Column(db.String(32), primary_key=True)
+    holder = db.Column(db.String(64), nullable=False)
+    until = db.Column(db.DateTime, nullable=False)
 
 
 class FileUpload(db.Model):

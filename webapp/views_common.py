@@ -28,9 +28,12 @@ from .models import (
     Organization,
     utcnow,
 )
+from .paging import Page, bounded_count, page_of
 from .uploads import MAX_BYTES, UploadRefused, store_upload
 
 load_all()
+
+UNREAD_BOUND = 99  # the header shows 99+ beyond it
 
 INSTANCE_STATUS_LABELS = {
     "running": "办理中",
@@ -202,12 +205,9 @@ def notifications_for(user):
     )
 
 
-def paginate(query):
+def paginate(query) -> Page:
     """One page of `query` (page from ?page=, size from the PER_PAGE setting)."""
-    page = request.args.get("page", 1, type=int)
-    return query.paginate(
-        page=max(page, 1), per_page=current_app.config["PER_PAGE"], error_out=False
-    )
+    return page_of(query, request.args.get("page", 1, type=int), current_app.config["PER_PAGE"])
 
 
 def form_data(names: list[str]) -> dict:
@@ -295,7 +295,10 @@ def register_template_helpers(app: Flask) -> None:
     def labels():
         unread = 0
         if current_user.is_authenticated:
-            unread = notifications_for(current_user).filter(Notification.read_at.is_(None)).count()
+            unread = bounded_count(
+                notifications_for(current_user).filter(Notification.read_at.is_(None)),
+                UNREAD_BOUND,
+            )
         return {
             "ROLE_LABELS": ROLE_LABELS,
             "STATUS_LABELS": STATUS_LABELS,

@@ -46,6 +46,7 @@ from flask import Flask
 from sqlalchemy.pool import StaticPool
 
 from forms.validators import build_id_number
+from webapp import scope
 from webapp.extensions import db
 from webapp.models import (
     FileUpload,
@@ -287,6 +288,7 @@ def sandbox() -> Iterator[Flask]:
         REDIS_URL=None,  # automatic steps run inline
     )
     db.init_app(app)
+    scope.init_app(app)
     with app.app_context():
         db.create_all()
         try:

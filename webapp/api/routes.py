@@ -10,12 +10,13 @@ import io
 
 from flask import abort, current_app, request, send_file
 from marshmallow import Schema
-from sqlalchemy import or_
 from werkzeug.exceptions import HTTPException
 
-from webapp import scope
+from webapp import lists, scope
 from webapp.extensions import db
 from webapp.models import HumanTask, Instance, Student, User, audit
+from webapp.paging import page_of
+from webapp.search import students_matching
 from webapp.uploads import MAX_BYTES, UploadRefused, readable_file, store_upload
 from workflows import deploy, engine, modeling, tracking, variants
 from workflows.procedures import PROCEDURES
@@ -44,11 +45,13 @@ def _body(schema: type[Schema]) -> dict:
 
 
 def _page(query, schema: Schema, args: dict) -> dict:
-    """One page of `query` as `{items, total}`; per_page is capped at MAX_PER_PAGE."""
-    per_page = min(args["per_page"], schemas.MAX_PER_PAGE)
-    total = query.order_by(None).count()
-    rows = query.offset((args["page"] - 1) * per_page).limit(per_page).all()
-    return {"items": schema.dump(rows), "total": total}
+    """One page of `query` as `{items, total}`; per_page is capped at MAX_PER_PAGE and the
+    count at COUNT_BOUND (past it, `total_capped: true` is added)."""
+    page = page_of(query, args["page"], min(args["per_page"], schemas.MAX_PER_PAGE))
+    out = {"items": schema.dump(page.items), "total": page.total}
+    if page.capped:
+        out["total_capped"] = True
+    return out
 
 
 def _instance_out(instance: Instance) -> dict:
@@ -131,17 +134,9 @@ def procedures():
 @bp.get("/students")
 def students():
     args = schemas.StudentQuery().load(request.args)
-    query = scope.students(current_user())
-    q = args["q"].strip()
-    if q:
-        query = query.filter(
-            or_(
-                Student.id_number.contains(q.upper(), autoescape=True),
-                Student.status_number.contains(q.upper(), autoescape=True),
-                Student.name.contains(q, autoescape=True),
-            )
-        )
-    return _page(query.order_by(Student.id), schemas.StudentOut(many=True), args)
+    query = students_matching(scope.students(current_user()), args["q"])
+    query = query.options(*lists.STUDENT_ROWS).order_by(Student.id)
+    return _page(query, schemas.StudentOut(many=True), args)
 
 
 @bp.get("/students/<int:student_id>")
@@ -172,7 +167,7 @@ def instances():
         query = query.filter(Instance.procedure == args["procedure"])
     if "status" in args:
         query = query.filter(Instance.status == args["status"])
-    query = query.order_by(Instance.created_at.desc(), Instance.id.desc())
+    query = query.options(*lists.INSTANCE_ROWS).order_by(Instance.id.desc())
     return _page(query, schemas.InstanceSummaryOut(many=True), args)
 
 
@@ -244,7 +239,8 @@ def _refused(message: str, problems) -> tuple:
 def tasks():
     """The caller's inbox: open tasks of its organisation and role, newest first."""
     args = schemas.PageQuery().load(request.args)
-    query = scope.inbox(current_user()).order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
+    query = scope.inbox(current_user()).options(*lists.TASK_ROWS)
+    query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
     return _page(query, schemas.TaskOut(many=True), args)
 
 

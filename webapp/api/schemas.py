@@ -9,6 +9,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from webapp.models import STATUSES, utcnow
+from webapp.paging import COUNT_BOUND
 from workflows.procedures import PROCEDURES
 
 PROCEDURE_KEYS = tuple(PROCEDURES)
@@ -72,7 +73,8 @@ class PageQuery(Schema):
 
 class StudentQuery(PageQuery):
     q = fields.String(
-        load_default="", metadata={"description": "按身份证号、姓名或学籍号查找（包含即匹配）"}
+        load_default="",
+        metadata={"description": "身份证号或学籍号的开头，或姓名的一部分"},
     )
 
 
@@ -209,6 +211,11 @@ class StudentOut(Schema):
 class StudentList(Schema):
     items = fields.List(fields.Nested(StudentOut))
     total = fields.Integer()
+    total_capped = fields.Boolean(
+        metadata={
+            "description": f"present (true) when more than {COUNT_BOUND} match; total then says {COUNT_BOUND}"
+        }
+    )
 
 
 class CurrentTaskOut(Schema):
@@ -261,6 +268,11 @@ class InstanceOut(InstanceSummaryOut):
 class InstanceList(Schema):
     items = fields.List(fields.Nested(InstanceSummaryOut))
     total = fields.Integer()
+    total_capped = fields.Boolean(
+        metadata={
+            "description": f"present (true) when more than {COUNT_BOUND} match; total then says {COUNT_BOUND}"
+        }
+    )
 
 
 class TaskOut(Schema):
@@ -286,6 +298,11 @@ class TaskOut(Schema):
 class TaskList(Schema):
     items = fields.List(fields.Nested(TaskOut))
     total = fields.Integer()
+    total_capped = fields.Boolean(
+        metadata={
+            "description": f"present (true) when more than {COUNT_BOUND} match; total then says {COUNT_BOUND}"
+        }
+    )
 
 
 class ChoiceOut(Schema):

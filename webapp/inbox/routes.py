@@ -10,7 +10,7 @@ from workflows import engine, rosters
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.procedures import PROCEDURES
 
-from .. import scope
+from .. import lists, scope
 from ..extensions import db
 from ..models import HumanTask, Instance, Notification, utcnow
 from ..views_common import (
@@ -30,7 +30,8 @@ from . import bp
 @login_required
 def index():
     """Open tasks of the user's organisation and role, newest first."""
-    query = scope.inbox(current_user).order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
+    query = scope.inbox(current_user).options(*lists.TASK_ROWS)
+    query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
     return render_template("inbox/index.html", page=paginate(query))
 
 

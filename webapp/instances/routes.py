@@ -12,7 +12,7 @@ from forms import FORMS, Field
 from workflows import decisions, deploy, engine, starters, tracking, variants
 from workflows.procedures import PROCEDURES, Procedure
 
-from .. import scope
+from .. import lists, scope
 from ..models import FileUpload, Instance
 from ..views_common import (
     INSTANCE_STATUS_LABELS,
@@ -71,7 +71,7 @@ def index():
     query = scope.instances(current_user)
     if status in INSTANCE_STATUS_LABELS:
         query = query.filter(Instance.status == status)
-    query = query.order_by(Instance.created_at.desc(), Instance.id.desc())
+    query = query.options(*lists.INSTANCE_PAGE_ROWS).order_by(Instance.id.desc())
     return render_template("instances/index.html", page=paginate(query), status=status)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_
 
 from workflows.procedures import PROCEDURES
 from workflows.starters import may_start_for
 
-from .. import scope
+from .. import lists, scope
 from ..models import Instance, Student
+from ..search import students_matching
 from ..views_common import describe_change, paginate
 from . import bp
 
@@ -26,16 +26,14 @@ OTHER_SIDE_NOTES = {
 def index():
     """Records in reach, searchable by ID number, name or status number."""
     q = request.args.get("q", "").strip()
-    query = scope.students(current_user)
-    if q:
-        query = query.filter(
-            or_(
-                Student.id_number.contains(q.upper(), autoescape=True),
-                Student.name.contains(q, autoescape=True),
-                Student.status_number.contains(q.upper(), autoescape=True),
-            )
-        )
-    query = query.order_by(Student.school_id, Student.grade, Student.class_name, Student.id)
+    query = students_matching(scope.students(current_user), q).options(*lists.STUDENT_ROWS)
+    # A school reads its few hundred records by grade and class, students borrowing here
+    # first; a bureau's list, which may hold a million, follows its index.
+    if current_user.role == "school":
+        own = Student.school_id == current_user.org_id
+        query = query.order_by(own, Student.grade, Student.class_name, Student.id)
+    else:
+        query = query.order_by(Student.id)
     page = paginate(query)
     # Borrowing students at a school in reach whose status is held elsewhere.
     borrowing_here = {s.id for s in page.items if not scope.holds_status(current_user, s)}

@@ -1,0 +1,31 @@
+"""What each list page reads with its rows, loaded in a few statements per page (not one
+per row): the relations the list's columns show, and not the workflow state, which no
+list shows."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import defer, joinedload, selectinload
+
+from .models import HumanTask, Instance, ProcessVersion, Student
+
+STUDENT_ROWS = (
+    joinedload(Student.school),
+    selectinload(Student.borrow_host),
+    selectinload(Student.certificates),
+    selectinload(Student.history),
+)
+INSTANCE_ROWS = (
+    defer(Instance.state),
+    selectinload(Instance.process_version).load_only(ProcessVersion.version),
+    selectinload(Instance.student),
+    selectinload(Instance.tasks).joinedload(HumanTask.org),
+)
+INSTANCE_PAGE_ROWS = (
+    *INSTANCE_ROWS,
+    selectinload(Instance.school),
+    selectinload(Instance.partner_school),
+)
+TASK_ROWS = (
+    joinedload(HumanTask.instance).options(defer(Instance.state), selectinload(Instance.student)),
+    selectinload(HumanTask.claimed_by),
+)
