@@ -37,12 +37,13 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = "请先登录。"
     scope.init_app(app)
 
-    from . import admin, auth, inbox, instances, overdue, rosters, students
+    from . import admin, auth, health, inbox, instances, overdue, rosters, students
     from .api import bp as api_bp
     from .cli import register as register_cli
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(instances.bp)
     app.register_blueprint(overdue.bp)

@@ -81,11 +81,21 @@ def register(app: Flask) -> None:
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, type=int, show_default=True)
-    def serve(host: str, port: int) -> None:
-        """启动网页服务（多线程，无调试器、无自动重载）；请先运行 init-db。"""
+    @click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=None,
+        help="工作进程数（默认：CPU 核数 × 2 + 1）。",
+    )
+    def serve(host: str, port: int, workers: int | None) -> None:
+        """启动生产网页服务（gunicorn，多个工作进程；kill -HUP 主进程可平滑重启）；请先运行 init-db。"""
         if current_app.config["SECRET_KEY"] == "xueji-demo-only-secret":
             click.echo("注意：未设置 SECRET_KEY，正在使用仅供演示的默认密钥。", err=True)
-        _serve(host, port)
+        from .server import default_workers, run
+
+        workers = workers or default_workers()
+        click.echo(f"学籍通已启动：http://{host}:{port}/（{workers} 个工作进程，按 Ctrl+C 停止）")
+        run(host, port, workers)
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="处理完队列中已有的任务后退出。")
@@ -212,13 +222,17 @@ def _create_user(
     click.echo(f"已创建用户 {username}：{ROLE_LABELS[role]}，{org.name}（{org.code}）{mail}。")
 
 
-def _serve(host: str, port: int) -> None:
-    if not current_app.config.get("REDIS_URL"):  # no worker: this process fires timers itself
+def start_inline_scan_if_needed(app) -> None:
+    """No Redis, so no worker: the web process fires timers itself."""
+    if not app.config.get("REDIS_URL"):
         from workflows import jobs
 
-        jobs.start_inline_scan(
-            current_app._get_current_object(), float(current_app.config.get("SCAN_SECONDS", 30))
-        )
+        jobs.start_inline_scan(app._get_current_object(), float(app.config.get("SCAN_SECONDS", 30)))
+
+
+def _serve_demo(host: str, port: int) -> None:
+    """The demo's single process (Werkzeug, threaded, no debugger)."""
+    start_inline_scan_if_needed(current_app)
     click.echo(f"学籍通已启动：http://{host}:{port}/（按 Ctrl+C 停止）")
     run_simple(
         host,
@@ -271,7 +285,7 @@ def _demo(host: str, port: int) -> None:
             f"{user.role_label}（{user.role}） / {user.org_name}"
         )
     click.echo("")
-    _serve(host, port)
+    _serve_demo(host, port)
 
 
 def _variant_assign(org_code: str, variant: str) -> None:

@@ -17,8 +17,9 @@ from .extensions import db
 COUNT_BOUND = 1000
 
 
-def bounded_count(query, bound: int = COUNT_BOUND) -> int:
-    """How many rows `query` has, counting at most `bound + 1` of them."""
+def bounded_count(query, bound: int | None = None) -> int:
+    """How many rows `query` has, counting at most `bound + 1` (COUNT_BOUND + 1) of them."""
+    bound = COUNT_BOUND if bound is None else bound
     limited = query.order_by(None).with_entities(db.literal(1)).limit(bound + 1).subquery()
     return db.session.scalar(select(func.count()).select_from(limited))
 

@@ -157,14 +157,17 @@ def start_scan_thread(app, every: float) -> threading.Thread:
 
 
 def start_inline_scan(app, every: float) -> threading.Thread:
-    """Without Redis (the demo), the web process runs the same scan itself every `every` s."""
+    """Without Redis, the web processes run the same scan themselves every `every` s; the
+    lease lets one of them scan per interval however many a deployment runs."""
+    from . import lease
 
     def loop() -> None:
         while True:
             time.sleep(every)
             with app.app_context():
                 try:
-                    _scan_inline()
+                    if lease.take("scan", every * 0.9):
+                        _scan_inline()
                 except Exception:
                     log.exception("the periodic scan failed")
                 finally:

@@ -1,0 +1,56 @@
+"""The production web server: gunicorn with several worker processes.
+
+Each worker builds its own app after the fork (no connection is shared across a fork).
+Without Redis every worker runs the periodic scan's thread, and a lease in the database
+lets one of them scan per interval, so a deployment scans once however many workers it
+has. `kill -HUP <master>` restarts the workers gracefully (new code, no dropped request).
+"""
+
+from __future__ import annotations
+
+import os
+
+from gunicorn.app.base import BaseApplication
+
+
+def default_workers() -> int:
+    """Two per core and one more: gunicorn's own advice for workers that wait on a database."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+class Server(BaseApplication):
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from flask import current_app
+
+        from . import create_app
+        from .cli import start_inline_scan_if_needed
+
+        app = create_app()
+        with app.app_context():
+            start_inline_scan_if_needed(current_app)
+        return app
+
+
+def run(host: str, port: int, workers: int) -> None:
+    Server(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "sync",
+            "timeout": 120,
+            "graceful_timeout": 30,
+            "max_requests": 0,
+            "accesslog": os.environ.get("XUEJI_ACCESS_LOG") or None,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "proc_name": "xueji",
+        }
+    ).run()
