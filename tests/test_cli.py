@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from forms.validators import check_id_number
-from webapp import cli, demo_data
+from webapp import cli, demo_data, server
 from webapp.extensions import db
 from webapp.imports import STAGE_GRADES
 from webapp.models import ROLES, AuditLog, Organization, Student, User
@@ -92,17 +94,26 @@ def test_create_user_refuses_a_taken_username(runner, world):
 @pytest.fixture
 def served(monkeypatch):
     calls = []
+    monkeypatch.setattr(server, "run", lambda *a: calls.append(a))
+    return calls
+
+
+@pytest.fixture
+def demo_served(monkeypatch):
+    """The demo keeps one Werkzeug process."""
+    calls = []
     monkeypatch.setattr(cli, "run_simple", lambda *a, **kw: calls.append((a, kw)))
     return calls
 
 
-def test_serve_runs_threaded_without_debugger_or_reloader(runner, app, served):
+def test_serve_runs_the_production_server_with_workers_from_the_cpu_count(runner, app, served):
     result = runner.invoke(args=["serve", "--host", "0.0.0.0", "--port", "8123"])
-
     assert result.exit_code == 0, result.output
-    ((args, kwargs),) = served
-    assert args[:2] == ("0.0.0.0", 8123) and args[2] is app
-    assert kwargs == {"threaded": True, "use_reloader": False, "use_debugger": False}
+    assert served == [("0.0.0.0", 8123, 2 * (os.cpu_count() or 1) + 1)]
+    assert runner.invoke(args=["serve", "--workers", "2"]).exit_code == 0
+    assert served[-1] == ("127.0.0.1", 5000, 2)
+    refused = runner.invoke(args=["serve", "--workers", "0"])
+    assert refused.exit_code != 0 and served[-1][2] == 2
     assert User.query.count() == 0  # serving does not load any data
 
 
@@ -180,7 +191,8 @@ def test_demo_loader_gives_every_role_a_user_and_is_idempotent(app):
     assert AuditLog.query.filter_by(action="demo.load").count() == 1
 
 
-def test_demo_command_lists_users_then_serves(runner, app, served):
+def test_demo_command_lists_users_then_serves(runner, app, demo_served):
+    served = demo_served
     result = runner.invoke(args=["demo"])
 
     assert result.exit_code == 0, result.output

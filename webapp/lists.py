@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import defer, joinedload, selectinload
 
-from .models import HumanTask, Instance, ProcessVersion, Student
+from .models import HumanTask, Instance, InstanceEvent, ProcessVersion, Student
 
 STUDENT_ROWS = (
     joinedload(Student.school),
@@ -28,4 +28,14 @@ INSTANCE_PAGE_ROWS = (
 TASK_ROWS = (
     joinedload(HumanTask.instance).options(defer(Instance.state), selectinload(Instance.student)),
     selectinload(HumanTask.claimed_by),
+)
+
+# One instance as the API shows it (after a step, every row is read again): three statements.
+INSTANCE_DETAIL = (
+    joinedload(Instance.process_version).load_only(ProcessVersion.version),
+    joinedload(Instance.student),
+    selectinload(Instance.tasks).joinedload(HumanTask.org),
+    selectinload(Instance.events).options(
+        joinedload(InstanceEvent.user), joinedload(InstanceEvent.org)
+    ),
 )

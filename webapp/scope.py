@@ -122,6 +122,22 @@ _INSTANCE_SCOPE = text(
     """
 ).bindparams(bindparam("ids", expanding=True))
 
+# A step routed to an organisation adds what it lacks: the organisation and those above.
+_ROUTED_SCOPE = text(
+    """
+    INSERT INTO instance_scope (org_id, instance_id)
+    WITH RECURSIVE up(instance_id, org_id) AS (
+        SELECT instance_id, org_id FROM human_task WHERE id IN :ids
+        UNION SELECT up.instance_id, o.parent_id FROM up JOIN organization o ON o.id = up.org_id
+              WHERE o.parent_id IS NOT NULL
+    )
+    SELECT org_id, instance_id FROM up WHERE NOT EXISTS (
+        SELECT 1 FROM instance_scope s WHERE s.org_id = up.org_id AND s.instance_id = up.instance_id
+    )
+    ON CONFLICT DO NOTHING
+    """
+).bindparams(bindparam("ids", expanding=True))
+
 _CHUNK = 500
 
 
@@ -154,19 +170,22 @@ def _changed(obj, names: tuple[str, ...]) -> bool:
 
 def _after_flush(session: Session, _context) -> None:
     """Rescope what this flush moved: new records and instances, changed schools, new steps."""
-    students_moved, instances_moved = set(), set()
+    students_moved, instances_moved, routed = set(), set(), []
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Student) and (obj in session.new or _changed(obj, _STUDENT_SOURCES)):
             students_moved.add(obj.id)
         elif isinstance(obj, Instance) and (obj in session.new or _changed(obj, _INSTANCE_SOURCES)):
             instances_moved.add(obj.id)
         elif isinstance(obj, HumanTask) and obj in session.new:
-            instances_moved.add(obj.instance_id)
+            routed.append(obj)
     connection = session.connection()
     if students_moved:
         rescope_students(students_moved, connection)
     if instances_moved:
         rescope_instances(instances_moved, connection)
+    routed = [t.id for t in routed if t.instance_id not in instances_moved]
+    for start in range(0, len(routed), _CHUNK):
+        connection.execute(_ROUTED_SCOPE, {"ids": routed[start : start + _CHUNK]})
 
 
 def init_app(app) -> None:

@@ -19,6 +19,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 import handlers
@@ -31,6 +33,7 @@ from webapp.models import (
     Instance,
     InstanceEvent,
     Organization,
+    ProcessVersion,
     User,
     audit,
     utcnow,
@@ -40,7 +43,7 @@ from . import deploy, jobs, notices, routing, starters, variants, workdays
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .procedures import PROCEDURES
 from .scripting import SAFE_BUILTINS
-from .specs import SERIALIZER, end_outcome, parse
+from .specs import SERIALIZER, ParsedModel, end_outcome, parse
 
 REVIEW_DAYS = 10
 # Timers whose due time SpiffWorkflow keeps as ISO text (cycle timers are not used).
@@ -83,16 +86,35 @@ def _script_engine(instance: Instance, user) -> _ScriptEngine:
 
 
 def _dump_state(wf: BpmnWorkflow) -> str:
+    """The workflow's state without its spec, which is stored once per version."""
     state = json.loads(SERIALIZER.serialize_json(wf))
     state.pop("spec", None)
     state.pop("subprocess_specs", None)
     return json.dumps(state, ensure_ascii=False)
 
 
+# Deployed versions never change (a change is a new version), so each process keeps the
+# parsed model and the spec text of every version it has run, keyed by id and content.
+_VERSIONS: dict[tuple[int, str], tuple[ParsedModel, str]] = {}
+
+
+def _version_model(instance: Instance) -> tuple[ParsedModel, str]:
+    """The instance's own version: parsed model and spec JSON, read from the row once."""
+    version = instance.process_version
+    key = (version.id, version.content_hash)
+    model = _VERSIONS.get(key)
+    if model is None:
+        parsed = parse(instance.procedure, version.bpmn_xml, version.dmn)
+        model = _VERSIONS[key] = (parsed, version.spec_json)
+    return model
+
+
 def load(instance: Instance, user) -> BpmnWorkflow:
+    """The running workflow from the stored state (parsed once) and the version's spec."""
     state = json.loads(instance.state)
-    state.update(json.loads(instance.process_version.spec_json))
-    wf = SERIALIZER.deserialize_json(json.dumps(state))
+    state.update(json.loads(_version_model(instance)[1]))
+    SERIALIZER.migrate(state)
+    wf = SERIALIZER.from_dict(state)
     wf.script_engine = _script_engine(instance, user)
     return wf
 
@@ -267,10 +289,7 @@ def _check_four_eyes(row: HumanTask, instance: Instance, user) -> None:
 
 def step_properties(instance: Instance, step: str) -> dict:
     """The `<spiffworkflow:property>` values of one step in the instance's own version."""
-    parsed = parse(
-        instance.procedure, instance.process_version.bpmn_xml, instance.process_version.dmn
-    )
-    spec = parsed.spec.task_specs.get(step)
+    spec = _version_model(instance)[0].spec.task_specs.get(step)
     return spec.extensions.get("properties", {}) if spec is not None else {}
 
 
@@ -358,9 +377,22 @@ def _open(procedure: str, plan: starters.StartPlan, user, event_name: str) -> In
     return instance
 
 
+# A task read to be done: its instance (with the state), the student and the version's key
+# in the same statement; the version's texts come from _VERSIONS.
+_TASK_WITH_INSTANCE = joinedload(HumanTask.instance).options(
+    joinedload(Instance.student),
+    joinedload(Instance.process_version).load_only(
+        ProcessVersion.procedure,
+        ProcessVersion.variant,
+        ProcessVersion.version,
+        ProcessVersion.content_hash,
+    ),
+)
+
+
 def task_for(task_id: int, user) -> HumanTask:
     """The task, if it is routed to the user's organisation and role; otherwise 404."""
-    row = db.session.get(HumanTask, task_id)
+    row = db.session.get(HumanTask, task_id, options=[_TASK_WITH_INSTANCE])
     if row is None or row.org_id != user.org_id or row.role != user.role:
         raise NotFound("任务不存在或不在您的办理范围内。")
     return row
@@ -391,9 +423,15 @@ def complete(task_id: int, user, data: dict) -> Instance:
     if not won:
         db.session.rollback()
         raise Conflict("该任务已被他人办理，请刷新后查看最新状态。")
-    db.session.refresh(row)
+    # The row now says what the UPDATE wrote. The instance was read in this transaction;
+    # a concurrent save of it fails this one on its version counter (a Conflict).
+    for name, value in (
+        ("state", "completed"),
+        ("completed_by_id", user.id),
+        ("completed_at", now),
+    ):
+        set_committed_value(row, name, value)
     instance = row.instance
-    db.session.refresh(instance)
     wf = load(instance, user)
     task = wf.get_task_from_id(UUID(row.task_uuid))
     if task is None or task.state != TaskState.READY:

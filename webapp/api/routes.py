@@ -10,6 +10,7 @@ import io
 
 from flask import abort, current_app, request, send_file
 from marshmallow import Schema
+from sqlalchemy import inspect
 from werkzeug.exceptions import HTTPException
 
 from webapp import lists, scope
@@ -55,7 +56,15 @@ def _page(query, schema: Schema, args: dict) -> dict:
 
 
 def _instance_out(instance: Instance) -> dict:
-    return schemas.InstanceOut().dump(instance)
+    """The instance as stored now, its relations read in a few statements."""
+    instance_id = inspect(instance).identity[0]  # without reloading the expired row
+    fresh = db.session.scalars(
+        db.select(Instance)
+        .where(Instance.id == instance_id)
+        .options(*lists.INSTANCE_DETAIL)
+        .execution_options(populate_existing=True)
+    ).one()
+    return schemas.InstanceOut().dump(fresh)
 
 
 def _found(obj):
