@@ -14,7 +14,7 @@ from webapp import create_app
 from webapp.extensions import db
 from workflows import deploy
 
-from .world import PASSWORD, build_world
+from .world import PASSWORD, SECRET_KEY, build_world
 
 PG_ADMIN_URL = os.environ.get("XUEJI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -40,7 +40,7 @@ def _config(uri: str, tmp_path) -> dict:
         "SQLALCHEMY_DATABASE_URI": uri,
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": SECRET_KEY,
         "DATA_DIR": str(tmp_path),
         "REDIS_URL": None,  # automatic steps inline unless a test runs a worker
     }

@@ -50,6 +50,8 @@ class Person:
         self.page.set_default_timeout(15000)
         self.confirmations: list[str] = []
         self.page.on("dialog", self._accept)
+        self.refused: list[str] = []  # what the Content-Security-Policy blocked
+        self.page.on("console", self._note_refusal)
         self.page.goto(f"{base}/login")
         self.page.fill("#username", username)
         self.page.fill("#password", PASSWORD)
@@ -60,8 +62,13 @@ class Person:
         self.confirmations.append(dialog.message)
         dialog.accept()
 
+    def _note_refusal(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.refused.append(message.text)
+
     def close(self) -> None:
         self.context.close()
+        assert self.refused == [], self.refused  # every page works without inline script
 
 
 def expect(locator):

@@ -9,6 +9,7 @@ from webapp import cli, demo_data
 from webapp.extensions import db
 from webapp.imports import STAGE_GRADES
 from webapp.models import ROLES, AuditLog, Organization, Student, User
+from webapp.security import QuietRequestHandler
 
 
 def create_user(runner, *args, password="good-password\n"):
@@ -102,7 +103,12 @@ def test_serve_runs_threaded_without_debugger_or_reloader(runner, app, served):
     assert result.exit_code == 0, result.output
     ((args, kwargs),) = served
     assert args[:2] == ("0.0.0.0", 8123) and args[2] is app
-    assert kwargs == {"threaded": True, "use_reloader": False, "use_debugger": False}
+    assert kwargs == {
+        "threaded": True,
+        "use_reloader": False,
+        "use_debugger": False,
+        "request_handler": QuietRequestHandler,  # no "Werkzeug/x Python/y" banner
+    }
     assert User.query.count() == 0  # serving does not load any data
 
 

@@ -13,7 +13,7 @@ from webapp.models import AuditLog, HumanTask, Instance, Notification
 from workflows import engine
 
 from .flows import act, transfer_data
-from .world import PASSWORD, build_world
+from .world import PASSWORD, SECRET_KEY, build_world
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def csrf_app(template_db, tmp_path):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
             "TESTING": True,
             "WTF_CSRF_ENABLED": True,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": SECRET_KEY,
             "DATA_DIR": str(tmp_path),
         }
     )

@@ -23,7 +23,7 @@ from workflows import deploy, engine, incidents
 
 from . import worker_handlers  # noqa: F401  (registers the test handlers here too)
 from .flows import act, evidence, transfer_data
-from .world import build_world
+from .world import SECRET_KEY, build_world
 
 ROOT = Path(__file__).resolve().parent.parent
 XUEJI = Path(sys.executable).parent / "xueji"
@@ -40,7 +40,7 @@ class Worker:
             **os.environ,
             "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
             "REDIS_URL": REDIS_URL,
-            "SECRET_KEY": "worker-test",
+            "SECRET_KEY": SECRET_KEY,
             "XUEJI_SCAN_SECONDS": "1",
             "XUEJI_STALE_SECONDS": "3",
             "XUEJI_RETRY_BACKOFF": "0.5,0.5,0.5",

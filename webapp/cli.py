@@ -83,14 +83,14 @@ def register(app: Flask) -> None:
     @click.option("--port", default=5000, type=int, show_default=True)
     def serve(host: str, port: int) -> None:
         """启动网页服务（多线程，无调试器、无自动重载）；请先运行 init-db。"""
-        if current_app.config["SECRET_KEY"] == "xueji-demo-only-secret":
-            click.echo("注意：未设置 SECRET_KEY，正在使用仅供演示的默认密钥。", err=True)
+        _require_secret()
         _serve(host, port)
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="处理完队列中已有的任务后退出。")
     def worker(burst: bool) -> None:
         """启动 RQ 后台任务进程（含定时调度），监听 REDIS_URL 上的“xueji”队列。"""
+        _require_secret()
         _worker(burst)
 
     @app.cli.command("demo")
@@ -120,6 +120,16 @@ def register(app: Flask) -> None:
 def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     raise click.exceptions.Exit(1)
+
+
+def _require_secret() -> None:
+    """`serve` and `worker` run a deployment: never with the public demo key."""
+    from .config import InsecureSecret, check_secret
+
+    try:
+        check_secret(current_app.config)
+    except InsecureSecret as exc:
+        _fail(str(exc))
 
 
 def _migrate() -> None:
@@ -213,6 +223,8 @@ def _create_user(
 
 
 def _serve(host: str, port: int) -> None:
+    from .security import QuietRequestHandler
+
     if not current_app.config.get("REDIS_URL"):  # no worker: this process fires timers itself
         from workflows import jobs
 
@@ -227,6 +239,7 @@ def _serve(host: str, port: int) -> None:
         threaded=True,
         use_reloader=False,
         use_debugger=False,
+        request_handler=QuietRequestHandler,
     )
 
 
@@ -298,8 +311,12 @@ def _variant_list() -> None:
 
 def _create_app(*args, **kwargs):
     from . import create_app
+    from .config import InsecureSecret
 
-    return create_app()
+    try:
+        return create_app()
+    except InsecureSecret as exc:
+        _fail(str(exc))
 
 
 @click.group(
