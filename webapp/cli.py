@@ -6,6 +6,9 @@ scripts can tell success from failure.
 
 from __future__ import annotations
 
+import functools
+import getpass
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -115,6 +118,40 @@ def register(app: Flask) -> None:
     def variant_list() -> None:
         """列出可用的地区变体，以及各市、县（区）的指定和实际执行的变体。"""
         _variant_list()
+
+    _attribute_to_terminal(app.cli)
+
+
+# Commands that run a service: what happens in them is done by users or workers, not by
+# the person who started the process.
+SERVICES = {"serve", "worker"}
+
+
+def _attribute_to_terminal(group: click.Group) -> None:
+    """Every other command's audit rows name `cli:<login user>`."""
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            _attribute_to_terminal(command)
+        elif name not in SERVICES and command.callback is not None:
+            command.callback = _as_terminal_user(command.callback)
+
+
+def _as_terminal_user(callback: Callable) -> Callable:
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        from .models import acting_as
+
+        with acting_as(f"cli:{_login_name()}"):
+            return callback(*args, **kwargs)
+
+    return run
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (e.g. a bare container)
+        return f"uid{os.getuid()}"
 
 
 def _fail(message: str) -> NoReturn:

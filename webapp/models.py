@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from flask import has_request_context
 from flask_login import UserMixin
 from sqlalchemy import JSON, Index, UniqueConstraint, text
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -461,13 +462,29 @@ class AuditLog(db.Model):
     object_id = db.Column(db.String(64))
     before = db.Column(JSON)
     after = db.Column(JSON)
+    actor = db.Column(db.String(64))  # "cli:<login user>" for a command at a terminal
 
     user = db.relationship("User")
+
+
+# Who acts where no signed-in user does: a command names the person at the terminal.
+_ACTOR: ContextVar[str | None] = ContextVar("audit_actor", default=None)
+
+
+@contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    """Audit rows written inside carry `actor` (a web request always speaks for its user)."""
+    token = _ACTOR.set(actor)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
 
 
 def audit(user: User | None, action: str, obj=None, before=None, after=None) -> AuditLog:
     """Record an action in the audit log (same transaction as the change itself)."""
     entry = AuditLog(
+        actor=None if has_request_context() else _ACTOR.get(),
         user_id=user.id if user is not None and getattr(user, "id", None) else None,
         action=action,
         object_type=type(obj).__name__.lower() if obj is not None else None,
