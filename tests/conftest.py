@@ -117,7 +117,7 @@ def api(client):
 @pytest.fixture
 def login(client):
     def do(username: str):
-        client.get("/logout")
+        client.post("/logout")
         resp = client.post("/login", data={"username": username, "password": PASSWORD})
         assert resp.status_code in (302, 303), resp.data.decode()[:500]
         return client

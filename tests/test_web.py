@@ -77,7 +77,9 @@ def test_sign_in_shows_who_and_where_then_sign_out(client, world):
     assert "待办任务" in inbox and "发起转学" in inbox
     assert AuditLog.query.filter_by(action="auth.login", user_id=world.users["P1"].id).count() == 1
 
-    resp = client.get("/logout", follow_redirects=True)
+    assert client.get("/logout").status_code == 405  # a link or an image cannot sign one out
+    assert client.get("/").status_code == 200
+    resp = client.post("/logout", follow_redirects=True)
     assert "您已安全退出" in text(resp)
     assert client.get("/").status_code == 302
 
@@ -103,7 +105,7 @@ def test_login_redirects_only_inside_the_site(client, world):
         "/login?next=//evil.example/x", data={"username": "uP1", "password": PASSWORD}
     )
     assert resp.headers["Location"] == "/"
-    client.get("/logout")
+    client.post("/logout")
     resp = client.post("/login?next=/students", data={"username": "uP1", "password": PASSWORD})
     assert resp.headers["Location"] == "/students"
 

@@ -31,15 +31,18 @@ def create_app(config: dict | None = None) -> Flask:
         # Writers wait for each other instead of failing at once.
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
 
+    from . import admin, auth, inbox, instances, overdue, rosters, students
+    from .auth import throttle
+
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     security.init_app(app)
+    throttle.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
 
-    from . import admin, auth, inbox, instances, overdue, rosters, students
     from .api import bp as api_bp
     from .cli import register as register_cli
 

@@ -36,6 +36,8 @@ def from_env() -> dict:
             float(x) for x in os.environ.get("XUEJI_RETRY_BACKOFF", "2,10,30").split(",")
         ],
         "DATA_DIR": str(data_dir),
+        # An account unused for this many days is frozen until an admin lifts it (0: never).
+        "FREEZE_DAYS": int(os.environ.get("XUEJI_FREEZE_DAYS") or 180),
         # Notices are also e-mailed when an SMTP server is named (see webapp/mailer.py).
         "SMTP_HOST": os.environ.get("XUEJI_SMTP_HOST") or None,
         "SMTP_PORT": int(os.environ.get("XUEJI_SMTP_PORT") or 0) or None,

@@ -116,8 +116,28 @@ class User(UserMixin, db.Model):
     display_name = db.Column(db.String(64))
     active = db.Column(db.Boolean, default=True, nullable=False)
     email = db.Column(db.String(254))  # notices are also mailed here when SMTP is set up
+    # Session cookies and API tokens carry this generation: raising it revokes them all.
+    session_epoch = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    created_at = db.Column(db.DateTime, default=utcnow)
+    last_login_at = db.Column(db.DateTime)
+    unfrozen_at = db.Column(db.DateTime)  # an admin lifted the freeze of an unused account
 
     org = db.relationship("Organization")
+
+    def get_id(self) -> str:
+        """What a session cookie names: the user and the session generation it was issued in."""
+        return f"{self.id}:{self.session_epoch}"
+
+    def revoke_sessions(self) -> None:
+        """Sign the user out everywhere: every cookie and token issued so far stops working."""
+        self.session_epoch = User.session_epoch + 1  # atomic, whatever another request does
+        db.session.flush()
+
+    @property
+    def idle_since(self) -> datetime | None:
+        """Since when the account was last used (signed in, created or unfrozen)."""
+        times = [t for t in (self.created_at, self.last_login_at, self.unfrozen_at) if t]
+        return max(times, default=None)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
