@@ -434,3 +434,15 @@ def test_logout_and_the_account_forms_need_the_csrf_token(csrf_app, csrf_world):
     assert client.get("/").status_code == 200
     assert client.post("/logout", data={"csrf_token": csrf_token("/")}).status_code == 302
     assert client.get("/").status_code == 302
+
+
+def test_guessing_the_current_password_on_the_password_page_is_throttled(site, client):
+    sign_in(client)
+    wrong = {"current_password": "guess", "new_password": NEW_PASSWORD}
+    for _ in range(10):
+        assert client.post("/account", data=wrong).status_code == 422
+    resp = client.post("/account", data=wrong)
+    assert resp.status_code == 429 and "秒后再试" in text(resp)
+    other = site.test_client()  # the control: another user's page is not held up
+    sign_in(other, "uP3")
+    assert other.post("/account", data=wrong).status_code == 422

@@ -14,7 +14,7 @@ from ..models import User, audit
 from ..views_common import safe_next
 from . import bp, passwords
 from .accounts import SignInRefused, client_facts, sign_in
-from .throttle import throttled
+from .throttle import guarded_by_user, throttled
 
 
 @login_manager.user_loader
@@ -70,6 +70,7 @@ def logout():
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
+@guarded_by_user
 def account():
     """Change one's own password: the current one, then the new one twice."""
     user = current_user._get_current_object()

@@ -14,6 +14,7 @@ import time
 from flask import Flask, current_app, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from ..extensions import db, limiter
 from ..models import audit
@@ -70,6 +71,17 @@ def throttled(view):
         scope="sign-in-address",
         key_func=_address_key,
         deduct_when=_refused,
+        methods=["POST"],
+    )(view)
+
+
+def guarded_by_user(view):
+    """Limit a signed-in form that checks the current password (10 refusals a minute), so a
+    taken-over session cannot guess it to lock the owner out."""
+    return limiter.limit(
+        lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"],
+        key_func=lambda: f"user:{current_user.get_id()}",
+        deduct_when=lambda response: response.status_code == 422,
         methods=["POST"],
     )(view)
 
