@@ -399,6 +399,34 @@ def test_the_page_works_when_the_diagram_script_is_missing(server, browser, csrf
     person.close()
 
 
+@pytest.mark.browser
+def test_signing_out_is_a_button_and_a_copied_cookie_dies_with_it(server, browser, csrf_world):  # noqa: F811
+    person = Person(browser, server, "uP1")
+    copied = person.context.cookies()
+    person.page.click(".whoami button:has-text('退出')")
+    expect(person.page.locator(".flash")).to_contain_text("您已安全退出")
+
+    replay = browser.new_context()
+    replay.add_cookies(copied)
+    page = replay.new_page()
+    page.goto(f"{server}/students")
+    expect(page.locator("h1")).to_have_text("登录学籍通")  # the copied cookie no longer works
+    replay.close()
+    person.close()
+
+
+@pytest.mark.browser
+def test_the_modeler_says_so_when_its_script_is_missing(server, browser, csrf_world):  # noqa: F811
+    person = Person(browser, server, "admin")
+    page = person.page
+    page.route("**/static/build/modeler.js", lambda route: route.fulfill(status=404, body=""))
+    page.goto(f"{server}/admin/models/transfer/default/edit")
+    status = page.locator("#model-status")
+    expect(status).to_contain_text("建模器加载失败")
+    expect(status).to_have_class("flash flash-error")
+    person.close()
+
+
 # -- process models: the modeler, the bench, a new version ------------------------------------
 
 
