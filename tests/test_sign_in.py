@@ -18,7 +18,7 @@ from redis import Redis
 
 from webapp import create_app
 from webapp.auth import accounts, passwords
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 from webapp.models import AuditLog, User, utcnow
 
 from .test_web import csrf_app, csrf_world  # noqa: F401  (fixtures: the app with CSRF on)
@@ -112,17 +112,42 @@ def test_with_redis_the_counters_outlive_a_restart(template_db, tmp_path):
             }
         )
 
+    # Its own address too: the counters in Redis outlive this test run.
+    address = {"environ_base": {"REMOTE_ADDR": f"10.{uuid.uuid4().int % 250}.0.1"}}
     try:
         client = start().test_client()
         for _ in range(10):
-            assert sign_in(client, someone, "wrong-guess").status_code == 401
+            assert sign_in(client, someone, "wrong-guess", **address).status_code == 401
         assert redis.keys(f"*account:{someone}*")
         restarted = start().test_client()
-        assert sign_in(restarted, someone, "wrong-guess").status_code == 429
-        assert sign_in(restarted, f"{someone}-2", "wrong-guess").status_code == 401  # control
+        assert sign_in(restarted, someone, "wrong-guess", **address).status_code == 429
+        control = sign_in(restarted, f"{someone}-2", "wrong-guess", **address)
+        assert control.status_code == 401
     finally:
-        for key in redis.keys(f"*{someone}*"):
-            redis.delete(key)
+        for pattern in (f"*{someone}*", f"*address:{address['environ_base']['REMOTE_ADDR']}*"):
+            for key in redis.keys(pattern):
+                redis.delete(key)
+
+
+def test_with_redis_down_sign_in_works_and_is_still_throttled(template_db, tmp_path, monkeypatch):
+    # The limiter is one per process: it must not go on thinking its storage is dead.
+    monkeypatch.setattr(limiter, "_storage_dead", False)
+    path = tmp_path / "site.sqlite"
+    path.write_bytes(template_db.read_bytes())
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": SECRET_KEY,
+            "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    )
+    client = app.test_client()
+    for _ in range(10):
+        assert sign_in(client, "someone", "wrong-guess").status_code == 401
+    assert sign_in(client, "someone", "wrong-guess").status_code == 429  # counted in memory
+    assert sign_in(client, "another", "wrong-guess").status_code == 401  # the control
 
 
 # ---- one timing for every username -------------------------------------------------------

@@ -27,7 +27,8 @@ SIGN_IN_ENDPOINTS = {"auth.login", "api.token"}
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "xueji")
-    # Redis down: sign-in goes on unthrottled (logged) rather than failing for everyone.
+    # Redis down: each process counts in memory until it is back; sign-in never fails for it.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("LOGIN_LIMIT_ACCOUNT", ACCOUNT_LIMIT)
     app.config.setdefault("LOGIN_LIMIT_ADDRESS", ADDRESS_LIMIT)
