@@ -92,34 +92,35 @@ def test_one_address_trying_many_accounts_is_throttled_too(site, client):
     assert sign_in(client, **other).status_code == 302  # the control: another address
 
 
+def fresh_app(template_db, tmp_path, **config):
+    """An app of its own on a copy of the migrated database, with `config` on top."""
+    path = tmp_path / "own.sqlite"
+    if not path.exists():
+        path.write_bytes(template_db.read_bytes())
+    base = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": SECRET_KEY,
+        "DATA_DIR": str(tmp_path),
+        "REDIS_URL": None,
+    }
+    return create_app({**base, **config})
+
+
 def test_with_redis_the_counters_outlive_a_restart(template_db, tmp_path):
     """Counters in Redis are shared by every server process and survive a restart."""
     redis = Redis.from_url(REDIS_URL)
     redis.ping()  # no skip: CI starts Redis
     someone = f"someone-{uuid.uuid4().hex[:8]}"
-    path = tmp_path / "site.sqlite"
-    path.write_bytes(template_db.read_bytes())
-
-    def start():
-        return create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                "TESTING": True,
-                "WTF_CSRF_ENABLED": False,
-                "SECRET_KEY": SECRET_KEY,
-                "DATA_DIR": str(tmp_path),
-                "REDIS_URL": REDIS_URL,
-            }
-        )
-
     # Its own address too: the counters in Redis outlive this test run.
     address = {"environ_base": {"REMOTE_ADDR": f"10.{uuid.uuid4().int % 250}.0.1"}}
     try:
-        client = start().test_client()
+        client = fresh_app(template_db, tmp_path, REDIS_URL=REDIS_URL).test_client()
         for _ in range(10):
             assert sign_in(client, someone, "wrong-guess", **address).status_code == 401
         assert redis.keys(f"*account:{someone}*")
-        restarted = start().test_client()
+        restarted = fresh_app(template_db, tmp_path, REDIS_URL=REDIS_URL).test_client()
         assert sign_in(restarted, someone, "wrong-guess", **address).status_code == 429
         control = sign_in(restarted, f"{someone}-2", "wrong-guess", **address)
         assert control.status_code == 401
@@ -132,22 +133,27 @@ def test_with_redis_the_counters_outlive_a_restart(template_db, tmp_path):
 def test_with_redis_down_sign_in_works_and_is_still_throttled(template_db, tmp_path, monkeypatch):
     # The limiter is one per process: it must not go on thinking its storage is dead.
     monkeypatch.setattr(limiter, "_storage_dead", False)
-    path = tmp_path / "site.sqlite"
-    path.write_bytes(template_db.read_bytes())
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            "SECRET_KEY": SECRET_KEY,
-            "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there
-        }
-    )
-    client = app.test_client()
+    unreachable = "redis://127.0.0.1:1/0"  # nothing listens there
+    client = fresh_app(template_db, tmp_path, REDIS_URL=unreachable).test_client()
     for _ in range(10):
         assert sign_in(client, "someone", "wrong-guess").status_code == 401
     assert sign_in(client, "someone", "wrong-guess").status_code == 429  # counted in memory
     assert sign_in(client, "another", "wrong-guess").status_code == 401  # the control
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_behind_a_proxy_each_client_address_counts_for_itself(template_db, tmp_path, proxies):
+    app = fresh_app(template_db, tmp_path, PROXY_COUNT=proxies)
+    client = app.test_client()
+    for n in range(30):
+        forwarded = {"X-Forwarded-For": "203.0.113.7"}
+        assert sign_in(client, f"nobody{n}", "wrong-guess", headers=forwarded).status_code == 401
+    other = sign_in(client, "nobody", "wrong-guess", headers={"X-Forwarded-For": "198.51.100.2"})
+    # a trusted proxy: another client is not held up; none: the header is ignored (spoofable)
+    assert other.status_code == (401 if proxies else 429)
+    with app.app_context():
+        row = AuditLog.query.filter_by(action="auth.login_failed").first()
+        assert row.after["address"] == ("203.0.113.7" if proxies else "127.0.0.1")
 
 
 # ---- one timing for every username -------------------------------------------------------

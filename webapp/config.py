@@ -36,6 +36,9 @@ def from_env() -> dict:
             float(x) for x in os.environ.get("XUEJI_RETRY_BACKOFF", "2,10,30").split(",")
         ],
         "DATA_DIR": str(data_dir),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted: the
+        # client's address (throttling, audits) is then the one the nearest proxy saw.
+        "PROXY_COUNT": int(os.environ.get("XUEJI_PROXY_COUNT") or 0),
         # An account unused for this many days is frozen until an admin lifts it (0: never).
         "FREEZE_DAYS": int(os.environ.get("XUEJI_FREEZE_DAYS") or 180),
         # Notices are also e-mailed when an SMTP server is named (see webapp/mailer.py).

@@ -8,6 +8,7 @@ server does not name its software or version.
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
 
 # Nothing inline, styles included: the browser tests fail on any refusal (bpmn-js needs none).
@@ -29,6 +30,9 @@ SERVER_NAME = "xueji"
 
 
 def init_app(app: Flask) -> None:
+    proxies = app.config.get("PROXY_COUNT") or 0
+    if proxies:  # else X-Forwarded-For is ignored: a client could claim any address with it
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.after_request(_headers)
