@@ -204,6 +204,15 @@ def test_a_session_cookie_replayed_after_logout_is_refused(site, client):
     assert sign_in(client).status_code == 302  # signing in again works
 
 
+def test_a_session_ends_twelve_hours_after_signing_in(site, client):
+    with time_machine.travel(time.time(), tick=False) as clock:
+        sign_in(client)
+        clock.shift(timedelta(hours=11, minutes=50))
+        assert client.get("/").status_code == 200  # the control: a working day
+        clock.shift(timedelta(minutes=20))
+        assert client.get("/").headers["Location"].startswith("/login")
+
+
 def test_logout_is_by_post_only(site, client):
     sign_in(client)
     assert client.get("/logout").status_code == 405

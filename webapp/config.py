@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 # The demo's key is public (it is in this file), so anything signed with it can be forged.
@@ -39,6 +40,10 @@ def from_env() -> dict:
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted: the
         # client's address (throttling, audits) is then the one the nearest proxy saw.
         "PROXY_COUNT": int(os.environ.get("XUEJI_PROXY_COUNT") or 0),
+        # A browser's sign-in ends this long after it signed in, like an API token.
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            hours=float(os.environ.get("XUEJI_SESSION_HOURS") or 12)
+        ),
         # An account unused for this many days is frozen until an admin lifts it (0: never).
         "FREEZE_DAYS": int(os.environ.get("XUEJI_FREEZE_DAYS") or 180),
         # Notices are also e-mailed when an SMTP server is named (see webapp/mailer.py).

@@ -6,7 +6,9 @@ password or being disabled raises it, and every older cookie and API token stops
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import time
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
@@ -16,12 +18,23 @@ from . import bp, passwords
 from .accounts import SignInRefused, client_facts, sign_in
 from .throttle import guarded_by_user, throttled
 
+SIGNED_IN_AT = "signed_in_at"  # session key: when this browser signed in (Unix time)
+
+
+def _start_session(user: User) -> None:
+    login_user(user)
+    session[SIGNED_IN_AT] = int(time.time())
+
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """The signed-in user, if the cookie's generation is still current and the user active."""
+    """The signed-in user, if the cookie's generation is still current, the session not
+    older than PERMANENT_SESSION_LIFETIME (12 hours) and the user active."""
     user_id, _, epoch = session_id.partition(":")
     if not (user_id.isdigit() and epoch.isdigit()):
+        return None
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if time.time() - session.get(SIGNED_IN_AT, 0) > lifetime:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.session_epoch != int(epoch):
@@ -46,7 +59,7 @@ def login():
             except SignInRefused as refused:
                 error = str(refused)
             else:
-                login_user(user)
+                _start_session(user)
                 db.session.commit()
                 flash(f"欢迎，{user.label}。", "success")
                 return redirect(safe_next(request.args.get("next"), url_for("inbox.index")))
@@ -91,7 +104,7 @@ def account():
             user.revoke_sessions()
             audit(user, "auth.password_change", user, None, client_facts())
             db.session.commit()
-            login_user(user)  # this browser stays signed in, in the new generation
+            _start_session(user)  # this browser stays signed in, in the new generation
             flash("密码已修改；其他设备上的登录和 API 令牌已全部失效。", "success")
             return redirect(url_for("inbox.index"))
     status = 422 if errors else 200
