@@ -12,7 +12,7 @@ from sqlalchemy import insert, update
 
 from webapp import scope
 from webapp.extensions import db
-from webapp.models import Organization, StatusHistory, Student, audit, utcnow
+from webapp.models import Certificate, Organization, StatusHistory, Student, audit, utcnow
 from workflows import notices
 from workflows.procedures import procedure_name
 
@@ -93,6 +93,17 @@ def _write(
     db.session.flush()
     db.session.refresh(student)  # relationships (school, borrow_host) follow the new ids
     return student, row
+
+
+def issue_certificate(ctx: Context, student: Student, kind: str, number: str) -> Certificate:
+    """One certificate of this instance, audited in the name of whoever set the step going."""
+    certificate = Certificate(
+        student_id=student.id, kind=kind, number=number, instance_id=ctx.instance.id
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    audit(ctx.user, "certificate.issue", certificate, None, {"kind": kind, "number": number})
+    return certificate
 
 
 def change_records(

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from webapp.extensions import db
-from webapp.models import Certificate, Student
+from webapp.models import Student
 
 from . import Context, handler
-from .records import change_record
+from .records import change_record, issue_certificate
 from .rules import RuleSet
 from .school_rules import ACTIVE_STATUS, NO_OPEN_PROCEDURE
 
@@ -101,11 +101,7 @@ def finalize_withdrawal(ctx: Context) -> dict:
     number = None
     if row is not None and facts.years_studied >= 1:
         number = f"YY{facts.today.year}{student.school.code}{ctx.instance.id:06d}"
-        db.session.add(
-            Certificate(
-                student_id=student.id, kind="肄业证书", number=number, instance_id=ctx.instance.id
-            )
-        )
+        issue_certificate(ctx, student, "肄业证书", number)
     db.session.flush()
     return {"status": student.status, "certificate": number}
 

@@ -30,7 +30,6 @@ from dateutil.relativedelta import relativedelta
 
 from webapp.extensions import db
 from webapp.models import (
-    Certificate,
     Instance,
     StatusHistory,
     Student,
@@ -40,7 +39,7 @@ from webapp.models import (
 from workflows import decisions, notices
 
 from . import Context, handler
-from .records import amend_record, change_record
+from .records import amend_record, change_record, issue_certificate
 from .rules import Rule, RuleSet
 from .school_rules import (
     ACTIVE_STATUS,
@@ -289,11 +288,7 @@ def finalize_suspension(ctx: Context) -> dict:
     student, row = change_record(ctx, "suspension", {"status": "suspended", "suspended_until": end})
     number = f"XX{today.year}{student.school.code}{ctx.instance.id:06d}"
     if row is not None:
-        db.session.add(
-            Certificate(
-                student_id=student.id, kind="休学证明", number=number, instance_id=ctx.instance.id
-            )
-        )
+        issue_certificate(ctx, student, "休学证明", number)
     ctx.instance.open_student_id = None
     db.session.flush()
     return {"start": start.isoformat(), **_period_end(end, length), "certificate": number}

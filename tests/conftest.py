@@ -15,7 +15,7 @@ from webapp.extensions import db
 from workflows import deploy
 
 from .scope_check import scope_mismatches
-from .world import PASSWORD, build_world
+from .world import PASSWORD, SECRET_KEY, build_world
 
 PG_ADMIN_URL = os.environ.get("XUEJI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -41,7 +41,7 @@ def _config(uri: str, tmp_path) -> dict:
         "SQLALCHEMY_DATABASE_URI": uri,
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": SECRET_KEY,
         "DATA_DIR": str(tmp_path),
         "REDIS_URL": None,  # automatic steps inline unless a test runs a worker
     }
@@ -122,7 +122,7 @@ def api(client):
 @pytest.fixture
 def login(client):
     def do(username: str):
-        client.get("/logout")
+        client.post("/logout")
         resp = client.post("/login", data={"username": username, "password": PASSWORD})
         assert resp.status_code in (302, 303), resp.data.decode()[:500]
         return client

@@ -50,6 +50,8 @@ class Person:
         self.page.set_default_timeout(15000)
         self.confirmations: list[str] = []
         self.page.on("dialog", self._accept)
+        self.refused: list[str] = []  # what the Content-Security-Policy blocked
+        self.page.on("console", self._note_refusal)
         self.page.goto(f"{base}/login")
         self.page.fill("#username", username)
         self.page.fill("#password", PASSWORD)
@@ -60,8 +62,13 @@ class Person:
         self.confirmations.append(dialog.message)
         dialog.accept()
 
+    def _note_refusal(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.refused.append(message.text)
+
     def close(self) -> None:
         self.context.close()
+        assert self.refused == [], self.refused  # every page works without inline script
 
 
 def expect(locator):
@@ -389,6 +396,34 @@ def test_the_page_works_when_the_diagram_script_is_missing(server, browser, csrf
     page.goto(f"{server}/instances/{instance_id}")
     expect(page.locator("#diagram .diagram-status")).to_have_text("流程图加载失败")
     expect(page.locator("table.history")).to_contain_text("发起转学")
+    person.close()
+
+
+@pytest.mark.browser
+def test_signing_out_is_a_button_and_a_copied_cookie_dies_with_it(server, browser, csrf_world):  # noqa: F811
+    person = Person(browser, server, "uP1")
+    copied = person.context.cookies()
+    person.page.click(".whoami button:has-text('退出')")
+    expect(person.page.locator(".flash")).to_contain_text("您已安全退出")
+
+    replay = browser.new_context()
+    replay.add_cookies(copied)
+    page = replay.new_page()
+    page.goto(f"{server}/students")
+    expect(page.locator("h1")).to_have_text("登录学籍通")  # the copied cookie no longer works
+    replay.close()
+    person.close()
+
+
+@pytest.mark.browser
+def test_the_modeler_says_so_when_its_script_is_missing(server, browser, csrf_world):  # noqa: F811
+    person = Person(browser, server, "admin")
+    page = person.page
+    page.route("**/static/build/modeler.js", lambda route: route.fulfill(status=404, body=""))
+    page.goto(f"{server}/admin/models/transfer/default/edit")
+    status = page.locator("#model-status")
+    expect(status).to_contain_text("建模器加载失败")
+    expect(status).to_have_class("flash flash-error")
     person.close()
 
 

@@ -11,6 +11,7 @@ from webapp import cli, demo_data, server
 from webapp.extensions import db
 from webapp.imports import STAGE_GRADES
 from webapp.models import ROLES, AuditLog, Organization, Student, User
+from webapp.security import QuietRequestHandler
 
 
 def create_user(runner, *args, password="good-password\n"):
@@ -201,8 +202,9 @@ def test_demo_command_lists_users_then_serves(runner, app, demo_served):
         assert username in result.stdout
     assert demo_data.DEMO_PASSWORD in result.stdout
     assert "http://127.0.0.1:5000/" in result.stdout
-    ((args, _),) = served
+    ((args, kwargs),) = served
     assert args[:2] == ("127.0.0.1", 5000)
+    assert kwargs["request_handler"] is QuietRequestHandler  # no "Werkzeug/x Python/y" banner
 
     second = runner.invoke(args=["demo", "--port", "5055"])
 

@@ -13,7 +13,7 @@ from webapp.models import AuditLog, HumanTask, Instance, Notification
 from workflows import engine
 
 from .flows import act, transfer_data
-from .world import PASSWORD, build_world
+from .world import PASSWORD, SECRET_KEY, build_world
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def csrf_app(template_db, tmp_path):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
             "TESTING": True,
             "WTF_CSRF_ENABLED": True,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": SECRET_KEY,
             "DATA_DIR": str(tmp_path),
         }
     )
@@ -77,7 +77,9 @@ def test_sign_in_shows_who_and_where_then_sign_out(client, world):
     assert "待办任务" in inbox and "发起转学" in inbox
     assert AuditLog.query.filter_by(action="auth.login", user_id=world.users["P1"].id).count() == 1
 
-    resp = client.get("/logout", follow_redirects=True)
+    assert client.get("/logout").status_code == 405  # a link or an image cannot sign one out
+    assert client.get("/").status_code == 200
+    resp = client.post("/logout", follow_redirects=True)
     assert "您已安全退出" in text(resp)
     assert client.get("/").status_code == 302
 
@@ -103,7 +105,7 @@ def test_login_redirects_only_inside_the_site(client, world):
         "/login?next=//evil.example/x", data={"username": "uP1", "password": PASSWORD}
     )
     assert resp.headers["Location"] == "/"
-    client.get("/logout")
+    client.post("/logout")
     resp = client.post("/login?next=/students", data={"username": "uP1", "password": PASSWORD})
     assert resp.headers["Location"] == "/students"
 

@@ -23,7 +23,7 @@ from workflows import deploy, engine, incidents
 
 from . import worker_handlers  # noqa: F401  (registers the test handlers here too)
 from .flows import act, evidence, transfer_data
-from .world import build_world
+from .world import SECRET_KEY, build_world
 
 ROOT = Path(__file__).resolve().parent.parent
 XUEJI = Path(sys.executable).parent / "xueji"
@@ -40,7 +40,7 @@ class Worker:
             **os.environ,
             "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
             "REDIS_URL": REDIS_URL,
-            "SECRET_KEY": "worker-test",
+            "SECRET_KEY": SECRET_KEY,
             "XUEJI_SCAN_SECONDS": "1",
             "XUEJI_STALE_SECONDS": "3",
             "XUEJI_RETRY_BACKOFF": "0.5,0.5,0.5",
@@ -182,7 +182,8 @@ def test_a_whole_transfer_with_a_real_worker(background):
     assert instance.status == "completed"
     assert steps == ["to_county_review", "from_school_review", "from_county_review"]
     assert db.session.get(Student, student.id).school.code == "P3"
-    assert StatusHistory.query.filter_by(student_id=student.id).count() == 1
+    (history,) = StatusHistory.query.filter_by(student_id=student.id).all()
+    assert history.user_id == world.users["321202"].id  # whose review set the worker going
 
 
 def test_a_step_that_fails_twice_then_succeeds(background):
@@ -263,3 +264,5 @@ def test_a_timer_survives_a_worker_restart_and_a_redis_flush(background, redis):
     start("second")
     wait_for(lambda: db.session.get(Instance, instance.id).status == "completed", what="the timer")
     assert db.session.get(Student, instance.student_id).status == "cancelled"
+    (history,) = StatusHistory.query.filter_by(instance_id=instance.id).all()
+    assert history.user_id == world.users["321202"].id  # the timer ran in the county's name

@@ -11,6 +11,8 @@ from webapp.extensions import db
 from webapp.models import Organization, Student, User
 
 PASSWORD = "pw-123456"
+# The test apps' key: as long as a deployment's must be (32 bytes or more).
+SECRET_KEY = "test-secret-key-of-at-least-32-bytes"
 _HASH: dict[str, str] = {}
 _seq = count(1)
 

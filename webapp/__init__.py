@@ -6,12 +6,12 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import scope
+from . import scope, security
 from .extensions import csrf, db, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from .config import from_env
+    from .config import check_secret, from_env
 
     app = Flask(__name__)
     app.config.update(from_env())
@@ -23,21 +23,27 @@ def create_app(config: dict | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
+    if app.config.get("DEPLOYED") and not app.config.get("TESTING"):
+        check_secret(app.config)  # InsecureSecret: no real data behind the public demo key
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
         Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         # Writers wait for each other instead of failing at once.
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
 
+    from . import admin, auth, health, inbox, instances, overdue, rosters, students
+    from .auth import throttle
+
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
+    security.init_app(app)
+    throttle.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     scope.init_app(app)
 
-    from . import admin, auth, health, inbox, instances, overdue, rosters, students
     from .api import bp as api_bp
     from .cli import register as register_cli
 

@@ -6,6 +6,9 @@ scripts can tell success from failure.
 
 from __future__ import annotations
 
+import functools
+import getpass
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -17,7 +20,6 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup
 from werkzeug.serving import run_simple
 
-MIN_PASSWORD_LENGTH = 8
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -78,6 +80,13 @@ def register(app: Flask) -> None:
         """创建用户：密码从标准输入读取；角色须与单位级别相符（admin 不限）。"""
         _create_user(username, org_code, role, password_stdin, email)
 
+    @app.cli.command("set-password")
+    @click.argument("username")
+    @click.option("--password-stdin", is_flag=True, help="从标准输入读取新密码。")
+    def set_password(username: str, password_stdin: bool) -> None:
+        """设置用户的新密码（从标准输入读取），并让该用户此前的登录和 API 令牌全部失效。"""
+        _set_password(username, password_stdin)
+
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, type=int, show_default=True)
@@ -89,8 +98,7 @@ def register(app: Flask) -> None:
     )
     def serve(host: str, port: int, workers: int | None) -> None:
         """启动生产网页服务（gunicorn，多个工作进程；kill -HUP 主进程可平滑重启）；请先运行 init-db。"""
-        if current_app.config["SECRET_KEY"] == "xueji-demo-only-secret":
-            click.echo("注意：未设置 SECRET_KEY，正在使用仅供演示的默认密钥。", err=True)
+        _require_secret()
         from .server import default_workers, run
 
         workers = workers or default_workers()
@@ -101,6 +109,7 @@ def register(app: Flask) -> None:
     @click.option("--burst", is_flag=True, help="处理完队列中已有的任务后退出。")
     def worker(burst: bool) -> None:
         """启动 RQ 后台任务进程（含定时调度），监听 REDIS_URL 上的“xueji”队列。"""
+        _require_secret()
         _worker(burst)
 
     @app.cli.command("demo")
@@ -126,10 +135,54 @@ def register(app: Flask) -> None:
         """列出可用的地区变体，以及各市、县（区）的指定和实际执行的变体。"""
         _variant_list()
 
+    _attribute_to_terminal(app.cli)
+
+
+# Commands that run a service: what happens in them is done by users or workers, not by
+# the person who started the process.
+SERVICES = {"serve", "worker"}
+
+
+def _attribute_to_terminal(group: click.Group) -> None:
+    """Every other command's audit rows name `cli:<login user>`."""
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            _attribute_to_terminal(command)
+        elif name not in SERVICES and command.callback is not None:
+            command.callback = _as_terminal_user(command.callback)
+
+
+def _as_terminal_user(callback: Callable) -> Callable:
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        from .models import acting_as
+
+        with acting_as(f"cli:{_login_name()}"):
+            return callback(*args, **kwargs)
+
+    return run
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (e.g. a bare container)
+        return f"uid{os.getuid()}"
+
 
 def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     raise click.exceptions.Exit(1)
+
+
+def _require_secret() -> None:
+    """`serve` and `worker` run a deployment: never with the public demo key."""
+    from .config import InsecureSecret, check_secret
+
+    try:
+        check_secret(current_app.config)
+    except InsecureSecret as exc:
+        _fail(str(exc))
 
 
 def _migrate() -> None:
@@ -194,11 +247,7 @@ def _create_user(
         email = email.strip()
         if len(email) > 254 or not EMAIL.fullmatch(email):
             _fail(f"电子邮箱“{email}”格式不正确，例如 zhang@school.edu.cn。")
-    password = sys.stdin.read().rstrip("\r\n")
-    if not password:
-        _fail("密码为空：请从标准输入提供密码。")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        _fail(f"密码太短：至少 {MIN_PASSWORD_LENGTH} 个字符。")
+    password = _password_from_stdin(username)
     if db.session.scalar(db.select(User).filter_by(username=username)) is not None:
         _fail(f"用户名 {username} 已存在。")
     org = db.session.scalar(db.select(Organization).filter_by(code=org_code))
@@ -222,6 +271,35 @@ def _create_user(
     click.echo(f"已创建用户 {username}：{ROLE_LABELS[role]}，{org.name}（{org.code}）{mail}。")
 
 
+def _password_from_stdin(username: str) -> str:
+    """The password on standard input (one line), if the policy accepts it for `username`."""
+    from .auth.passwords import problem
+
+    password = sys.stdin.read().rstrip("\r\n")
+    if not password:
+        _fail("密码为空：请从标准输入提供密码。")
+    refused = problem(password, username)
+    if refused is not None:
+        _fail(f"密码不符合要求：{refused}")
+    return password
+
+
+def _set_password(username: str, from_stdin: bool) -> None:
+    from .extensions import db
+    from .models import User, audit
+
+    if not from_stdin:
+        _fail("请加 --password-stdin，并从标准输入提供密码（密码不要写在命令行上）。")
+    user = db.session.scalar(db.select(User).filter_by(username=username))
+    if user is None:
+        _fail(f"用户名 {username} 不存在。")
+    user.set_password(_password_from_stdin(username))
+    user.revoke_sessions()
+    audit(None, "auth.password_set", user, None, {"username": username})
+    db.session.commit()
+    click.echo(f"已为 {username} 设置新密码；该用户此前的登录和 API 令牌已全部失效。")
+
+
 def start_inline_scan_if_needed(app) -> None:
     """No Redis, so no worker: the web process fires timers itself."""
     if not app.config.get("REDIS_URL"):
@@ -232,6 +310,8 @@ def start_inline_scan_if_needed(app) -> None:
 
 def _serve_demo(host: str, port: int) -> None:
     """The demo's single process (Werkzeug, threaded, no debugger)."""
+    from .security import QuietRequestHandler
+
     start_inline_scan_if_needed(current_app)
     click.echo(f"学籍通已启动：http://{host}:{port}/（按 Ctrl+C 停止）")
     run_simple(
@@ -241,6 +321,7 @@ def _serve_demo(host: str, port: int) -> None:
         threaded=True,
         use_reloader=False,
         use_debugger=False,
+        request_handler=QuietRequestHandler,
     )
 
 
@@ -272,6 +353,7 @@ def _demo(host: str, port: int) -> None:
     from . import demo_data
     from .extensions import db
 
+    current_app.config["FREEZE_DAYS"] = 0  # a demo reused months later still lets its users in
     _migrate()
     summary = demo_data.load()
     click.echo("演示数据已载入。" if summary.created else "沿用已有的演示数据。")
@@ -312,8 +394,12 @@ def _variant_list() -> None:
 
 def _create_app(*args, **kwargs):
     from . import create_app
+    from .config import InsecureSecret
 
-    return create_app()
+    try:
+        return create_app()
+    except InsecureSecret as exc:
+        _fail(str(exc))
 
 
 @click.group(

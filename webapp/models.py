@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from flask import has_request_context
 from flask_login import UserMixin
 from sqlalchemy import JSON, Index, UniqueConstraint, text
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -115,8 +116,28 @@ class User(UserMixin, db.Model):
     display_name = db.Column(db.String(64))
     active = db.Column(db.Boolean, default=True, nullable=False)
     email = db.Column(db.String(254))  # notices are also mailed here when SMTP is set up
+    # Session cookies and API tokens carry this generation: raising it revokes them all.
+    session_epoch = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    created_at = db.Column(db.DateTime, default=utcnow)
+    last_login_at = db.Column(db.DateTime)
+    unfrozen_at = db.Column(db.DateTime)  # an admin lifted the freeze of an unused account
 
     org = db.relationship("Organization")
+
+    def get_id(self) -> str:
+        """What a session cookie names: the user and the session generation it was issued in."""
+        return f"{self.id}:{self.session_epoch}"
+
+    def revoke_sessions(self) -> None:
+        """Sign the user out everywhere: every cookie and token issued so far stops working."""
+        self.session_epoch = User.session_epoch + 1  # atomic, whatever another request does
+        db.session.flush()
+
+    @property
+    def idle_since(self) -> datetime | None:
+        """Since when the account was last used (signed in, created or unfrozen)."""
+        times = [t for t in (self.created_at, self.last_login_at, self.unfrozen_at) if t]
+        return max(times, default=None)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -515,13 +536,29 @@ class AuditLog(db.Model):
     object_id = db.Column(db.String(64))
     before = db.Column(JSON)
     after = db.Column(JSON)
+    actor = db.Column(db.String(64))  # "cli:<login user>" for a command at a terminal
 
     user = db.relationship("User")
+
+
+# Who acts where no signed-in user does: a command names the person at the terminal.
+_ACTOR: ContextVar[str | None] = ContextVar("audit_actor", default=None)
+
+
+@contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    """Audit rows written inside carry `actor` (a web request always speaks for its user)."""
+    token = _ACTOR.set(actor)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
 
 
 def audit(user: User | None, action: str, obj=None, before=None, after=None) -> AuditLog:
     """Record an action in the audit log (same transaction as the change itself)."""
     entry = AuditLog(
+        actor=None if has_request_context() else _ACTOR.get(),
         user_id=user.id if user is not None and getattr(user, "id", None) else None,
         action=action,
         object_type=type(obj).__name__.lower() if obj is not None else None,

@@ -502,8 +502,8 @@ def release(task_id: int, user) -> HumanTask:
 def fire_due_timers(limit: int = 100) -> list[int]:
     """Run every instance whose timer has fallen due (the periodic scan); returns their ids.
 
-    Each instance advances in its own transaction; automatic steps run as the platform
-    (no user). A step that fails there becomes an incident at once (the scan would otherwise
+    Each instance advances in its own transaction; automatic steps run in the name of the
+    person who last acted on it. A step that fails there becomes an incident at once (the scan would otherwise
     try it again and again), and the other instances still run.
     """
     due = (
@@ -515,14 +515,15 @@ def fire_due_timers(limit: int = 100) -> list[int]:
     fired = []
     for instance_id in [i.id for i in due]:
         instance = db.session.get(Instance, instance_id)
-        wf = load(instance, None)
+        actor = last_actor(instance)
+        wf = load(instance, actor)
         try:
             _run_or_fail(instance, wf)
         except StepFailed as failed:
             error = f"{type(failed.error).__name__}: {failed.error}"[:2000]
             record_incident(instance_id, failed.step, error, 1)
             continue
-        _save(instance, wf, None)
+        _save(instance, wf, actor)
         audit(None, "timer.fire", instance, None, {"status": instance.status})
         commit()
         fired.append(instance_id)
@@ -551,7 +552,7 @@ class StepFailed(Exception):
 
 
 def _run_or_fail(instance: Instance, wf: BpmnWorkflow) -> None:
-    """Run what is ready as the platform; a failing step rolls back and is raised as
+    """Run what is ready; a failing step rolls back and is raised as
     StepFailed, naming its handler."""
     try:
         _run_automatic(instance, wf)
@@ -559,6 +560,20 @@ def _run_or_fail(instance: Instance, wf: BpmnWorkflow) -> None:
         step = wf.script_engine.environment.run.step
         db.session.rollback()
         raise StepFailed(instance.id, step, exc) from exc
+
+
+def last_actor(instance: Instance) -> User | None:
+    """Whose step set the automatic steps going: the person who last acted on the instance.
+
+    A worker or a timer runs them later, but a record change or a certificate they make is
+    audited in that person's name (None: the platform started the instance and nobody acted).
+    """
+    return (
+        User.query.join(InstanceEvent, InstanceEvent.user_id == User.id)
+        .filter(InstanceEvent.instance_id == instance.id)
+        .order_by(InstanceEvent.id.desc())
+        .first()
+    )
 
 
 def run_pending(instance_id: int) -> bool:
@@ -571,10 +586,11 @@ def run_pending(instance_id: int) -> bool:
     if instance is None or instance.status != "running" or instance.pending_since is None:
         db.session.rollback()
         return False
-    wf = load(instance, None)
+    actor = last_actor(instance)
+    wf = load(instance, actor)
     _run_or_fail(instance, wf)
     instance.pending_since = None
-    _save(instance, wf, None)
+    _save(instance, wf, actor)
     commit()
     return True
 

@@ -1,4 +1,5 @@
-"""Bearer tokens for the API: signed with SECRET_KEY, valid 12 hours, bound to an active user."""
+"""Bearer tokens for the API: signed with SECRET_KEY, valid 12 hours, bound to an active user
+and to the user's session generation (logout, a password change or an admin revokes them)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_token(user: User) -> str:
-    return _serializer().dumps({"uid": user.id})
+    return _serializer().dumps({"uid": user.id, "ep": user.session_epoch})
 
 
 def user_from_token(token: str) -> User:
@@ -35,6 +36,8 @@ def user_from_token(token: str) -> User:
     user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
     if user is None or not user.active:
         raise ApiError(401, "登录令牌对应的用户不存在或已停用。")
+    if payload.get("ep") != user.session_epoch:
+        raise ApiError(401, "登录令牌已失效（已退出登录、修改了密码或被管理员下线），请重新获取。")
     return user
 
 

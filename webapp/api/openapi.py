@@ -45,6 +45,7 @@ ERRORS = {
     "404": "不存在或不在管辖范围内",
     "409": "与当前状态冲突",
     "422": "数据有误（error.fields 逐字段说明）",
+    "429": "尝试次数过多（按账号和来源地址限制），Retry-After 为需等待的秒数",
 }
 
 
@@ -81,10 +82,10 @@ def _operations() -> dict[str, tuple[str, dict]]:
         "api.token": (
             "post",
             {
-                "summary": "用用户名和密码换取登录令牌（12 小时有效）",
+                "summary": "用用户名和密码换取登录令牌（12 小时有效；退出登录、改密码后失效）",
                 "security": [],
                 "requestBody": {"required": True, **_json("TokenIn")},
-                "responses": {**_ok("令牌与用户", "TokenOut"), **_errors("401", "422")},
+                "responses": {**_ok("令牌与用户", "TokenOut"), **_errors("401", "422", "429")},
             },
         ),
         "api.openapi": (

@@ -14,8 +14,10 @@ from sqlalchemy import inspect
 from werkzeug.exceptions import HTTPException
 
 from webapp import lists, scope
+from webapp.auth.accounts import SignInRefused, sign_in
+from webapp.auth.throttle import throttled
 from webapp.extensions import db
-from webapp.models import HumanTask, Instance, Student, User, audit
+from webapp.models import HumanTask, Instance, Student
 from webapp.paging import page_of
 from webapp.search import students_matching
 from webapp.uploads import MAX_BYTES, UploadRefused, readable_file, store_upload
@@ -77,15 +79,15 @@ def _found(obj):
 
 
 @bp.post("/auth/token")
+@throttled
 def token():
-    """Sign in with username and password; every attempt is audited."""
+    """Sign in with username and password (throttled like the login page; audited)."""
     creds = _body(schemas.TokenIn)
-    user = User.query.filter_by(username=creds["username"]).first()
-    if user is None or not user.active or not user.check_password(creds["password"]):
-        audit(None, "auth.token_refused", None, None, {"username": creds["username"]})
-        db.session.commit()
-        raise ApiError(401, "用户名或密码错误，或账号已停用。")
-    audit(user, "auth.token", user)
+    try:
+        user = sign_in(creds["username"], creds["password"], "api")
+    except SignInRefused as refused:
+        db.session.commit()  # the audit entry of the refusal
+        raise ApiError(401, str(refused)) from refused
     db.session.commit()
     return schemas.TokenOut().dump(
         {"token": issue_token(user), "expires_in": TOKEN_HOURS * 3600, "user": user}

@@ -1,24 +1,49 @@
-"""Sign-in and sign-out (Flask-Login sessions); every attempt is written to the audit log."""
+"""Sign-in, sign-out and the signed-in user's own account page (password, sign out everywhere).
+
+Sessions name the user's session generation (User.get_id): logging out, changing the
+password or being disabled raises it, and every older cookie and API token stops working.
+"""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import time
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
 from ..models import User, audit
 from ..views_common import safe_next
-from . import bp
+from . import bp, passwords
+from .accounts import SignInRefused, client_facts, sign_in
+from .throttle import guarded_by_user, throttled
+
+SIGNED_IN_AT = "signed_in_at"  # session key: when this browser signed in (Unix time)
+
+
+def _start_session(user: User) -> None:
+    login_user(user)
+    session[SIGNED_IN_AT] = int(time.time())
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """The signed-in user; a deactivated account is signed out on its next request."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    """The signed-in user, if the cookie's generation is still current, the session not
+    older than PERMANENT_SESSION_LIFETIME (12 hours) and the user active."""
+    user_id, _, epoch = session_id.partition(":")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if time.time() - session.get(SIGNED_IN_AT, 0) > lifetime:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_epoch != int(epoch):
+        return None
+    return user
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttled
 def login():
     """Show the sign-in form; on POST check the password and start a session."""
     if current_user.is_authenticated and request.method == "GET":
@@ -26,32 +51,74 @@ def login():
     username = request.form.get("username", "").strip()
     error = None
     if request.method == "POST":
-        user = User.query.filter_by(username=username).first() if username else None
         if not username or not request.form.get("password"):
             error = "请输入用户名和密码。"
-        elif user is None or not user.check_password(request.form["password"]):
-            error = "用户名或密码错误。"
-            audit(None, "auth.login_failed", after={"username": username})
-        elif not user.active:
-            error = "该账号已停用，请联系平台管理员。"
-            audit(user, "auth.login_refused", user)
         else:
-            login_user(user)
-            audit(user, "auth.login", user)
-            db.session.commit()
-            flash(f"欢迎，{user.label}。", "success")
-            return redirect(safe_next(request.args.get("next"), url_for("inbox.index")))
+            try:
+                user = sign_in(username, request.form["password"], "web")
+            except SignInRefused as refused:
+                error = str(refused)
+            else:
+                _start_session(user)
+                db.session.commit()
+                flash(f"欢迎，{user.label}。", "success")
+                return redirect(safe_next(request.args.get("next"), url_for("inbox.index")))
         db.session.commit()
     status = 401 if error else 200
     return render_template("auth/login.html", username=username, error=error), status
 
 
-@bp.route("/logout")
+@bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """End the session."""
-    audit(current_user, "auth.logout", current_user)
+    """End the session, here and wherever this user's cookie or token was copied to."""
+    user = current_user._get_current_object()
+    user.revoke_sessions()
+    audit(user, "auth.logout", user, None, client_facts())
     db.session.commit()
     logout_user()
     flash("您已安全退出。", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+@guarded_by_user
+def account():
+    """Change one's own password: the current one, then the new one twice."""
+    user = current_user._get_current_object()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        current = request.form.get("current_password", "")
+        new = request.form.get("new_password", "")
+        if not user.check_password(current):
+            errors["current_password"] = "当前密码不正确。"
+        elif (problem := passwords.problem(new, user.username)) is not None:
+            errors["new_password"] = problem
+        elif new == current:
+            errors["new_password"] = "新密码不能与当前密码相同。"
+        elif request.form.get("confirm_password", "") != new:
+            errors["confirm_password"] = "两次输入的新密码不一致。"
+        else:
+            user.set_password(new)
+            user.revoke_sessions()
+            audit(user, "auth.password_change", user, None, client_facts())
+            db.session.commit()
+            _start_session(user)  # this browser stays signed in, in the new generation
+            flash("密码已修改；其他设备上的登录和 API 令牌已全部失效。", "success")
+            return redirect(url_for("inbox.index"))
+    status = 422 if errors else 200
+    return render_template("auth/account.html", errors=errors, user=user), status
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    """Revoke every session and token of this user, this browser's too."""
+    user = current_user._get_current_object()
+    user.revoke_sessions()
+    audit(user, "auth.sign_out_everywhere", user, None, client_facts())
+    db.session.commit()
+    logout_user()
+    flash("已在所有设备上退出登录，所有 API 令牌均已失效。", "success")
     return redirect(url_for("auth.login"))

@@ -6,3 +6,20 @@ document.addEventListener("submit", function (event) {
   var message = checked ? checked.getAttribute("data-confirm") : form.getAttribute("data-confirm");
   if (!window.confirm(message)) event.preventDefault();
 });
+
+// A bundle that did not load (not built yet) says so in its panel. The CSP allows no inline
+// handlers, so the script tag names what to mark: data-fail-target (a selector), whose status
+// line (role=status, the target itself or inside it) shows data-fail-message; a panel gets
+// data-fail-class added, a status line has its classes replaced by it.
+document.addEventListener("error", function (event) {
+  var script = event.target;
+  if (!(script instanceof HTMLScriptElement) || !script.hasAttribute("data-fail-target")) return;
+  var classes = script.getAttribute("data-fail-class") || "";
+  document.querySelectorAll(script.getAttribute("data-fail-target")).forEach(function (target) {
+    var own = target.matches("[role=status]");
+    var status = own ? target : target.querySelector("[role=status]");
+    if (own) target.className = classes;
+    else classes.split(" ").forEach(function (name) { if (name) target.classList.add(name); });
+    if (status) status.textContent = script.getAttribute("data-fail-message");
+  });
+}, true);
