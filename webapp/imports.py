@@ -26,6 +26,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from forms.validators import check_id_number
 
 from .extensions import db
+from .guard import text_problem
 from .models import (
     ACTIVE_STATUSES,
     LEVEL_LABELS,
@@ -140,6 +141,7 @@ def read_table(data: bytes, filename: str) -> Table:
     rows: list[tuple[int, dict[str, str]]] = []
     for number, raw in records:
         values = [_text(v) for v in raw]
+        _check_cells(values, header, number)
         if not any(values):
             continue
         if header is None:
@@ -152,6 +154,15 @@ def read_table(data: bytes, filename: str) -> Table:
     if header is None:
         raise UnreadableFile(f"文件“{filename}”是空的：第 1 行应为列名。")
     return Table(columns=header, rows=rows)
+
+
+def _check_cells(values: list[str], header: list[str] | None, number: int) -> None:
+    """No cell may carry what a text column refuses (NUL, a lone surrogate)."""
+    for index, value in enumerate(values):
+        problem = text_problem(value)
+        if problem:
+            column = header[index] if header and index < len(header) else f"第 {index + 1} 列"
+            raise UnreadableFile(f"第 {number} 行，字段 {column}：{problem}")
 
 
 def records_table(records: Iterable[dict[str, Any]], columns: Iterable[str] = ()) -> Table:
@@ -193,7 +204,18 @@ def _csv_records(data: bytes) -> Iterable[tuple[int, list[Any]]]:
         raise UnreadableFile(
             "CSV 文件不是 UTF-8 编码：请在 Excel 中“另存为 → CSV UTF-8（逗号分隔）”后再导入。"
         ) from exc
-    return enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, list[Any]]] = []
+    try:
+        for row in reader:
+            rows.append((len(rows) + 1, row))
+    except csv.Error as exc:  # a cell past csv.field_size_limit(), or a broken quote
+        limit = csv.field_size_limit()
+        raise UnreadableFile(
+            f"CSV 文件第 {len(rows) + 1} 行无法读取：单元格不能超过 {limit} 个字符"
+            "（或引号未配对）。"
+        ) from exc
+    return rows
 
 
 def _xlsx_records(data: bytes) -> Iterable[tuple[int, list[Any]]]:

@@ -203,8 +203,13 @@ def notifications_for(user):
 
 
 def paginate(query):
-    """One page of `query` (page from ?page=, size from the PER_PAGE setting)."""
+    """One page of `query` (page from ?page=, size from the PER_PAGE setting); a page past
+    any list's end (10**30 overflows the database's offset) is 404."""
+    from .guard import MAX_PAGE
+
     page = request.args.get("page", 1, type=int)
+    if page > MAX_PAGE:
+        abort(404)
     return query.paginate(
         page=max(page, 1), per_page=current_app.config["PER_PAGE"], error_out=False
     )
@@ -321,11 +326,17 @@ def register_template_helpers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if request.path.startswith("/api/"):
-            return exc
+            from .api.errors import http_error_json
+
+            return http_error_json(exc)
+        # After a database error the transaction is aborted (PostgreSQL): the page's own
+        # queries (the unread count) would fail and Flask would answer in English.
+        db.session.rollback()
         messages = {
             403: ("无权操作", "您的账号没有执行此操作的权限。"),
             404: ("页面不存在", "您要找的内容不存在，或不在您的管辖范围内。"),
             405: ("请求方式错误", "该页面不支持这种请求方式。"),
+            500: ("服务器内部错误", "服务器处理请求时出错，请稍后重试或联系管理员。"),
         }
         title, message = messages.get(exc.code, ("请求出错", "请求无法完成，请稍后重试。"))
         return _error(exc.code or 500, title, message)

@@ -244,10 +244,13 @@ def _check_evidence(clean: dict, user) -> None:
     ids = clean.get("evidence")
     if not ids:
         return
+    from webapp.guard import MAX_ID
+
+    storable = [i for i in ids if 0 < i <= MAX_ID]  # a larger id is no upload (and no query)
     found = {
         f.id
         for f in FileUpload.query.join(User, FileUpload.uploaded_by_id == User.id)
-        .filter(FileUpload.id.in_(ids), User.org_id == user.org_id)
+        .filter(FileUpload.id.in_(storable), User.org_id == user.org_id)
         .all()
     }
     missing = [i for i in ids if i not in found]

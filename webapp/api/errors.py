@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from webapp.extensions import db
+from webapp.guard import BadInput
 from workflows.errors import EngineError, Invalid
 
 from . import bp
@@ -84,8 +85,17 @@ def _too_large(exc: RequestEntityTooLarge) -> Response:
     )
 
 
+@bp.errorhandler(BadInput)
+def _bad_input(exc: BadInput) -> Response:
+    db.session.rollback()
+    code = "invalid" if exc.status == 422 else "bad_request"
+    return error_response(exc.status, code, str(exc), {exc.field: [exc.message]})
+
+
 @bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response:
+def http_error_json(exc: HTTPException) -> Response:
+    """Also the app's answer to routing failures under /api/ (an id past the column type
+    matches no rule, so no blueprint handler sees it)."""
     db.session.rollback()
     status = exc.code or 500
     code, message = HTTP_MESSAGES.get(status, (exc.name.lower().replace(" ", "_"), "请求失败。"))

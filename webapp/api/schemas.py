@@ -6,14 +6,26 @@ OpenAPI document, so the document cannot drift from what the views answer.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from webapp.guard import MAX_ID, MAX_PAGE
 from webapp.models import STATUSES, utcnow
 from workflows.procedures import PROCEDURES
 
 PROCEDURE_KEYS = tuple(PROCEDURES)
 INSTANCE_STATUSES = ("running", "completed", "rejected", "cancelled", "error")
 MAX_PER_PAGE = 100
+
+
+class UtcDateTime(fields.DateTime):
+    """A stored (naive UTC) time as RFC 3339 with its zone: `2026-09-01T08:00:00+00:00`."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 # -- input ----------------------------------------------------------------------------------
@@ -43,7 +55,7 @@ class ModelIn(BodyIn):
 
 class VersionOut(Schema):
     version = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     created_by = fields.Function(lambda v: v.created_by.username if v.created_by else None)
     content_hash = fields.String()
 
@@ -59,7 +71,9 @@ class PageQuery(Schema):
 
     page = fields.Integer(
         load_default=1,
-        validate=validate.Range(min=1, error="页码必须是不小于 1 的整数。"),
+        validate=validate.Range(
+            min=1, max=MAX_PAGE, error=f"页码必须是 1 到 {MAX_PAGE} 之间的整数。"
+        ),
         error_messages={"invalid": "页码必须是整数。"},
     )
     per_page = fields.Integer(
@@ -97,6 +111,7 @@ class InstanceIn(BodyIn):
     student_id = fields.Integer(
         load_default=None,
         allow_none=True,
+        validate=validate.Range(min=1, max=MAX_ID, error="学生不存在。"),
         error_messages={"invalid": "学生编号必须是整数。"},
         metadata={"description": "由学生所在学校发起的业务填写；转学等由对方发起的业务不填"},
     )
@@ -175,11 +190,11 @@ class BorrowingOut(Schema):
 class CertificateOut(Schema):
     kind = fields.String()
     number = fields.String()
-    issued_at = fields.DateTime()
+    issued_at = UtcDateTime()
 
 
 class StatusChangeOut(Schema):
-    at = fields.DateTime()
+    at = UtcDateTime()
     procedure = fields.String()
     instance_id = fields.Integer(allow_none=True)
     before = fields.Dict()
@@ -226,7 +241,7 @@ class StepOut(Schema):
     name = fields.String()
     by = fields.Function(lambda e: e.user.label if e.user else None)
     org_code = fields.Function(lambda e: e.org.code if e.org else None)
-    at = fields.DateTime()
+    at = UtcDateTime()
     decision = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
 
@@ -245,10 +260,10 @@ class InstanceSummaryOut(Schema):
     variant = fields.String()
     reason = fields.String(allow_none=True)
     reason_message = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
-    wake_at = fields.DateTime(
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+    finished_at = UtcDateTime(allow_none=True)
+    wake_at = UtcDateTime(
         allow_none=True, metadata={"description": "a waiting timer falls due (UTC)"}
     )
 
@@ -274,8 +289,8 @@ class TaskOut(Schema):
     student_name = fields.Function(
         lambda t: t.instance.student.name if t.instance.student else None
     )
-    created_at = fields.DateTime()
-    due_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    due_at = UtcDateTime(allow_none=True)
     overdue = fields.Function(
         lambda t: t.state == "open" and t.due_at is not None and t.due_at < utcnow(),
         metadata={"type": "boolean"},
