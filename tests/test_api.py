@@ -382,3 +382,19 @@ def test_unknown_body_field_is_422_in_chinese(api, world):
     resp = api("uP3").post("/api/v1/instances", json={"procedure": "transfer", "studnet_id": 1})
     assert resp.status_code == 422
     assert resp.get_json()["error"]["fields"]["studnet_id"] == ["不支持的字段。"]
+
+
+def test_api_times_are_rfc3339_with_a_zone(api, world):
+    from datetime import datetime
+
+    student = world.student("P1", grade=4)
+    as_p3 = api("uP3")
+    body = as_p3.post(
+        "/api/v1/instances", json={"procedure": "transfer", "data": transfer_data(student, "P3")}
+    ).get_json()
+    times = [body["created_at"], body["updated_at"], *(h["at"] for h in body["history"])]
+    times += [t["created_at"] for t in api("u321203").get("/api/v1/tasks").get_json()["items"]]
+    assert len(times) >= 4
+    for value in times:
+        assert datetime.fromisoformat(value).utcoffset() is not None, value
+        assert value.endswith("+00:00")

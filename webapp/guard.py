@@ -72,8 +72,9 @@ def check_request() -> None:
             _check_text(name, value)
     for source in (request.args, request.form):
         for name, value in source.items(multi=True):
-            _check_text(name, name)
-            _check_text(name, value)
+            for text in (name, value):
+                if isinstance(text, str):
+                    _check_text(str(name), text)
     if request.is_json:
         try:
             payload = request.get_json(silent=True)

@@ -444,7 +444,12 @@ def claim(task_id: int, user) -> HumanTask:
             return row
         if row.state != "open":
             raise Conflict("该任务已办理完毕。")
-        raise Conflict(f"该任务已由 {row.claimed_by.label} 认领。")
+        holder = row.claimed_by  # None: released again between our update and now
+        raise Conflict(
+            f"该任务已由 {holder.label} 认领。"
+            if holder
+            else "该任务的认领刚刚变化，请刷新后重试。"
+        )
     audit(user, "task.claim", row)
     db.session.commit()
     db.session.refresh(row)

@@ -40,8 +40,9 @@ OUTPUT_SCHEMAS = (
 )
 INPUT_SCHEMAS = (schemas.TokenIn, schemas.InstanceIn, schemas.CompleteIn, schemas.ModelIn)
 ERRORS = {
+    "400": "请求体不是有效的 JSON 或表单，或 JSON 嵌套过深",
     "401": "未登录或令牌无效",
-    "403": "无权操作（如：只有平台管理员可以部署流程模型）",
+    "403": "无权操作（如：只有平台管理员可以部署流程模型；审核须由录入人以外的人办理）",
     "404": "不存在或不在管辖范围内",
     "409": "与当前状态冲突",
     "422": "数据有误（error.fields 逐字段说明）",
@@ -84,7 +85,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 "summary": "用用户名和密码换取登录令牌（12 小时有效）",
                 "security": [],
                 "requestBody": {"required": True, **_json("TokenIn")},
-                "responses": {**_ok("令牌与用户", "TokenOut"), **_errors("401", "422")},
+                "responses": {**_ok("令牌与用户", "TokenOut"), **_errors("400", "401", "422")},
             },
         ),
         "api.openapi": (
@@ -111,7 +112,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
                         }
                     },
                 },
-                "responses": {**_ok("已保存", "FileOut", "201"), **_errors("401", "422")},
+                "responses": {**_ok("已保存", "FileOut", "201"), **_errors("400", "401", "422")},
             },
         ),
         "api.download_file": (
@@ -171,7 +172,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 },
                 "responses": {
                     **_ok("已发起", "InstanceOut", "201"),
-                    **_errors("401", "404", "409", "422"),
+                    **_errors("400", "401", "403", "404", "409", "422"),
                 },
             },
         ),
@@ -233,7 +234,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 },
                 "responses": {
                     **_ok("业务的新状态", "InstanceOut"),
-                    **_errors("401", "404", "409", "422"),
+                    **_errors("400", "401", "403", "404", "409", "422"),
                 },
             },
         ),
@@ -242,7 +243,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
             {
                 "summary": "认领任务，避免同单位他人重复办理",
                 "parameters": [{**id_param, "name": "task_id"}],
-                "responses": {**_ok("任务", "TaskOut"), **_errors("401", "404", "409")},
+                "responses": {**_ok("任务", "TaskOut"), **_errors("401", "403", "404", "409")},
             },
         ),
         "api.models": (
@@ -276,7 +277,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
                         "description": "{procedure, variant, version}",
                         **_json({"type": "object"}),
                     },
-                    **_errors("401", "403", "404", "422"),
+                    **_errors("400", "401", "403", "404", "422"),
                 },
             },
         ),
@@ -285,7 +286,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
             {
                 "summary": "释放自己认领的任务",
                 "parameters": [{**id_param, "name": "task_id"}],
-                "responses": {**_ok("任务", "TaskOut"), **_errors("401", "404", "409")},
+                "responses": {**_ok("任务", "TaskOut"), **_errors("401", "403", "404", "409")},
             },
         ),
     }
