@@ -493,8 +493,17 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
 RowCheck = Callable[["_Row", dict[str, Any]], None]
 
 
+# What a school is told of an ID that holds a status: not where (that may be another
+# jurisdiction's pupil); the supervising bureau sees who on the application page.
+HELD_ELSEWHERE = (
+    "该身份证号已持有学籍（一人只能有一个学籍），不能再次登记；如有疑问请联系主管教育行政部门核实。"
+)
+
+
 def check_students(
-    source: Table | list[dict[str, Any]], row_check: RowCheck | None = None
+    source: Table | list[dict[str, Any]],
+    row_check: RowCheck | None = None,
+    name_holder: bool = False,
 ) -> tuple[list[dict[str, Any]], list[RowError]]:
     """Check every student row; returns the values for new Student rows, or the errors.
 
@@ -503,7 +512,8 @@ def check_students(
     `source` is a sheet or a list of row objects (numbered 1..n, see `records_table`).
     `row_check(row, values)` adds a procedure's own rules: it may report errors with
     `row.error(column, message)` (a row with errors is not returned) and add keys to the
-    row's values (None where a cell failed its own check).
+    row's values (None where a cell failed its own check). `name_holder` says where an ID
+    already holds its status (the command line, run by the platform's operators).
     """
     table = source if isinstance(source, Table) else records_table(source, STUDENT_COLUMNS)
     errors = _missing_columns(table, STUDENT_REQUIRED)
@@ -528,7 +538,9 @@ def check_students(
                 held = active[id_number]
                 row.error(
                     "id_number",
-                    f"该身份证号已有学籍（{STATUS_LABELS[held.status]}，{held.school.name}，学籍号 {held.status_number}），一人只能有一个学籍。",
+                    f"该身份证号已有学籍（{STATUS_LABELS[held.status]}，{held.school.name}，学籍号 {held.status_number}），一人只能有一个学籍。"
+                    if name_holder
+                    else HELD_ELSEWHERE,
                 )
             first_row.setdefault(id_number, number)
         school = _check_school(row, schools)
@@ -613,7 +625,9 @@ def _active_students(id_numbers: Iterable[str]) -> dict[str, Student]:
 
 def import_students(data: bytes, filename: str, user: User | None = None) -> ImportResult:
     """Create enrolled students with status number G + ID number; all rows or none."""
-    result, rows = _read_and_check("students", data, filename, check_students)
+    result, rows = _read_and_check(
+        "students", data, filename, lambda table: check_students(table, name_holder=True)
+    )
     if result.errors:
         return result
     per_school: dict[str, int] = {}

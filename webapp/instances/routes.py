@@ -13,6 +13,7 @@ from workflows import decisions, deploy, engine, starters, tracking, variants
 from workflows.procedures import PROCEDURES, Procedure
 
 from .. import scope
+from ..holders import visible_holders
 from ..models import FileUpload, Instance
 from ..views_common import (
     INSTANCE_STATUS_LABELS,
@@ -90,6 +91,7 @@ def detail(instance_id: int):
         evidence=evidence_files(instance),
         open_tasks=engine.open_tasks(instance),
         events=instance.events,
+        holders=visible_holders(current_user, instance),
     )
 
 
