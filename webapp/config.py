@@ -21,6 +21,8 @@ def from_env() -> dict:
         "RETRY_BACKOFF": [
             float(x) for x in os.environ.get("XUEJI_RETRY_BACKOFF", "2,10,30").split(",")
         ],
+        # Starts that name another school's pupil by ID number and name, per school and hour.
+        "IDENTITY_STARTS_PER_HOUR": int(os.environ.get("XUEJI_IDENTITY_STARTS_PER_HOUR", 30)),
         "DATA_DIR": str(data_dir),
         # Notices are also e-mailed when an SMTP server is named (see webapp/mailer.py).
         "SMTP_HOST": os.environ.get("XUEJI_SMTP_HOST") or None,

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from forms import FORMS, load_all
 from workflows.errors import Conflict, Forbidden, Invalid
+from workflows.identity import TooMany
 from workflows.notices import KIND_LABELS as NOTICE_KINDS
 from workflows.procedures import PROCEDURES, procedure_name
 
@@ -75,6 +76,7 @@ SIDE_LABELS = {
     "borrow": ("学籍所在学校", "借读学校"),
     "borrow_return": ("学籍所在学校", "借读学校"),
 }
+HIDDEN_ORG = "（学籍所在学校同意后显示）"
 _GRADE_NAMES = ("一", "二", "三", "四", "五", "六", "七", "八", "九")
 _SENIOR_NAMES = {10: "高一", 11: "高二", 12: "高三"}
 
@@ -150,8 +152,9 @@ def _choice_label(choices: tuple[tuple[str, str], ...], value) -> str:
     return next((label for key, label in choices if key == value), str(value))
 
 
-def application_rows(instance: Instance) -> list[tuple[str, str]]:
-    """What was applied for, as (label, value): the student, the schools, the start form."""
+def application_rows(instance: Instance, hidden: set[int] = frozenset()) -> list[tuple[str, str]]:
+    """What was applied for, as (label, value): the student, the schools, the start form;
+    a school in `hidden` is not named (see `workflows.identity.hidden_orgs`)."""
     data = instance.data or {}
     student = instance.student
     rows = [("业务类型", procedure_name(instance.procedure))]
@@ -159,7 +162,9 @@ def application_rows(instance: Instance) -> list[tuple[str, str]]:
         rows += [("学生姓名", student.name), ("身份证号", student.id_number)]
         rows.append(("当前年级", grade_label(student.grade)))
     from_label, to_label = SIDE_LABELS.get(instance.procedure, ("转出学校", "转入学校"))
-    if data.get("from_school_id"):
+    if data.get("from_school_id") in hidden:
+        rows.append((from_label, HIDDEN_ORG))
+    elif data.get("from_school_id"):
         rows.append((from_label, org_name(data["from_school_id"])))
     if data.get("to_school_id"):
         rows.append((to_label, org_name(data["to_school_id"])))
@@ -280,6 +285,8 @@ def start_submitted(procedure: str, fields, render, fixed: dict | None = None, s
         return render(dict(request.form), exc.fields or {"": [exc.message]}, 422)
     except Conflict as exc:
         return render(dict(request.form), {"": [exc.message]}, 409)
+    except TooMany as exc:
+        return render(dict(request.form), {"": [exc.message]}, 429)
     except Forbidden:
         abort(403)
 
@@ -312,6 +319,8 @@ def register_template_helpers(app: Flask) -> None:
             "procedure_name": procedure_name,
             "procedures": PROCEDURES,
             "grade_label": grade_label,
+            "HIDDEN_ORG": HIDDEN_ORG,
+            "org_name": org_name,
             "waited": waited,
             "unread_count": unread,
             "now": utcnow(),

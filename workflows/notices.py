@@ -13,6 +13,8 @@ whoever of that organisation is on duty reads it; the header shows the unread co
 |                                             | the one that rejected)              |           |
 | a procedure is done                         | the schools whose record changed    | completed |
 |                                             | (handlers call `tell_school`)       |           |
+| another school started a transfer or a      | the pupil's own school, at once, so | started   |
+| borrow-study for a pupil by ID number       | it can refuse one it did not ask for|           |
 
 Notices about a step point at the task (`task_id`); notices about an outcome carry the
 instance (`instance_id`). The engine calls `tasks_ready` and `rejected`; the periodic
@@ -55,6 +57,7 @@ KIND_LABELS = {
     "reminder": "办理期限提醒",
     "rejected": "业务未通过",
     "completed": "业务办结",
+    "started": "他校发起的申请",
 }
 RETURN_DECISIONS = {"return": "退回修改", "reexamine": "要求复查"}
 
@@ -124,6 +127,16 @@ def rejected(instance: Instance) -> None:
     for org_id in dict.fromkeys([applicant, *sorted(schools)]):
         if org_id is not None and org_id != rejecter:
             _add(org_id, "school", "rejected", message, instance_id=instance.id)
+
+
+def started_for_pupil(instance: Instance) -> None:
+    """Another school named the pupil by ID number: the pupil's school hears of it at once."""
+    taking = db.session.get(Organization, instance.data["to_school_id"])
+    message = (
+        f"{taking.name}按身份证号和姓名为本校学生发起了{_about(instance)}（业务编号 "
+        f"{instance.id}）。如本校及学生家长不知情，可在该业务页面立即拒绝。"
+    )
+    _add(instance.data["from_school_id"], "school", "started", message, instance_id=instance.id)
 
 
 def tell_school(school_id: int, kind: str, message: str, instance_id: int) -> None:

@@ -67,7 +67,9 @@ def _api_error(exc: ApiError) -> Response:
 @bp.errorhandler(EngineError)
 def _engine_error(exc: EngineError) -> Response:
     db.session.rollback()
-    return error_response(exc.status, exc.code, exc.message, exc.fields)
+    wait = getattr(exc, "retry_after", None)  # a throttled start says how long to wait
+    headers = {"Retry-After": str(wait)} if wait else None
+    return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
 
 
 @bp.errorhandler(ValidationError)

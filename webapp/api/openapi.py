@@ -38,7 +38,13 @@ OUTPUT_SCHEMAS = (
     schemas.TaskDetailOut,
     schemas.DiagramOut,
 )
-INPUT_SCHEMAS = (schemas.TokenIn, schemas.InstanceIn, schemas.CompleteIn, schemas.ModelIn)
+INPUT_SCHEMAS = (
+    schemas.TokenIn,
+    schemas.InstanceIn,
+    schemas.CompleteIn,
+    schemas.ModelIn,
+    schemas.RefuseIn,
+)
 ERRORS = {
     "400": "请求体不是有效的 JSON 或表单，或 JSON 嵌套过深",
     "401": "未登录或令牌无效",
@@ -46,6 +52,7 @@ ERRORS = {
     "404": "不存在或不在管辖范围内",
     "409": "与当前状态冲突",
     "422": "数据有误（error.fields 逐字段说明）",
+    "429": "按身份证号发起过于频繁（Retry-After 为等待秒数）",
 }
 
 
@@ -172,7 +179,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 },
                 "responses": {
                     **_ok("已发起", "InstanceOut", "201"),
-                    **_errors("400", "401", "403", "404", "409", "422"),
+                    **_errors("400", "401", "403", "404", "409", "422", "429"),
                 },
             },
         ),
@@ -190,6 +197,18 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 "summary": "一项业务的状态、待办步骤与办理历史",
                 "parameters": [{**id_param, "name": "instance_id"}],
                 "responses": {**_ok("业务", "InstanceOut"), **_errors("401", "404")},
+            },
+        ),
+        "api.refuse_instance": (
+            "post",
+            {
+                "summary": "学籍所在学校拒绝他校按身份证号发起的转学或借读（本校同意之前）",
+                "parameters": [{**id_param, "name": "instance_id"}],
+                "requestBody": {"required": True, **_json("RefuseIn")},
+                "responses": {
+                    **_ok("业务已终止（rejected，reason 为 sender_refused）", "InstanceOut"),
+                    **_errors("400", "401", "403", "404", "409", "422"),
+                },
             },
         ),
         "api.instance_diagram": (

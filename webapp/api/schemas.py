@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from flask import g
+from marshmallow import EXCLUDE, Schema, fields, post_dump, validate
 
 from webapp.guard import MAX_ID, MAX_PAGE
-from webapp.models import STATUSES, utcnow
+from webapp.models import STATUSES, Organization, utcnow
+from workflows import identity
 from workflows.procedures import PROCEDURES
 
 PROCEDURE_KEYS = tuple(PROCEDURES)
@@ -119,6 +121,14 @@ class InstanceIn(BodyIn):
         load_default=dict,
         error_messages={"invalid": "业务数据必须是 JSON 对象。"},
         metadata={"description": "发起表单的数据，见 components.schemas 中各业务的发起表单"},
+    )
+
+
+class RefuseIn(BodyIn):
+    comment = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000, error="拒绝理由须为 1 到 2000 个字。"),
+        error_messages={"required": "请填写拒绝理由。"},
     )
 
 
@@ -231,7 +241,7 @@ class CurrentTaskOut(Schema):
     name = fields.String()
     step = fields.String()
     lane = fields.String()
-    org_code = fields.Function(lambda t: t.org.code)
+    org_code = fields.Function(lambda t: t.org.code, metadata={"type": "string", "nullable": True})
 
 
 class StepOut(Schema):
@@ -266,6 +276,24 @@ class InstanceSummaryOut(Schema):
     wake_at = UtcDateTime(
         allow_none=True, metadata={"description": "a waiting timer falls due (UTC)"}
     )
+
+    @post_dump(pass_original=True)
+    def _hide_sending_side(self, out: dict, instance, **kwargs) -> dict:
+        """A start by ID number tells the taking school nothing of where the pupil is until
+        the pupil's school approves (`workflows.identity`): no code, no name, no school id."""
+        hidden = identity.hidden_orgs(instance, g.get("api_user"))
+        if not hidden:
+            return out
+        codes = {o.code for o in Organization.query.filter(Organization.id.in_(hidden))}
+        for task in out.get("current_tasks") or []:
+            if task["org_code"] in codes:
+                task["org_code"] = None
+        for step in out.get("history") or []:
+            if step.get("org_code") in codes:
+                step["org_code"] = step["by"] = None
+        if "data" in out:
+            out["data"] = {k: v for k, v in out["data"].items() if k != "from_school_id"}
+        return out
 
 
 class InstanceOut(InstanceSummaryOut):
