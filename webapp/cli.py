@@ -238,7 +238,7 @@ def _worker(burst: bool) -> None:
     from redis.exceptions import RedisError
     from rq import Worker
 
-    from workflows import jobs
+    from workflows import jobs, recovery
 
     connection = Redis.from_url(url)
     try:
@@ -248,10 +248,14 @@ def _worker(burst: bool) -> None:
     every = float(current_app.config.get("SCAN_SECONDS", 30))
     if not burst:
         jobs.start_scan_thread(current_app._get_current_object(), every)
+        recovery.start_scheduler_thread(current_app._get_current_object(), jobs.queue)
     click.echo(
         f"后台任务进程已启动，监听队列“{jobs.QUEUE_NAME}”；每 {every:g} 秒扫描一次到期的定时节点。"
     )
-    Worker([jobs.QUEUE_NAME], connection=connection).work(with_scheduler=True, burst=burst)
+    if burst:
+        recovery.enqueue_due(jobs.queue())
+    # Retries are scheduled by the thread above, not RQ's forked scheduler (see recovery).
+    Worker([jobs.QUEUE_NAME], connection=connection).work(with_scheduler=False, burst=burst)
 
 
 def _demo(host: str, port: int) -> None:

@@ -13,10 +13,11 @@ def from_env() -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": os.environ.get("SECRET_KEY", "xueji-demo-only-secret"),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
-        # The worker's periodic scan (timers, lost jobs): how often, and when queued work
-        # that no worker finished counts as lost.
+        # The worker's periodic scan (timers, lost jobs): how often, and how long a worker's
+        # lease on the instance it runs lasts unrenewed (a killed worker's work is queued
+        # again once its lease has run out).
         "SCAN_SECONDS": float(os.environ.get("XUEJI_SCAN_SECONDS", 30)),
-        "STALE_SECONDS": float(os.environ.get("XUEJI_STALE_SECONDS", 300)),
+        "LEASE_SECONDS": float(os.environ.get("XUEJI_LEASE_SECONDS", 30)),
         # Seconds to wait before the 2nd, 3rd, … try of a failing automatic step.
         "RETRY_BACKOFF": [
             float(x) for x in os.environ.get("XUEJI_RETRY_BACKOFF", "2,10,30").split(",")

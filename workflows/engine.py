@@ -293,7 +293,7 @@ def start(procedure: str, user, data: dict, student_id: int | None = None) -> In
             raise identity.refused() from None  # says nothing of the pupil's other procedure
         raise
     if plan.by_identity and instance.status == "running":  # a rule may have ended it
-        notices.started_for_pupil(instance)
+        notices.started_for_pupil(instance, plan.partner_school_id, plan.school_id)
     commit()
     return instance
 
@@ -607,8 +607,8 @@ def run_pending(instance_id: int) -> bool:
 
 
 def stale_pending(older_than: timedelta) -> list[int]:
-    """Instances whose queued automatic steps no worker finished in time (lost job, killed
-    worker, flushed Redis): the scan queues them again."""
+    """Instances whose automatic steps were queued longer ago than `older_than` and are not
+    done: the scan queues those again that no worker holds (`jobs.lost_work`)."""
     since = utcnow() - older_than
     rows = Instance.query.filter(
         Instance.status == "running", Instance.pending_since <= since

@@ -129,14 +129,14 @@ def rejected(instance: Instance) -> None:
             _add(org_id, "school", "rejected", message, instance_id=instance.id)
 
 
-def started_for_pupil(instance: Instance) -> None:
+def started_for_pupil(instance: Instance, taking_id: int, home_id: int) -> None:
     """Another school named the pupil by ID number: the pupil's school hears of it at once."""
-    taking = db.session.get(Organization, instance.data["to_school_id"])
+    taking = db.session.get(Organization, taking_id)
     message = (
         f"{taking.name}按身份证号和姓名为本校学生发起了{_about(instance)}（业务编号 "
         f"{instance.id}）。如本校及学生家长不知情，可在该业务页面立即拒绝。"
     )
-    _add(instance.data["from_school_id"], "school", "started", message, instance_id=instance.id)
+    _add(home_id, "school", "started", message, instance_id=instance.id)
 
 
 def tell_school(school_id: int, kind: str, message: str, instance_id: int) -> None:
