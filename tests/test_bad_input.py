@@ -48,13 +48,15 @@ def signed_in(app, username: str):
 
 
 def sweep(app) -> None:
-    """Every route as a school, a county and an admin: huge ids are 404, huge pages 4xx."""
+    """Every route as a school, a county and an admin: huge ids are 404, huge pages (and
+    other numbers in the query) 4xx."""
     build_world()
     db.session.commit()
     for username in ("uP1", "u321202", "admin"):
         client = signed_in(app, username)
         for method, url, has_id in urls(app):
-            resp = client.open(url, method=method, query_string={"page": HUGE_PAGE})
+            query = {"page": HUGE_PAGE, "per_page": HUGE_PAGE, "org": HUGE_ID}
+            resp = client.open(url, method=method, query_string=query)
             assert resp.status_code < 500, (username, method, url, resp.status_code)
             if has_id:
                 assert resp.status_code == 404, (username, method, url, resp.status_code)

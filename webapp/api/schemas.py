@@ -146,11 +146,27 @@ class CompleteIn(BodyIn):
 class ErrorBody(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True, metadata={"description": "中文说明"})
-    field_errors = fields.Dict(
+    field_errors = fields.Raw(
         data_key="fields",
-        keys=fields.String(),
-        values=fields.List(fields.String()),
-        metadata={"description": "字段 → 中文错误说明列表"},
+        metadata={
+            "description": "字段 → 中文错误说明列表；部署流程模型被拒时为 [{element, message}]",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "element": {"type": "string"},
+                            "message": {"type": "string"},
+                        },
+                    },
+                },
+            ],
+        },
     )
 
 
