@@ -156,3 +156,20 @@ def test_a_start_the_pupils_school_approved_can_no_longer_be_refused(api, world,
     assert f'action="/instances/{instance.id}/refuse"' not in page
     lanes = api("uP3").get(f"/api/v1/instances/{instance.id}/diagram").get_json()["lanes"]
     assert "海陵实验小学" in lanes.values()  # approved: the taking school now knows where from
+
+
+def test_a_return_by_the_pupils_school_does_not_name_it_on_the_starters_task(api, world, login):
+    student = world.student("P1", grade=4)
+    started = start(api("uP3"), "transfer", transfer_data(student, "P3")).get_json()
+    instance = db.session.get(Instance, started["id"])
+    (task,) = engine.open_tasks(instance)
+    engine.complete(task.id, world.users["321203"], {"decision": "approve"})
+    (task,) = engine.open_tasks(instance)
+    engine.complete(task.id, world.users["P1"], {"decision": "return", "comment": "请补充材料"})
+    (task,) = engine.open_tasks(instance)
+    assert task.org.code == "P3"  # back at the starting school
+    detail = api("uP3").get(f"/api/v1/tasks/{task.id}").get_json()
+    assert "请补充材料" in json.dumps(detail, ensure_ascii=False)
+    assert "海陵" not in json.dumps(detail, ensure_ascii=False)
+    page = login("uP3").get(f"/tasks/{task.id}").text
+    assert "请补充材料" in page and "海陵实验小学" not in page

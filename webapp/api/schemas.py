@@ -297,19 +297,34 @@ class InstanceSummaryOut(Schema):
     def _hide_sending_side(self, out: dict, instance, **kwargs) -> dict:
         """A start by ID number tells the taking school nothing of where the pupil is until
         the pupil's school approves (`workflows.identity`): no code, no name, no school id."""
-        hidden = identity.hidden_orgs(instance, g.get("api_user"))
-        if not hidden:
+        codes = _hidden_codes(instance)
+        if not codes:
             return out
-        codes = {o.code for o in Organization.query.filter(Organization.id.in_(hidden))}
         for task in out.get("current_tasks") or []:
             if task["org_code"] in codes:
                 task["org_code"] = None
-        for step in out.get("history") or []:
-            if step.get("org_code") in codes:
-                step["org_code"] = step["by"] = None
+        _hide_steps(out.get("history") or [], codes)
         if "data" in out:
             out["data"] = {k: v for k, v in out["data"].items() if k != "from_school_id"}
         return out
+
+
+def _hidden_codes(instance) -> set[str]:
+    hidden = identity.hidden_orgs(instance, g.get("api_user"))
+    if not hidden:
+        return set()
+    return {o.code for o in Organization.query.filter(Organization.id.in_(hidden))}
+
+
+def _hide_steps(steps: list[dict], codes: set[str]) -> list[dict]:
+    for step in steps:
+        if step.get("org_code") in codes:
+            step["org_code"] = step["by"] = None
+    return steps
+
+
+def _steps_shown(instance) -> list[dict]:
+    return _hide_steps(StepOut(many=True).dump(instance.events), _hidden_codes(instance))
 
 
 class InstanceOut(InstanceSummaryOut):
@@ -374,7 +389,7 @@ class TaskDetailOut(TaskOut):
     instance_status = fields.Function(lambda t: t.instance.status)
     data = fields.Function(lambda t: t.instance.data, metadata={"type": "object"})
     history = fields.Function(
-        lambda t: StepOut(many=True).dump(t.instance.events),
+        lambda t: _steps_shown(t.instance),
         metadata={"type": "array", "items": {"$ref": "#/components/schemas/StepOut"}},
     )
 
