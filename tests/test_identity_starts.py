@@ -171,5 +171,6 @@ def test_a_return_by_the_pupils_school_does_not_name_it_on_the_starters_task(api
     detail = api("uP3").get(f"/api/v1/tasks/{task.id}").get_json()
     assert "请补充材料" in json.dumps(detail, ensure_ascii=False)
     assert "海陵" not in json.dumps(detail, ensure_ascii=False)
+    assert "from_school_id" not in detail["data"]
     page = login("uP3").get(f"/tasks/{task.id}").text
     assert "请补充材料" in page and "海陵实验小学" not in page

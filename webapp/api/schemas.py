@@ -305,7 +305,7 @@ class InstanceSummaryOut(Schema):
                 task["org_code"] = None
         _hide_steps(out.get("history") or [], codes)
         if "data" in out:
-            out["data"] = {k: v for k, v in out["data"].items() if k != "from_school_id"}
+            out["data"] = _data_shown(instance)
         return out
 
 
@@ -321,6 +321,13 @@ def _hide_steps(steps: list[dict], codes: set[str]) -> list[dict]:
         if step.get("org_code") in codes:
             step["org_code"] = step["by"] = None
     return steps
+
+
+def _data_shown(instance) -> dict:
+    data = instance.data or {}
+    if not identity.hidden_orgs(instance, g.get("api_user")):
+        return data
+    return {k: v for k, v in data.items() if k != "from_school_id"}
 
 
 def _steps_shown(instance) -> list[dict]:
@@ -387,7 +394,7 @@ class FormOut(Schema):
 class TaskDetailOut(TaskOut):
     form = fields.Method("_form", metadata={"allOf": [{"$ref": "#/components/schemas/FormOut"}]})
     instance_status = fields.Function(lambda t: t.instance.status)
-    data = fields.Function(lambda t: t.instance.data, metadata={"type": "object"})
+    data = fields.Function(lambda t: _data_shown(t.instance), metadata={"type": "object"})
     history = fields.Function(
         lambda t: _steps_shown(t.instance),
         metadata={"type": "array", "items": {"$ref": "#/components/schemas/StepOut"}},
