@@ -62,10 +62,25 @@ def sweep(app) -> None:
                 assert resp.status_code == 404, (username, method, url, resp.status_code)
             if resp.status_code in (404, 422) and url.startswith("/api/"):
                 assert re.search(r"[\u4e00-\u9fff]", resp.get_json()["error"]["message"]), url
+        if username == "uP1":
+            hostile_everywhere(client, app)
         listed = client.get("/api/v1/students", query_string={"page": HUGE_PAGE})
         assert listed.status_code == 422 and "page" in listed.get_json()["error"]["fields"]
         assert client.get("/students", query_string={"page": HUGE_PAGE}).status_code == 404
         assert client.get("/students", query_string={"page": 1}).status_code == 200  # control
+
+
+def hostile_everywhere(client, app) -> None:
+    """Every route: NUL in the query is 422, deep JSON 400, a lone surrogate in JSON 422."""
+    deep = "[" * 50_000 + "]" * 50_000
+    lone = '{"q": "\\ud800"}'
+    for method, url, _ in urls(app):
+        resp = client.open(url, method=method, query_string={"q": "x\x00"})
+        assert resp.status_code == 422, (method, url, resp.status_code)
+        if method == "POST":
+            for body, status in ((deep, 400), (lone, 422)):
+                resp = client.post(url, data=body, content_type="application/json")
+                assert resp.status_code == status, (url, body[:10], resp.status_code)
 
 
 def test_every_route_with_huge_ids_and_pages_on_sqlite(app):
