@@ -52,7 +52,7 @@ ERRORS = {
     "404": "不存在或不在管辖范围内",
     "409": "与当前状态冲突",
     "422": "数据有误（error.fields 逐字段说明）",
-    "429": "按身份证号发起过于频繁（Retry-After 为等待秒数）",
+    "429": "请求过于频繁，如按身份证号发起、反复登录（Retry-After 为等待秒数）",
 }
 
 
@@ -92,7 +92,10 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 "summary": "用用户名和密码换取登录令牌（12 小时有效）",
                 "security": [],
                 "requestBody": {"required": True, **_json("TokenIn")},
-                "responses": {**_ok("令牌与用户", "TokenOut"), **_errors("400", "401", "422")},
+                "responses": {
+                    **_ok("令牌与用户", "TokenOut"),
+                    **_errors("400", "401", "422", "429"),
+                },
             },
         ),
         "api.openapi": (
