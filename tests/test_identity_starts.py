@@ -70,6 +70,8 @@ def test_the_start_answer_names_no_school_until_the_pupils_school_approves(api, 
         assert "海陵" not in json.dumps(as_p3.get(url).get_json(), ensure_ascii=False)
     page = login("uP3").get(f"/instances/{instance_id}").text
     assert "海陵实验小学" not in page and "学籍所在学校同意后显示" in page
+    listing = login("uP3").get("/instances").text
+    assert "海陵实验小学" not in listing and "学籍所在学校同意后显示" in listing
 
     instance = db.session.get(Instance, instance_id)
     (task,) = engine.open_tasks(instance)
@@ -174,3 +176,5 @@ def test_a_return_by_the_pupils_school_does_not_name_it_on_the_starters_task(api
     assert "from_school_id" not in detail["data"]
     page = login("uP3").get(f"/tasks/{task.id}").text
     assert "请补充材料" in page and "海陵实验小学" not in page
+    (notice,) = Notification.query.filter_by(org_id=world.orgs["P3"].id, kind="returned").all()
+    assert "请补充材料" in notice.message and "海陵" not in notice.message

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from forms import FORMS, load_all
 from workflows.errors import Conflict, Forbidden, Invalid
-from workflows.identity import TooMany
+from workflows.identity import TooMany, hidden_orgs
 from workflows.notices import KIND_LABELS as NOTICE_KINDS
 from workflows.procedures import PROCEDURES, procedure_name
 
@@ -320,6 +320,7 @@ def register_template_helpers(app: Flask) -> None:
             "procedures": PROCEDURES,
             "grade_label": grade_label,
             "HIDDEN_ORG": HIDDEN_ORG,
+            "hidden_orgs_for": lambda instance: hidden_orgs(instance, current_user),
             "org_name": org_name,
             "waited": waited,
             "unread_count": unread,

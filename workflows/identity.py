@@ -91,14 +91,14 @@ def started_by_identity(instance: Instance) -> bool:
     return starter is not None and starter == data.get("to_school_id") != data.get("from_school_id")
 
 
-def sender_hidden(instance: Instance, user) -> bool:
-    """Whether `user` belongs to the taking school of an identity start whose sending school
-    has not approved yet: then nothing it is shown may name the pupil's school."""
+def sender_hidden(instance: Instance, org_id: int | None) -> bool:
+    """Whether `org_id` is the taking school of an identity start whose sending school has
+    not approved yet: then nothing it is shown may name the pupil's school."""
     data = instance.data or {}
     sending = data.get("from_school_id")
-    if not started_by_identity(instance) or user is None or user.org_id == sending:
+    if not started_by_identity(instance) or org_id is None or org_id == sending:
         return False
-    if user.org_id != data.get("to_school_id"):
+    if org_id != data.get("to_school_id"):
         return False
     return not any(e.org_id == sending and e.decision == "approve" for e in instance.events)
 
@@ -106,7 +106,12 @@ def sender_hidden(instance: Instance, user) -> bool:
 def hidden_orgs(instance: Instance, user) -> set[int]:
     """The organisations not to name to `user` (see `sender_hidden`): the pupil's school and
     the bureaus above it, except those above the user as well."""
-    if not sender_hidden(instance, user):
+    return hidden_from(instance, user.org) if user is not None else set()
+
+
+def hidden_from(instance: Instance, org: Organization) -> set[int]:
+    """`hidden_orgs` for everyone of `org` (a notice goes to an organisation)."""
+    if not sender_hidden(instance, org.id):
         return set()
     school = db.session.get(Organization, instance.data["from_school_id"])
-    return {o.id for o in school.lineage()} - {o.id for o in user.org.lineage()}
+    return {o.id for o in school.lineage()} - {o.id for o in org.lineage()}

@@ -46,7 +46,7 @@ from webapp.models import (
     utcnow,
 )
 
-from . import workdays
+from . import identity, workdays
 from .procedures import procedure_name
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ def tasks_ready(instance: Instance, rows: list[HumanTask]) -> None:
         if returned:
             org = db.session.get(Organization, last.org_id) if last.org_id else None
             by = org.name if org is not None else "审核单位"
+            if org is not None and org.id in identity.hidden_from(instance, row.org):
+                by = "学生学籍所在地"  # the taking school is not told which school (identity)
             message = (
                 f"{_about(instance)}被{by}{RETURN_DECISIONS[last.decision]}，"
                 f"意见：{last.comment or '（无）'}。请在“{row.name}”中处理，办理期限 {due}。"
