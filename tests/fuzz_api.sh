@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PG_ADMIN=${XUEJI_TEST_PG:-postgresql://postgres@127.0.0.1:5432/postgres}
 DB=xueji_fuzz_$$
-PORT=${XUEJI_FUZZ_PORT:-$((20000 + $$ % 20000))}
+PORT=${XUEJI_FUZZ_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 EXAMPLES=${XUEJI_FUZZ_EXAMPLES:-60}
 WORK=$(mktemp -d)
 SERVER=
@@ -61,6 +61,11 @@ $BIN/xueji serve --host 127.0.0.1 --port "$PORT" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 BASE=http://127.0.0.1:$PORT
 for _ in $(seq 60); do curl -fs "$BASE/api/v1/openapi.json" >/dev/null && break; sleep 0.5; done
+if ! curl -fs "$BASE/api/v1/openapi.json" >/dev/null; then
+    echo "xueji serve 未能启动：" >&2
+    cat "$WORK/server.log" >&2
+    exit 1
+fi
 
 token() {
     curl -fs "$BASE/api/v1/auth/token" -H 'Content-Type: application/json' \
