@@ -226,3 +226,13 @@ def test_the_error_page_stays_chinese_after_a_database_error(pg_app):
     assert resp.status_code == 500
     assert "服务器内部错误" in resp.text and "Internal Server Error" not in resp.text
     assert "海陵实验小学" in resp.text or "uP1" in resp.text  # the page's own queries ran
+
+
+def test_a_bad_field_name_is_refused_without_echoing_it(app, world):
+    as_p3 = signed_in(app, "uP3")
+    raw = '{"procedure": "transfer", "data": {"\\ud800": 1, "note\\u0000": 2}}'
+    resp = as_p3.post("/api/v1/instances", data=raw, content_type="application/json")
+    assert resp.status_code == 422 and "字段名" in resp.get_json()["error"]["message"]
+    assert list(resp.get_json()["error"]["fields"]) == ["data"]
+    resp = as_p3.get("/students", query_string={"a\x00": "1"})
+    assert resp.status_code == 422 and "请求参数" in resp.text

@@ -49,6 +49,13 @@ def _check_text(field: str, value: str) -> None:
         raise BadInput(field, problem)
 
 
+def _check_name(where: str, name: str) -> None:
+    """A bad field name is named by where it sits (echoing it could not be encoded)."""
+    problem = text_problem(name)
+    if problem:
+        raise BadInput(where, f"中的字段名{problem}")
+
+
 def check_json(payload) -> None:
     """Walk a parsed JSON body without recursion; keys and strings are checked as text."""
     stack = [("", payload, 1)]
@@ -60,7 +67,7 @@ def check_json(payload) -> None:
             _check_text(path or "请求体", value)
         elif isinstance(value, dict):
             for key, item in value.items():
-                _check_text(f"{path}.{key}".lstrip(".") if path else "请求体的字段名", key)
+                _check_name(path or "请求体", key)
                 stack.append((f"{path}.{key}" if path else key, item, depth + 1))
         elif isinstance(value, list):
             stack.extend((f"{path}[{i}]", item, depth + 1) for i, item in enumerate(value))
@@ -72,9 +79,10 @@ def check_request() -> None:
             _check_text(name, value)
     for source in (request.args, request.form):
         for name, value in source.items(multi=True):
-            for text in (name, value):
-                if isinstance(text, str):
-                    _check_text(str(name), text)
+            if isinstance(name, str):
+                _check_name("请求参数", name)
+                if isinstance(value, str):
+                    _check_text(name, value)
     if request.is_json:
         try:
             payload = request.get_json(silent=True)
