@@ -76,7 +76,8 @@ def tasks_ready(instance: Instance, rows: list[HumanTask]) -> None:
         if returned:
             org = db.session.get(Organization, last.org_id) if last.org_id else None
             by = org.name if org is not None else "审核单位"
-            if org is not None and org.id in identity.hidden_from(instance, row.org):
+            addressed = db.session.get(Organization, row.org_id)  # row.org: not loaded yet
+            if org is not None and org.id in identity.hidden_from(instance, addressed):
                 by = "学生学籍所在地"  # the taking school is not told which school (identity)
             message = (
                 f"{_about(instance)}被{by}{RETURN_DECISIONS[last.decision]}，"
