@@ -19,9 +19,11 @@ def check_id_number(value: str, birth_date: date | None = None, gender: str | No
     except ric.InvalidChecksum as exc:
         raise ValidationError("身份证号校验位错误（GB 11643）。") from exc
     except ric.InvalidComponent as exc:
-        raise ValidationError("身份证号中的出生日期无效。") from exc
+        raise ValidationError(_component_message(number)) from exc
     except ric.ValidationError as exc:
         raise ValidationError("身份证号格式错误：应为 18 位。") from exc
+    except (KeyError, IndexError, ValueError) as exc:  # the library's area table has gaps
+        raise ValidationError(AREA_MESSAGE) from exc
     if len(number) != 18:
         raise ValidationError("身份证号格式错误：应为 18 位。")
     if birth_date is not None and ric.get_birth_date(number) != birth_date:
@@ -29,6 +31,27 @@ def check_id_number(value: str, birth_date: date | None = None, gender: str | No
     if gender is not None and id_gender(number) != gender:
         raise ValidationError("身份证号中的性别码与性别字段不一致。")
     return number
+
+
+AREA_MESSAGE = "身份证号前 6 位不是有效的行政区划代码（GB 11643）。"
+
+
+def _component_message(number: str) -> str:
+    """InvalidComponent is raised for the birth date and for the area code alike."""
+    try:
+        ric.get_birth_date(number)
+    except ric.ValidationError:
+        return "身份证号中的出生日期无效。"
+    return AREA_MESSAGE
+
+
+def is_valid_id_number(value: str) -> bool:
+    """`ric.is_valid` that never raises (it lets a KeyError through for some area codes)."""
+    try:
+        check_id_number(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def id_gender(number: str) -> str:

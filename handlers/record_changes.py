@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from stdnum.cn import ric
 
 from forms.record_changes import GENDERS, INFO_FIELD_LABELS
-from forms.validators import check_id_number, id_gender
+from forms.validators import check_id_number, id_gender, is_valid_id_number
 from webapp.extensions import db
 from webapp.models import ACTIVE_STATUSES, Student
 
@@ -217,7 +217,7 @@ def _id_number_valid(f: InfoChangeFacts) -> bool:
 def _id_matches_identity(f: InfoChangeFacts) -> bool:
     if f.field == "name":
         return True
-    if f.field != "id_number" and not ric.is_valid(f.student.id_number or ""):
+    if f.field != "id_number" and not is_valid_id_number(f.student.id_number or ""):
         return True  # a record without a resident ID (L number): nothing to agree with
     return not f.identity_problem
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from webapp.extensions import db
 from webapp.imports import (
+    HELD_ELSEWHERE,
     STAGE_GRADES,
     STUDENT_COLUMNS,
     RowError,
@@ -115,6 +116,7 @@ def check_list(
 def _verdict(rows: list[dict], errors: list[RowError], when: str = "") -> dict:
     problems = [
         {"row": e.row, "field": e.field, "message": e.message, "name": _name(rows, e.row)}
+        | ({"held_elsewhere": True} if e.message == HELD_ELSEWHERE else {})
         for e in errors
     ]
     bad_rows = len({e.row for e in errors})

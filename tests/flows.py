@@ -110,7 +110,7 @@ def four_eyes_through_the_api(api, student, procedure: str, data: dict, file_nam
     second registrar (uP1b) completing it."""
     entering = api("uP1")
     file_id = entering.post(
-        "/api/v1/files", data={"file": (io.BytesIO(b"%PDF-1.4\n%test\n"), file_name)}
+        "/api/v1/files", data={"file": (io.BytesIO(b"%PDF-1.4\n%test\n%%EOF\n"), file_name)}
     ).get_json()["id"]
     resp = entering.post(
         "/api/v1/instances",

@@ -239,16 +239,25 @@ def test_bad_id_number_is_422(api, world):
 
 
 def test_second_start_for_the_same_student_is_409(api, world):
+    """409 to the school that already started it; another school's start by ID number is
+    answered as a wrong ID number would be (it must not learn of the other procedure)."""
     student = world.student("P1", grade=4)
     db.session.commit()
     body = {"procedure": "transfer", "data": transfer_data(student, "P3")}
     assert api("uP3").post("/api/v1/instances", json=body).status_code == 201
-    resp = api("uP4").post(
+    again = api("uP3").post("/api/v1/instances", json=body)
+    assert again.status_code == 409 and "正在办理" in again.get_json()["error"]["message"]
+    as_p4 = api("uP4")
+    other = as_p4.post(
         "/api/v1/instances",
         json={"procedure": "transfer", "data": transfer_data(student, "P4")},
     )
-    assert resp.status_code == 409
-    assert "正在办理" in resp.get_json()["error"]["message"]
+    wrong = as_p4.post(
+        "/api/v1/instances",
+        json={"procedure": "transfer", "data": transfer_data(student, "P4", name="别人")},
+    )
+    assert other.status_code == wrong.status_code == 422
+    assert other.get_json() == wrong.get_json()
 
 
 def test_lists_are_paginated_and_capped(api, world):
@@ -382,3 +391,19 @@ def test_unknown_body_field_is_422_in_chinese(api, world):
     resp = api("uP3").post("/api/v1/instances", json={"procedure": "transfer", "studnet_id": 1})
     assert resp.status_code == 422
     assert resp.get_json()["error"]["fields"]["studnet_id"] == ["不支持的字段。"]
+
+
+def test_api_times_are_rfc3339_with_a_zone(api, world):
+    from datetime import datetime
+
+    student = world.student("P1", grade=4)
+    as_p3 = api("uP3")
+    body = as_p3.post(
+        "/api/v1/instances", json={"procedure": "transfer", "data": transfer_data(student, "P3")}
+    ).get_json()
+    times = [body["created_at"], body["updated_at"], *(h["at"] for h in body["history"])]
+    times += [t["created_at"] for t in api("u321203").get("/api/v1/tasks").get_json()["items"]]
+    assert len(times) >= 4
+    for value in times:
+        assert datetime.fromisoformat(value).utcoffset() is not None, value
+        assert value.endswith("+00:00")

@@ -134,7 +134,7 @@ def test_whole_transfer_in_chromium(server, browser, csrf_world):  # noqa: F811
     assert db.session.get(Student, student_id).school.code == "P3"
 
 
-PDF = b"%PDF-1.4\n%xueji test\n"
+PDF = b"%PDF-1.4\n%xueji test\n%%EOF\n"
 
 
 def upload_file(page, selector: str, name: str) -> None:

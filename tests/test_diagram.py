@@ -37,10 +37,13 @@ def test_a_running_transfer_shows_steps_done_and_the_one_waiting(login, transfer
     assert state["completed"][:3] == ["start", "check_rules", "gw_check"]
     assert state["active"] == ["to_county_review"]
     assert state["rejected"] == [] and state["failed"] == []
-    # each lane is named by the organisation acting in it for this instance
+    # each lane is named by the organisation acting in it for this instance; the starting
+    # school, which named the pupil by ID number, not the pupil's side before it approves
     assert state["lanes"]["lane_to_school"] == "高港实验小学"
-    assert state["lanes"]["lane_from_school"] == "海陵实验小学"
+    assert state["lanes"]["lane_from_school"] == "转出地学校"
     assert state["lanes"]["lane_to_county"] == "高港区"
+    lanes = state_of(login, transfer.id, "u3212")["lanes"]
+    assert (lanes["lane_from_school"], lanes["lane_to_school"]) == ("海陵实验小学", "高港实验小学")
 
 
 def test_a_rejected_transfer_marks_the_review_and_the_end(login, transfer, world):

@@ -42,6 +42,15 @@ CASES = {
         None,
     ),
     "api.download_file": ("GET", "/files/{file}", None, ("uP2", "uP4", "u321002"), "uP1", 200),
+    # no insider here: refusing ends the instance (see tests/test_identity_starts.py)
+    "api.refuse_instance": (
+        "POST",
+        "/instances/{instance}/refuse",
+        {"comment": "本校未提出"},
+        ("uP2", "uP4", "u321002"),
+        None,
+        None,
+    ),
     "api.no_such_route": ("GET", "/students/{student}/secrets", None, ("uP1",), None, None),
 }
 

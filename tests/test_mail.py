@@ -89,7 +89,7 @@ def test_completion_notices_are_mailed_too(world, smtp):
     assert done_p3["Subject"] == "【学籍通】业务办结"
     assert "学生 李小红 的转学手续已办结" in done_p3.get_content()
     subjects = [m["Subject"] for m in smtp.to("p1@school.example")]
-    assert subjects == ["【学籍通】新的待办任务", "【学籍通】业务办结"]
+    assert subjects == ["【学籍通】他校发起的申请", "【学籍通】新的待办任务", "【学籍通】业务办结"]
 
 
 def test_nothing_is_mailed_before_the_commit_or_after_a_rollback(world, smtp):

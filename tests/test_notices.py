@@ -93,7 +93,7 @@ def test_completion_is_told_to_both_schools(world):
     student = world.student("P1", grade=4)
     instance = start(world, student)
     approve_all(world, instance)
-    outcome = Notification.query.filter_by(instance_id=instance.id).all()
+    outcome = Notification.query.filter_by(instance_id=instance.id, kind="completed").all()
     assert {n.org.code for n in outcome} == {"P1", "P3"}
     assert all("已办结" in n.message for n in outcome)
 

@@ -3,6 +3,7 @@ list back to the school, the county's review, status numbers, all rows or none."
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -120,7 +121,7 @@ def test_clean_list_is_reviewed_and_registered_with_national_numbers(world):
 
 
 def test_duplicate_of_another_schools_student_fix_and_resubmit(world):
-    """The must-show: 查重 names the row and the other school; the school removes the row."""
+    """The must-show: 查重 names the row, but not the other school; the school removes it."""
     elsewhere = world.student("P2", grade=1, entry_year=ENTRY, birth_date=AGE_OK)
     rows = [admitted(1), same_person(elsewhere), admitted(3)]
     instance = submit(world, rows)
@@ -129,7 +130,9 @@ def test_duplicate_of_another_schools_student_fix_and_resubmit(world):
     assert open_steps(instance) == [("fix_rows", "P1")]
     ((row, field, message),) = problems(instance)
     assert (row, field) == (2, "id_number")
-    assert "已有学籍（在籍，海陵第二小学，学籍号 G" + elsewhere.id_number in message
+    assert "已持有学籍" in message
+    told = str(instance.data) + " ".join(e.comment or "" for e in instance.events)
+    assert "海陵第二小学" not in told and "G" + elsewhere.id_number not in told
     assert instance.data["check"]["problems"][0]["name"] == elsewhere.name
     assert instance.data["check"]["problem_rows"] == 1
     assert registered([rows[0], rows[2]]) == []
@@ -158,7 +161,7 @@ def test_a_suspended_student_counts_a_graduated_one_does_not(world):
     ]
     instance = submit(world, rows, school="J1")
     ((row, field, message),) = problems(instance)
-    assert (row, field) == (1, "id_number") and "休学，海陵中学" in message
+    assert (row, field) == (1, "id_number") and "已持有学籍" in message
 
 
 def test_a_column_missing_from_every_row_is_named_on_each_row(world):
@@ -311,7 +314,8 @@ def test_finalize_checks_again_and_creates_nothing_on_a_new_duplicate(world):
     assert instance.status == "running"
     assert open_steps(instance) == [("fix_rows", "P1")]
     ((row, field, message),) = problems(instance)
-    assert (row, field) == (2, "id_number") and "高港实验小学" in message
+    assert (row, field) == (2, "id_number") and "已持有学籍" in message
+    assert "高港实验小学" not in message
     assert "办结前复查：未创建任何学籍" in instance.data["check"]["message"]
     assert Student.query.filter_by(id_number=rows[0]["id_number"]).count() == 0
     assert StatusHistory.query.filter_by(instance_id=instance.id).count() == 0
@@ -449,7 +453,8 @@ def test_registration_through_the_api(api, world):
     assert (out["status"], out["student_id"]) == ("running", None)
     assert [(t["lane"], t["org_code"]) for t in out["current_tasks"]] == [("school", "P1")]
     (problem,) = out["data"]["check"]["problems"]
-    assert problem["row"] == 2 and "广陵小学" in problem["message"]
+    assert problem["row"] == 2 and "已持有学籍" in problem["message"]
+    assert "广陵小学" not in json.dumps(out, ensure_ascii=False)
 
     again = as_p1.post("/api/v1/instances", json=body)
     assert again.status_code == 409
@@ -484,8 +489,11 @@ def test_instance_page_shows_the_school_the_list_size_and_the_problems(login, wo
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "海陵实验小学" in html and "3 人" in html and "2026" in html
-    assert "名单问题清单" in html and "海陵第二小学" in html
+    assert "名单问题清单" in html and "已持有学籍" in html
+    assert "海陵第二小学" not in html  # another school's pupil: not the school's to know
     assert rows[0]["id_number"] not in html  # the list itself is not dumped on the page
+    county = login("u321202").get(f"/instances/{instance.id}").get_data(as_text=True)
+    assert "学籍在海陵第二小学（在籍，学籍号 G" + elsewhere.id_number in county
 
 
 @pytest.mark.postgres
@@ -507,3 +515,19 @@ def test_registration_on_postgres(pg_app):
     assert {h.student_id for h in StatusHistory.query.filter_by(instance_id=instance.id)} == {
         s.id for s in created
     }
+
+
+def test_only_a_bureau_whose_reach_covers_the_holder_sees_who(world, login):
+    """P1 (海陵区) lists an ID held at P3 (高港区): P1 and its county see only that it is
+    held; the city over both sees where; an ID held at P1's own school P1 may see."""
+    elsewhere = world.student("P3", grade=1, entry_year=ENTRY, birth_date=AGE_OK)
+    own = world.student("P1", grade=1, entry_year=ENTRY, birth_date=AGE_OK)
+    instance = submit(world, [admitted(1), same_person(elsewhere), same_person(own)])
+    assert [(r, f) for r, f, _ in problems(instance)] == [(2, "id_number"), (3, "id_number")]
+    page = lambda user: login(user).get(f"/instances/{instance.id}").text  # noqa: E731
+    school, county, city = page("uP1"), page("u321202"), page("u3212")
+    for text in (school, county):
+        assert "已持有学籍" in text
+        assert "高港实验小学" not in text and "G" + elsewhere.id_number not in text
+    assert "学籍在海陵实验小学（在籍，学籍号 G" + own.id_number in school  # its own pupil
+    assert "学籍在高港实验小学（在籍，学籍号 G" + elsewhere.id_number in city

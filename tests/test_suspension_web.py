@@ -10,7 +10,7 @@ from workflows import engine
 
 from .test_suspension import at, suspend
 
-PDF = b"%PDF-1.4\n%test\n"
+PDF = b"%PDF-1.4\n%test\n%%EOF\n"
 
 
 def test_military_without_the_service_length_is_refused_with_the_field_named(world, login):

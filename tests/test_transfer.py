@@ -4,7 +4,7 @@ import pytest
 
 from webapp.models import Notification, StatusHistory
 from workflows import engine
-from workflows.errors import Conflict
+from workflows.errors import Invalid
 
 from .flows import act, approve_all, open_steps, transfer_data
 
@@ -166,10 +166,17 @@ def test_rule_stage_offered(world):
 
 
 def test_second_open_procedure_is_refused(world):
+    """Another school's second start is told no more than a wrong ID number would be."""
     student = world.student("P1", grade=4)
     start(world, student, "P3")
-    with pytest.raises(Conflict):
+    with pytest.raises(Invalid, match="无法按此身份证号和姓名发起") as refused:
         start(world, student, "P4")
+    with pytest.raises(Invalid) as wrong_pair:
+        start(world, student, "P4", name="别人")
+    assert (refused.value.message, refused.value.fields) == (
+        wrong_pair.value.message,
+        wrong_pair.value.fields,
+    )
 
 
 def test_rule_no_open_procedure(world):

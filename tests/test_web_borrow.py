@@ -8,7 +8,7 @@ from webapp.models import FileUpload, Instance, StatusHistory
 
 from .flows import enrol
 
-PDF = b"%PDF-1.4\n%test\n"
+PDF = b"%PDF-1.4\n%test\n%%EOF\n"
 
 
 def text(resp) -> str:

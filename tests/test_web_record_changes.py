@@ -5,7 +5,7 @@ import io
 from webapp.extensions import db
 from webapp.models import Instance
 
-PDF = b"%PDF-1.4\n%test\n"
+PDF = b"%PDF-1.4\n%test\n%%EOF\n"
 
 
 def open_task(instance: Instance) -> int:

@@ -4,7 +4,7 @@ import io
 
 from webapp.models import FileUpload, Instance
 
-PDF = b"%PDF-1.4\n%test\n"
+PDF = b"%PDF-1.4\n%test\n%%EOF\n"
 
 
 def test_school_starts_a_cancellation_with_a_scan_and_the_county_approves(world, login):

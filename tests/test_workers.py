@@ -19,7 +19,7 @@ from redis import Redis
 
 from webapp.extensions import db
 from webapp.models import Certificate, Incident, Instance, StatusHistory, Student
-from workflows import deploy, engine, incidents
+from workflows import deploy, engine, incidents, recovery
 
 from . import worker_handlers  # noqa: F401  (registers the test handlers here too)
 from .flows import act, evidence, transfer_data
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.postgres
 class Worker:
     """`xueji worker` in its own process group, logging to a file the test prints on failure."""
 
-    def __init__(self, app, tmp_path: Path, name: str = "worker"):
+    def __init__(self, app, tmp_path: Path, name: str = "worker", **settings: str):
         self.log = tmp_path / f"{name}.log"
         env = {
             **os.environ,
@@ -42,11 +42,12 @@ class Worker:
             "REDIS_URL": REDIS_URL,
             "SECRET_KEY": SECRET_KEY,
             "XUEJI_SCAN_SECONDS": "1",
-            "XUEJI_STALE_SECONDS": "3",
+            "XUEJI_LEASE_SECONDS": "3",
             "XUEJI_RETRY_BACKOFF": "0.5,0.5,0.5",
             "XUEJI_HANDLER_MODULES": "tests.worker_handlers",
             "XUEJI_TEST_DIR": str(tmp_path),
             "PYTHONPATH": str(ROOT),
+            **settings,
         }
         self.proc = subprocess.Popen(
             [str(XUEJI), "worker"],
@@ -92,8 +93,8 @@ def background(pg_app, redis, tmp_path):
     db.session.commit()
     workers: list[Worker] = []
 
-    def start(name: str = "worker") -> Worker:
-        workers.append(Worker(pg_app, tmp_path, name))
+    def start(name: str = "worker", **settings: str) -> Worker:
+        workers.append(Worker(pg_app, tmp_path, name, **settings))
         return workers[-1]
 
     pg_app.config["REDIS_URL"] = REDIS_URL
@@ -266,3 +267,78 @@ def test_a_timer_survives_a_worker_restart_and_a_redis_flush(background, redis):
     assert db.session.get(Student, instance.student_id).status == "cancelled"
     (history,) = StatusHistory.query.filter_by(instance_id=instance.id).all()
     assert history.user_id == world.users["321202"].id  # the timer ran in the county's name
+
+
+def test_a_killed_workers_work_resumes_as_soon_as_its_lease_runs_out(background, tmp_path):
+    """Lease 3 s, scan every 1 s: the second worker finishes well within the old 5 minutes."""
+    world, start = background
+    with_step("withdrawal", service("test.slow"))
+    first = start("first")
+    student = world.student("H1", grade=11, entry_year=2024)
+    world.user("uH1b", "H1", "school")
+    db.session.commit()
+    instance = engine.start(
+        "withdrawal",
+        world.users["H1"],
+        {"reason": "personal", "evidence": evidence(world.users["H1"])},
+        student_id=student.id,
+    )
+    for username in ("uH1b", "321202"):
+        wait_for(lambda: engine.open_tasks(db.session.get(Instance, instance.id)), what="a task")
+        (task,) = engine.open_tasks(db.session.get(Instance, instance.id))
+        engine.complete(task.id, world.users[username], {"decision": "approve"})
+    marker = tmp_path / f"slow-{instance.id}"
+    wait_for(lambda: marker.exists() and marker.read_text(), what="the slow step to start")
+    first.kill(int(marker.read_text()))
+    killed = time.monotonic()
+    start("second")
+    wait_for(lambda: db.session.get(Instance, instance.id).status == "completed", what="recovery")
+    assert time.monotonic() - killed < 30
+    assert StatusHistory.query.filter_by(student_id=student.id).count() == 1
+
+
+def test_a_step_longer_than_the_lease_is_not_run_twice_while_its_worker_lives(background, tmp_path):
+    world, start = background
+    with_step("cancellation", service("test.steady"))
+    start("first")
+    start("second")  # its scans see the instance queued for longer than the lease
+    instance = cancellation(world)
+    county_approves(world, instance)
+    wait_for(lambda: db.session.get(Instance, instance.id).status == "completed", what="the step")
+    assert (tmp_path / f"steady-{instance.id}").read_text() == "1"  # one run, never requeued
+    assert db.session.get(Instance, instance.id).data["inserted_result"] == {"runs": 1}
+
+
+def test_retries_go_on_when_the_worker_that_schedules_them_is_killed(background, redis, tmp_path):
+    """The retry waits in RQ's scheduled registry when its scheduler's worker dies; another
+    worker takes the scheduling lock within seconds and moves it."""
+    world, start = background
+    with_step("cancellation", service("test.flaky"))
+    first = start("first", XUEJI_RETRY_BACKOFF="4,4")
+    wait_for(lambda: redis.get(recovery.SCHEDULER_LOCK) is not None, what="the scheduling lock")
+    holder = redis.get(recovery.SCHEDULER_LOCK)
+    instance = cancellation(world)
+    county_approves(world, instance)
+    counter = tmp_path / f"flaky-{instance.id}"
+    wait_for(lambda: counter.exists(), what="the first failure")
+    first.kill()
+    killed = time.monotonic()
+    start("second", XUEJI_RETRY_BACKOFF="4,4")
+    wait_for(lambda: db.session.get(Instance, instance.id).status == "completed", what="retries")
+    assert time.monotonic() - killed < 40
+    assert redis.get(recovery.SCHEDULER_LOCK) not in (None, holder)
+    assert db.session.get(Instance, instance.id).data["inserted_result"] == {"tries": 3}
+
+
+def test_killing_a_worker_leaves_no_scheduler_process_behind(background):
+    """RQ's own scheduler is a forked child that outlived a killed worker and kept its lock;
+    ours is a thread, so the worker's process group is gone with the worker."""
+    world, start = background
+    worker = start()
+    wait_for(lambda: "已启动" in worker.log.read_text(), what="the worker")
+    time.sleep(2)  # a forked scheduler would be up by now
+    os.kill(worker.proc.pid, signal.SIGKILL)
+    worker.proc.wait(timeout=10)
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(worker.proc.pid, 0)

@@ -46,3 +46,13 @@ def slow(ctx: Context) -> dict:
     if first:
         time.sleep(120)
     return {"first": first}
+
+
+@handler("test.steady")
+def steady(ctx: Context) -> dict:
+    """Takes 7 s, longer than the tests' 3 s lease; counts its runs."""
+    counter = _marker(f"steady-{ctx.instance.id}")
+    runs = int(counter.read_text()) + 1 if counter.exists() else 1
+    counter.write_text(str(runs))
+    time.sleep(7)
+    return {"runs": runs}

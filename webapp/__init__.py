@@ -31,9 +31,10 @@ def create_app(config: dict | None = None) -> Flask:
         # Writers wait for each other instead of failing at once.
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
 
-    from . import admin, auth, health, inbox, instances, overdue, rosters, students
+    from . import admin, auth, guard, health, inbox, instances, overdue, rosters, students
     from .auth import throttle
 
+    guard.init_app(app)  # before the blueprints: their `<int:…>` rules take its bound
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)

@@ -119,6 +119,18 @@ def register(app: Flask) -> None:
         """演示：建库，载入演示数据（已有则沿用），列出演示用户，然后启动网页服务。"""
         _demo(host, port)
 
+    @app.cli.command("backup")
+    @click.argument("file")
+    def backup_command(file: str) -> None:
+        """把整个数据库（学籍、业务、上传材料、审计日志）备份到 FILE。"""
+        _backup("backup", file)
+
+    @app.cli.command("restore")
+    @click.argument("file")
+    def restore_command(file: str) -> None:
+        """把 FILE 恢复到 DATABASE_URL 指定的空数据库（非空的数据库拒绝恢复）。"""
+        _backup("restore", file)
+
     @app.cli.group("variant")
     def variant_group() -> None:
         """地区变体：市或县（区）执行的流程规则（县区自己的指定优先于所在市）。"""
@@ -333,7 +345,7 @@ def _worker(burst: bool) -> None:
     from redis.exceptions import RedisError
     from rq import Worker
 
-    from workflows import jobs
+    from workflows import jobs, recovery
 
     connection = Redis.from_url(url)
     try:
@@ -343,10 +355,14 @@ def _worker(burst: bool) -> None:
     every = float(current_app.config.get("SCAN_SECONDS", 30))
     if not burst:
         jobs.start_scan_thread(current_app._get_current_object(), every)
+        recovery.start_scheduler_thread(current_app._get_current_object(), jobs.queue)
     click.echo(
         f"后台任务进程已启动，监听队列“{jobs.QUEUE_NAME}”；每 {every:g} 秒扫描一次到期的定时节点。"
     )
-    Worker([jobs.QUEUE_NAME], connection=connection).work(with_scheduler=True, burst=burst)
+    if burst:
+        recovery.enqueue_due(jobs.queue())
+    # Retries are scheduled by the thread above, not RQ's forked scheduler (see recovery).
+    Worker([jobs.QUEUE_NAME], connection=connection).work(with_scheduler=False, burst=burst)
 
 
 def _demo(host: str, port: int) -> None:
@@ -368,6 +384,18 @@ def _demo(host: str, port: int) -> None:
         )
     click.echo("")
     _serve_demo(host, port)
+
+
+def _backup(verb: str, file: str) -> None:
+    from . import backup
+
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        kind = getattr(backup, verb)(uri, Path(file))
+    except backup.BackupError as exc:
+        _fail(str(exc))
+    done = f"已备份到 {file}" if verb == "backup" else f"已从 {file} 恢复"
+    click.echo(f"{done}（{kind}）。")
 
 
 def _variant_assign(org_code: str, variant: str) -> None:

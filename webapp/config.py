@@ -28,14 +28,17 @@ def from_env() -> dict:
         # for a plain-HTTP intranet).
         "SESSION_COOKIE_SECURE": _flag("XUEJI_COOKIE_SECURE", bool(os.environ.get("DATABASE_URL"))),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
-        # The worker's periodic scan (timers, lost jobs): how often, and when queued work
-        # that no worker finished counts as lost.
+        # The worker's periodic scan (timers, lost jobs): how often, and how long a worker's
+        # lease on the instance it runs lasts unrenewed (a killed worker's work is queued
+        # again once its lease has run out).
         "SCAN_SECONDS": float(os.environ.get("XUEJI_SCAN_SECONDS", 30)),
-        "STALE_SECONDS": float(os.environ.get("XUEJI_STALE_SECONDS", 300)),
+        "LEASE_SECONDS": float(os.environ.get("XUEJI_LEASE_SECONDS", 30)),
         # Seconds to wait before the 2nd, 3rd, … try of a failing automatic step.
         "RETRY_BACKOFF": [
             float(x) for x in os.environ.get("XUEJI_RETRY_BACKOFF", "2,10,30").split(",")
         ],
+        # Starts that name another school's pupil by ID number and name, per school and hour.
+        "IDENTITY_STARTS_PER_HOUR": int(os.environ.get("XUEJI_IDENTITY_STARTS_PER_HOUR", 30)),
         "DATA_DIR": str(data_dir),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted: the
         # client's address (throttling, audits) is then the one the nearest proxy saw.

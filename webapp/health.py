@@ -21,8 +21,6 @@ def _database() -> str:
     except Exception:
         db.session.rollback()
         return "down"
-    finally:
-        db.session.remove()
 
 
 def _redis() -> str:

@@ -26,6 +26,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from forms.validators import check_id_number
 
 from .extensions import db
+from .guard import text_problem
 from .models import (
     ACTIVE_STATUSES,
     LEVEL_LABELS,
@@ -140,6 +141,7 @@ def read_table(data: bytes, filename: str) -> Table:
     rows: list[tuple[int, dict[str, str]]] = []
     for number, raw in records:
         values = [_text(v) for v in raw]
+        _check_cells(values, header, number)
         if not any(values):
             continue
         if header is None:
@@ -152,6 +154,15 @@ def read_table(data: bytes, filename: str) -> Table:
     if header is None:
         raise UnreadableFile(f"文件“{filename}”是空的：第 1 行应为列名。")
     return Table(columns=header, rows=rows)
+
+
+def _check_cells(values: list[str], header: list[str] | None, number: int) -> None:
+    """No cell may carry what a text column refuses (NUL, a lone surrogate)."""
+    for index, value in enumerate(values):
+        problem = text_problem(value)
+        if problem:
+            column = header[index] if header and index < len(header) else f"第 {index + 1} 列"
+            raise UnreadableFile(f"第 {number} 行，字段 {column}：{problem}")
 
 
 def records_table(records: Iterable[dict[str, Any]], columns: Iterable[str] = ()) -> Table:
@@ -193,7 +204,18 @@ def _csv_records(data: bytes) -> Iterable[tuple[int, list[Any]]]:
         raise UnreadableFile(
             "CSV 文件不是 UTF-8 编码：请在 Excel 中“另存为 → CSV UTF-8（逗号分隔）”后再导入。"
         ) from exc
-    return enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, list[Any]]] = []
+    try:
+        for row in reader:
+            rows.append((len(rows) + 1, row))
+    except csv.Error as exc:  # a cell past csv.field_size_limit(), or a broken quote
+        limit = csv.field_size_limit()
+        raise UnreadableFile(
+            f"CSV 文件第 {len(rows) + 1} 行无法读取：单元格不能超过 {limit} 个字符"
+            "（或引号未配对）。"
+        ) from exc
+    return rows
 
 
 def _xlsx_records(data: bytes) -> Iterable[tuple[int, list[Any]]]:
@@ -471,8 +493,17 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
 RowCheck = Callable[["_Row", dict[str, Any]], None]
 
 
+# What a school is told of an ID that holds a status: not where (that may be another
+# jurisdiction's pupil); the supervising bureau sees who on the application page.
+HELD_ELSEWHERE = (
+    "该身份证号已持有学籍（一人只能有一个学籍），不能再次登记；如有疑问请联系主管教育行政部门核实。"
+)
+
+
 def check_students(
-    source: Table | list[dict[str, Any]], row_check: RowCheck | None = None
+    source: Table | list[dict[str, Any]],
+    row_check: RowCheck | None = None,
+    name_holder: bool = False,
 ) -> tuple[list[dict[str, Any]], list[RowError]]:
     """Check every student row; returns the values for new Student rows, or the errors.
 
@@ -481,7 +512,8 @@ def check_students(
     `source` is a sheet or a list of row objects (numbered 1..n, see `records_table`).
     `row_check(row, values)` adds a procedure's own rules: it may report errors with
     `row.error(column, message)` (a row with errors is not returned) and add keys to the
-    row's values (None where a cell failed its own check).
+    row's values (None where a cell failed its own check). `name_holder` says where an ID
+    already holds its status (the command line, run by the platform's operators).
     """
     table = source if isinstance(source, Table) else records_table(source, STUDENT_COLUMNS)
     errors = _missing_columns(table, STUDENT_REQUIRED)
@@ -506,7 +538,9 @@ def check_students(
                 held = active[id_number]
                 row.error(
                     "id_number",
-                    f"该身份证号已有学籍（{STATUS_LABELS[held.status]}，{held.school.name}，学籍号 {held.status_number}），一人只能有一个学籍。",
+                    f"该身份证号已有学籍（{STATUS_LABELS[held.status]}，{held.school.name}，学籍号 {held.status_number}），一人只能有一个学籍。"
+                    if name_holder
+                    else HELD_ELSEWHERE,
                 )
             first_row.setdefault(id_number, number)
         school = _check_school(row, schools)
@@ -591,7 +625,9 @@ def _active_students(id_numbers: Iterable[str]) -> dict[str, Student]:
 
 def import_students(data: bytes, filename: str, user: User | None = None) -> ImportResult:
     """Create enrolled students with status number G + ID number; all rows or none."""
-    result, rows = _read_and_check("students", data, filename, check_students)
+    result, rows = _read_and_check(
+        "students", data, filename, lambda table: check_students(table, name_holder=True)
+    )
     if result.errors:
         return result
     per_school: dict[str, int] = {}

@@ -1,7 +1,8 @@
 """Evidence uploads: which files are accepted, and who may read one back.
 
 A file is accepted only when its extension and its first bytes agree on PDF, JPEG or
-PNG, so a renamed text or executable file is refused. A file is readable by its uploader
+PNG, so a renamed text or executable file is refused, and when it is whole to its end
+marker with nothing behind it (`webapp.filecheck`). A file is readable by its uploader
 and by anyone who can see an instance whose data cites it in an `evidence` list.
 """
 
@@ -14,9 +15,11 @@ from sqlalchemy import Text, cast
 
 from webapp import scope
 from webapp.extensions import db
+from webapp.filecheck import problem
 from webapp.models import FileUpload, Instance, User, audit
 
 MAX_BYTES = 10 * 1024 * 1024
+MAX_NAME = 255  # FileUpload.name
 KINDS = {  # content type → (extensions, magic prefix)
     "application/pdf": ((".pdf",), b"%PDF-"),
     "image/jpeg": ((".jpg", ".jpeg"), b"\xff\xd8\xff"),
@@ -43,10 +46,19 @@ def store_upload(user: User, filename: str, content: bytes) -> FileUpload:
         raise UploadRefused("文件不能超过 10 MB。")
     if not content:
         raise UploadRefused("文件为空。")
-    name = PurePath(filename.replace("\\", "/")).name[:255]
+    name = PurePath(filename.replace("\\", "/")).name
+    if len(name) > MAX_NAME:
+        raise UploadRefused(
+            f"文件名不能超过 {MAX_NAME} 个字符（现为 {len(name)} 个），请改短后重新上传。"
+        )
+    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in name):
+        raise UploadRefused("文件名含有控制字符或无效字符，请改名后重新上传。")
     content_type = sniff(name, content[:16])
     if content_type is None:
         raise UploadRefused(f"“{name}”不是 PDF、JPEG 或 PNG 文件（扩展名与文件内容须一致）。")
+    why = problem(content_type, content)
+    if why:
+        raise UploadRefused(f"“{name}”：{why}")
     upload = FileUpload(
         name=name,
         content_type=content_type,

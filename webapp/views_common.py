@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from forms import FORMS, load_all
 from workflows.errors import Conflict, Forbidden, Invalid
+from workflows.identity import TooMany, hidden_orgs
 from workflows.notices import KIND_LABELS as NOTICE_KINDS
 from workflows.procedures import PROCEDURES, procedure_name
 
@@ -78,6 +79,7 @@ SIDE_LABELS = {
     "borrow": ("学籍所在学校", "借读学校"),
     "borrow_return": ("学籍所在学校", "借读学校"),
 }
+HIDDEN_ORG = "（学籍所在学校同意后显示）"
 _GRADE_NAMES = ("一", "二", "三", "四", "五", "六", "七", "八", "九")
 _SENIOR_NAMES = {10: "高一", 11: "高二", 12: "高三"}
 
@@ -153,8 +155,9 @@ def _choice_label(choices: tuple[tuple[str, str], ...], value) -> str:
     return next((label for key, label in choices if key == value), str(value))
 
 
-def application_rows(instance: Instance) -> list[tuple[str, str]]:
-    """What was applied for, as (label, value): the student, the schools, the start form."""
+def application_rows(instance: Instance, hidden: set[int] = frozenset()) -> list[tuple[str, str]]:
+    """What was applied for, as (label, value): the student, the schools, the start form;
+    a school in `hidden` is not named (see `workflows.identity.hidden_orgs`)."""
     data = instance.data or {}
     student = instance.student
     rows = [("业务类型", procedure_name(instance.procedure))]
@@ -162,7 +165,9 @@ def application_rows(instance: Instance) -> list[tuple[str, str]]:
         rows += [("学生姓名", student.name), ("身份证号", student.id_number)]
         rows.append(("当前年级", grade_label(student.grade)))
     from_label, to_label = SIDE_LABELS.get(instance.procedure, ("转出学校", "转入学校"))
-    if data.get("from_school_id"):
+    if data.get("from_school_id") in hidden:
+        rows.append((from_label, HIDDEN_ORG))
+    elif data.get("from_school_id"):
         rows.append((from_label, org_name(data["from_school_id"])))
     if data.get("to_school_id"):
         rows.append((to_label, org_name(data["to_school_id"])))
@@ -206,8 +211,14 @@ def notifications_for(user):
 
 
 def paginate(query) -> Page:
-    """One page of `query` (page from ?page=, size from the PER_PAGE setting)."""
-    return page_of(query, request.args.get("page", 1, type=int), current_app.config["PER_PAGE"])
+    """One page of `query` (page from ?page=, size from the PER_PAGE setting); a page past
+    any list's end (10**30 overflows the database's offset) is 404."""
+    from .guard import MAX_PAGE
+
+    page = request.args.get("page", 1, type=int)
+    if page > MAX_PAGE:
+        abort(404)
+    return page_of(query, page, current_app.config["PER_PAGE"])
 
 
 def form_data(names: list[str]) -> dict:
@@ -275,6 +286,8 @@ def start_submitted(procedure: str, fields, render, fixed: dict | None = None, s
         return render(dict(request.form), exc.fields or {"": [exc.message]}, 422)
     except Conflict as exc:
         return render(dict(request.form), {"": [exc.message]}, 409)
+    except TooMany as exc:
+        return render(dict(request.form), {"": [exc.message]}, 429)
     except Forbidden:
         abort(403)
 
@@ -310,6 +323,9 @@ def register_template_helpers(app: Flask) -> None:
             "procedure_name": procedure_name,
             "procedures": PROCEDURES,
             "grade_label": grade_label,
+            "HIDDEN_ORG": HIDDEN_ORG,
+            "hidden_orgs_for": lambda instance: hidden_orgs(instance, current_user),
+            "org_name": org_name,
             "waited": waited,
             "unread_count": unread,
             "now": utcnow(),
@@ -324,11 +340,17 @@ def register_template_helpers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if request.path.startswith("/api/"):
-            return exc
+            from .api.errors import http_error_json
+
+            return http_error_json(exc)
+        # After a database error the transaction is aborted (PostgreSQL): the page's own
+        # queries (the unread count) would fail and Flask would answer in English.
+        db.session.rollback()
         messages = {
             403: ("无权操作", "您的账号没有执行此操作的权限。"),
             404: ("页面不存在", "您要找的内容不存在，或不在您的管辖范围内。"),
             405: ("请求方式错误", "该页面不支持这种请求方式。"),
+            500: ("服务器内部错误", "服务器处理请求时出错，请稍后重试或联系管理员。"),
         }
         title, message = messages.get(exc.code, ("请求出错", "请求无法完成，请稍后重试。"))
         return _error(exc.code or 500, title, message)

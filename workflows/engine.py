@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 import handlers
 from forms import FORMS
+from webapp import scope
 from webapp.extensions import db
 from webapp.models import (
     FileUpload,
@@ -39,7 +40,7 @@ from webapp.models import (
     utcnow,
 )
 
-from . import deploy, jobs, notices, routing, starters, variants, workdays
+from . import deploy, identity, jobs, notices, routing, starters, variants, workdays
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .procedures import PROCEDURES
 from .scripting import SAFE_BUILTINS
@@ -266,10 +267,13 @@ def _check_evidence(clean: dict, user) -> None:
     ids = clean.get("evidence")
     if not ids:
         return
+    from webapp.guard import MAX_ID
+
+    storable = [i for i in ids if 0 < i <= MAX_ID]  # a larger id is no upload (and no query)
     found = {
         f.id
         for f in FileUpload.query.join(User, FileUpload.uploaded_by_id == User.id)
-        .filter(FileUpload.id.in_(ids), User.org_id == user.org_id)
+        .filter(FileUpload.id.in_(storable), User.org_id == user.org_id)
         .all()
     }
     missing = [i for i in ids if i not in found]
@@ -301,7 +305,63 @@ def start(procedure: str, user, data: dict, student_id: int | None = None) -> In
     """Start a procedure on the newest version; runs the automatic steps up to the first person."""
     plan = starters.prepare(procedure, user, data, student_id)
     _check_evidence(plan.data, user)
-    instance = _open(procedure, plan, user, f"发起{PROCEDURES[procedure].name}")
+    try:
+        instance = _open(procedure, plan, user, f"发起{PROCEDURES[procedure].name}")
+    except Conflict:
+        if plan.by_identity and not _open_by(plan.student, user):
+            raise identity.refused() from None  # says nothing of the pupil's other procedure
+        raise
+    if plan.by_identity and instance.status == "running":  # a rule may have ended it
+        notices.started_for_pupil(instance, plan.partner_school_id, plan.school_id)
+    commit()
+    return instance
+
+
+def _open_by(student, user) -> bool:
+    """Whether the student's open procedure was started by the caller's organisation."""
+    running = Instance.query.filter_by(open_student_id=student.id).first()
+    return running is not None and getattr(running.initiator, "org_id", None) == user.org_id
+
+
+@all_or_nothing
+def refuse(instance_id: int, user, comment: str) -> Instance:
+    """The pupil's own school refuses a start another school made by ID number: it ends at
+    once as rejected and lets go of the pupil, as long as the school has not approved it."""
+    instance = scope.instance_or_none(user, instance_id)
+    if instance is None:
+        raise NotFound("业务不存在或不在您的管辖范围内。")
+    if (
+        user.role != "school"
+        or not identity.started_by_identity(instance)
+        or instance.data.get("from_school_id") != user.org_id
+    ):
+        raise Forbidden("只有学生学籍所在学校可以拒绝他校按身份证号发起的申请。")
+    if instance.status != "running":
+        raise Conflict("该申请已结束，无需拒绝。")
+    if any(e.org_id == user.org_id and e.decision == "approve" for e in instance.events):
+        raise Conflict("本校已同意该申请，不能再拒绝；如需终止请联系审核部门。")
+    if not (comment or "").strip():
+        raise Invalid("请填写拒绝理由。", {"comment": ["请填写拒绝理由。"]})
+    instance.status, instance.reason = "rejected", "sender_refused"
+    instance.reason_message = comment.strip()
+    instance.finished_at = utcnow()
+    instance.open_student_id = instance.pending_since = instance.wake_at = None
+    for row in open_tasks(instance):
+        row.state = "cancelled"
+    db.session.add(
+        InstanceEvent(
+            instance_id=instance.id,
+            step="sender_refusal",
+            name="学籍所在学校拒绝",
+            user_id=user.id,
+            org_id=user.org_id,
+            decision="reject",
+            comment=instance.reason_message,
+        )
+    )
+    db.session.flush()
+    notices.rejected(instance)
+    audit(user, f"{instance.procedure}.refuse", instance, None, {"comment": comment.strip()})
     commit()
     return instance
 
@@ -479,7 +539,12 @@ def claim(task_id: int, user) -> HumanTask:
             return row
         if row.state != "open":
             raise Conflict("该任务已办理完毕。")
-        raise Conflict(f"该任务已由 {row.claimed_by.label} 认领。")
+        holder = row.claimed_by  # None: released again between our update and now
+        raise Conflict(
+            f"该任务已由 {holder.label} 认领。"
+            if holder
+            else "该任务的认领刚刚变化，请刷新后重试。"
+        )
     audit(user, "task.claim", row)
     db.session.commit()
     db.session.refresh(row)
@@ -596,8 +661,8 @@ def run_pending(instance_id: int) -> bool:
 
 
 def stale_pending(older_than: timedelta) -> list[int]:
-    """Instances whose queued automatic steps no worker finished in time (lost job, killed
-    worker, flushed Redis): the scan queues them again."""
+    """Instances whose automatic steps were queued longer ago than `older_than` and are not
+    done: the scan queues those again that no worker holds (`jobs.lost_work`)."""
     since = utcnow() - older_than
     rows = Instance.query.filter(
         Instance.status == "running", Instance.pending_since <= since

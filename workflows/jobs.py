@@ -4,7 +4,8 @@ With `REDIS_URL` set, a human step commits and queues "advance instance N"; the 
 locks the instance row, runs what is queued and commits. Without it, everything runs
 inline in the request (the demo). Jobs are thin and idempotent; the database, not Redis,
 knows what is due (`instance.pending_since`, `instance.wake_at`), so a flushed Redis or a
-killed worker loses nothing: the periodic scan queues again whatever waits too long.
+killed worker loses nothing: the periodic scan queues again work that is in no queue and
+whose worker's lease ran out (`workflows.recovery`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from flask import current_app
 from sqlalchemy import event
 
 from webapp.extensions import db
+
+from . import recovery
 
 QUEUE_NAME = "xueji"
 log = logging.getLogger(__name__)
@@ -56,9 +59,17 @@ def enqueue_after_commit(instance_id: int) -> None:
 def _after_commit(session) -> None:
     for instance_id in sorted(session.info.pop("xueji_advance", ())):
         try:
-            queue().enqueue(advance, instance_id, job_timeout=600)
+            _enqueue(instance_id)
         except Exception:  # Redis down: the scan queues it again from the database
             log.exception("could not queue instance %s", instance_id)
+
+
+def _enqueue(instance_id: int, tries: int = 1, wait: float | None = None) -> None:
+    job = {"job_id": recovery.job_id(instance_id), "job_timeout": 600}
+    if wait is None:
+        queue().enqueue(advance, instance_id, tries, **job)
+    else:
+        queue().enqueue_in(timedelta(seconds=wait), advance, instance_id, tries, **job)
 
 
 @event.listens_for(db.session.__class__, "after_rollback", propagate=True)
@@ -90,14 +101,17 @@ def _advance(instance_id: int, tries: int) -> str:
 
     from . import engine
 
+    lease = recovery.lease_seconds()
     try:
-        return "advanced" if engine.run_pending(instance_id) else "nothing queued"
+        with recovery.holding_lease(_redis(), instance_id, lease):
+            return "advanced" if engine.run_pending(instance_id) else "nothing queued"
     except engine.StepFailed as failed:
         allowed = handlers.TRIES.get(failed.step or "", handlers.DEFAULT_TRIES)
         if tries < allowed:
             backoff = current_app.config.get("RETRY_BACKOFF") or [2, 10, 30]
             wait = backoff[min(tries - 1, len(backoff) - 1)]
-            queue().enqueue_in(timedelta(seconds=wait), advance, instance_id, tries + 1)
+            recovery.extend_lease(_redis(), instance_id, wait + lease)
+            _enqueue(instance_id, tries + 1, wait)
             log.warning(
                 "instance %s step %s failed (try %s): %s",
                 instance_id,
@@ -116,18 +130,27 @@ def _describe(error: BaseException) -> str:
 
 
 def scan() -> dict:
-    """The periodic scan: due timers, and queued work that no worker has picked up."""
+    """The periodic scan: due timers, and queued work that no worker is doing or will do."""
     return _in_app(_scan)
 
 
 def _scan() -> dict:
+    done = _scan_inline()
+    lost = lost_work()
+    for instance_id in lost:
+        _enqueue(instance_id)
+    return {**done, "requeued": lost}
+
+
+def lost_work() -> list[int]:
+    """Instances queued longer than a lease that are in no queue and held by no live worker."""
     from . import engine
 
-    done = _scan_inline()
-    stale = engine.stale_pending(timedelta(seconds=current_app.config.get("STALE_SECONDS", 300)))
-    for instance_id in stale:
-        queue().enqueue(advance, instance_id, job_timeout=600)
-    return {**done, "requeued": stale}
+    candidates = engine.stale_pending(timedelta(seconds=recovery.lease_seconds()))
+    if not candidates:
+        return []
+    held = recovery.leased(_redis(), candidates) | recovery.waiting(queue())
+    return [i for i in candidates if i not in held]
 
 
 def _scan_inline() -> dict:

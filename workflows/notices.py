@@ -13,6 +13,8 @@ whoever of that organisation is on duty reads it; the header shows the unread co
 |                                             | the one that rejected)              |           |
 | a procedure is done                         | the schools whose record changed    | completed |
 |                                             | (handlers call `tell_school`)       |           |
+| another school started a transfer or a      | the pupil's own school, at once, so | started   |
+| borrow-study for a pupil by ID number       | it can refuse one it did not ask for|           |
 
 Notices about a step point at the task (`task_id`); notices about an outcome carry the
 instance (`instance_id`). The engine calls `tasks_ready` and `rejected`; the periodic
@@ -44,7 +46,7 @@ from webapp.models import (
     utcnow,
 )
 
-from . import workdays
+from . import identity, workdays
 from .procedures import procedure_name
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ KIND_LABELS = {
     "reminder": "办理期限提醒",
     "rejected": "业务未通过",
     "completed": "业务办结",
+    "started": "他校发起的申请",
 }
 RETURN_DECISIONS = {"return": "退回修改", "reexamine": "要求复查"}
 
@@ -73,6 +76,9 @@ def tasks_ready(instance: Instance, rows: list[HumanTask]) -> None:
         if returned:
             org = db.session.get(Organization, last.org_id) if last.org_id else None
             by = org.name if org is not None else "审核单位"
+            addressed = db.session.get(Organization, row.org_id)  # row.org: not loaded yet
+            if org is not None and org.id in identity.hidden_from(instance, addressed):
+                by = "学生学籍所在地"  # the taking school is not told which school (identity)
             message = (
                 f"{_about(instance)}被{by}{RETURN_DECISIONS[last.decision]}，"
                 f"意见：{last.comment or '（无）'}。请在“{row.name}”中处理，办理期限 {due}。"
@@ -124,6 +130,16 @@ def rejected(instance: Instance) -> None:
     for org_id in dict.fromkeys([applicant, *sorted(schools)]):
         if org_id is not None and org_id != rejecter:
             _add(org_id, "school", "rejected", message, instance_id=instance.id)
+
+
+def started_for_pupil(instance: Instance, taking_id: int, home_id: int) -> None:
+    """Another school named the pupil by ID number: the pupil's school hears of it at once."""
+    taking = db.session.get(Organization, taking_id)
+    message = (
+        f"{taking.name}按身份证号和姓名为本校学生发起了{_about(instance)}（业务编号 "
+        f"{instance.id}）。如本校及学生家长不知情，可在该业务页面立即拒绝。"
+    )
+    _add(home_id, "school", "started", message, instance_id=instance.id)
 
 
 def tell_school(school_id: int, kind: str, message: str, instance_id: int) -> None:

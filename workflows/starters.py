@@ -1,7 +1,8 @@
 """How each procedure is started: validate the start data and find the student and schools.
 
 A procedure started by the *other* side (the receiving school of a transfer) names the
-student by ID number and name, which must both match an active record exactly.
+student by ID number and name, which must both match an active record exactly; such starts
+are counted and refused alike whatever the reason (`workflows.identity`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from forms import FORMS
 from webapp import scope
 from webapp.models import ACTIVE_STATUSES, Instance, Organization, Student
 
+from . import identity
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .procedures import PROCEDURES
 from .specs import start_slot, steps_used
@@ -28,6 +30,7 @@ class StartPlan:
     # A two-sided procedure runs the receiving side's variant, or the sending side's where
     # that side's rules decide how it starts (see `_start_transfer`).
     sending_rules: bool = False
+    by_identity: bool = False  # the student was named by ID number and name
 
 
 def prepare(procedure: str, user, data: dict, student_id: int | None = None) -> StartPlan:
@@ -62,16 +65,15 @@ def _role_name(role: str) -> str:
     return ROLE_LABELS.get(role, role)
 
 
-def find_by_identity(id_number: str, name: str) -> Student:
-    """The active record with this ID number and exactly this name, or a field error."""
+def find_by_identity(user, id_number: str, name: str) -> Student:
+    """The active record with this ID number and exactly this name, or the one refusal;
+    every lookup spends one of the organisation's starts by identity."""
+    identity.take_budget(user.org_id)
     student = Student.query.filter(
         Student.id_number == id_number, Student.status.in_(ACTIVE_STATUSES)
     ).first()
     if student is None or student.name != name:
-        raise Invalid(
-            "未找到身份证号与姓名都相符的在籍学生。",
-            {"id_number": ["未找到身份证号与姓名都相符的在籍学生，请核对。"]},
-        )
+        raise identity.refused()
     return student
 
 
@@ -119,7 +121,7 @@ def _start_transfer(user, clean: dict, student_id: int | None) -> StartPlan:
     start = transfer_start(user.org)
     if not start.sending:
         return _start_transfer_from_receiving_school(user, clean)
-    student = find_by_identity(clean["id_number"], clean["name"])
+    student = find_by_identity(user, clean["id_number"], clean["name"])
     if student.school_id != user.org_id and not transfer_start(student.school).sending:
         plan = _start_transfer_from_receiving_school(user, clean, student)
         plan.sending_rules = True
@@ -141,11 +143,8 @@ def _start_transfer_from_sending_school(
     """The sending school names its own student and where the student goes: a school (and
     class); or, where its region says so, the county that places the student or a place
     outside the region."""
-    if student.school_id != user.org_id:
-        raise Invalid(
-            "转学须由学籍所在学校发起：该学生不是本校学生。",
-            {"id_number": ["本地区转学由转出学校发起，只能为本校在籍学生申请。"]},
-        )
+    if student.school_id != user.org_id:  # another school's pupil: as if not found
+        raise identity.refused()
     data = {
         **clean,
         "student_id": student.id,
@@ -227,7 +226,7 @@ def _start_taking_side(
     """The school that takes the student in (its own code in `field`) names a student of
     another school by ID number and name; `student` when already found."""
     taking = _callers_school(user, clean[field], field, side, procedure)
-    student = student or find_by_identity(clean["id_number"], clean["name"])
+    student = student or find_by_identity(user, clean["id_number"], clean["name"])
     data = {
         **clean,
         "student_id": student.id,
@@ -235,7 +234,7 @@ def _start_taking_side(
         "from_school_id": student.school_id,
         "to_school_id": taking.id,
     }
-    return StartPlan(student, data, student.school_id, taking.id)
+    return StartPlan(student, data, student.school_id, taking.id, by_identity=True)
 
 
 def _start_borrow_return(user, clean: dict, student_id: int | None) -> StartPlan:

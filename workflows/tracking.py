@@ -24,11 +24,12 @@ SIDE_LABELS = {"": "", "from_": "转出地", "to_": "转入地"}
 UNDER_WAY = TaskState.WAITING | TaskState.READY | TaskState.STARTED
 
 
-def diagram(instance: Instance) -> dict:
+def diagram(instance: Instance, hidden: set[int] = frozenset()) -> dict:
     """`{bpmn_xml, completed, active, rejected, failed, lanes}` for drawing the instance.
 
     Element ids, each list in the order the steps were reached; `lanes` maps lane ids to the
-    organisation acting in that lane for this instance (or a generic label).
+    organisation acting in that lane for this instance (or a generic label, also for the
+    organisations in `hidden`: see `workflows.identity.hidden_orgs`).
     """
     completed: list[str] = []
     under_way: list[str] = []
@@ -59,7 +60,7 @@ def diagram(instance: Instance) -> dict:
         "active": active,
         "rejected": _rejected(instance, completed),
         "failed": failed,
-        "lanes": _lane_labels(instance),
+        "lanes": _lane_labels(instance, hidden),
     }
 
 
@@ -108,19 +109,22 @@ def _bpmn(instance: Instance):
     return etree.fromstring(instance.process_version.bpmn_xml.encode(), parser)
 
 
-def _lane_labels(instance: Instance) -> dict[str, str]:
+def _lane_labels(instance: Instance, hidden: set[int]) -> dict[str, str]:
     root = _bpmn(instance)
     labels = {}
     for lane in root.iterfind(".//bpmn:lane", NS):
         slot = (lane.get("name") or "").strip()
         if lane.get("id") and slot in routing.SLOTS:
-            labels[lane.get("id")] = _slot_label(slot, instance.data or {})
+            labels[lane.get("id")] = _slot_label(slot, instance.data or {}, hidden)
     return labels
 
 
-def _slot_label(slot: str, data: dict) -> str:
+def _slot_label(slot: str, data: dict, hidden: set[int]) -> str:
+    level = routing.slot_role(slot)
     try:
-        return routing.resolve(slot, data).name
+        org = routing.resolve(slot, data)
     except routing.RoutingError:
-        level = routing.slot_role(slot)
+        org = None
+    if org is None or org.id in hidden:
         return SIDE_LABELS[slot[: -len(level)]] + LEVEL_LABELS[level]
+    return org.name

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from webapp.extensions import db
+from webapp.guard import BadInput
 from workflows.errors import EngineError, Invalid
 
 from . import bp
@@ -66,7 +67,9 @@ def _api_error(exc: ApiError) -> Response:
 @bp.errorhandler(EngineError)
 def _engine_error(exc: EngineError) -> Response:
     db.session.rollback()
-    return error_response(exc.status, exc.code, exc.message, exc.fields)
+    wait = getattr(exc, "retry_after", None)  # a throttled start says how long to wait
+    headers = {"Retry-After": str(wait)} if wait else None
+    return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
 
 
 @bp.errorhandler(ValidationError)
@@ -84,8 +87,17 @@ def _too_large(exc: RequestEntityTooLarge) -> Response:
     )
 
 
+@bp.errorhandler(BadInput)
+def _bad_input(exc: BadInput) -> Response:
+    db.session.rollback()
+    code = "invalid" if exc.status == 422 else "bad_request"
+    return error_response(exc.status, code, str(exc), {exc.field: [exc.message]})
+
+
 @bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response:
+def http_error_json(exc: HTTPException) -> Response:
+    """Also the app's answer to routing failures under /api/ (an id past the column type
+    matches no rule, so no blueprint handler sees it)."""
     db.session.rollback()
     status = exc.code or 500
     code, message = HTTP_MESSAGES.get(status, (exc.name.lower().replace(" ", "_"), "请求失败。"))

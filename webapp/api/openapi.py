@@ -38,14 +38,21 @@ OUTPUT_SCHEMAS = (
     schemas.TaskDetailOut,
     schemas.DiagramOut,
 )
-INPUT_SCHEMAS = (schemas.TokenIn, schemas.InstanceIn, schemas.CompleteIn, schemas.ModelIn)
+INPUT_SCHEMAS = (
+    schemas.TokenIn,
+    schemas.InstanceIn,
+    schemas.CompleteIn,
+    schemas.ModelIn,
+    schemas.RefuseIn,
+)
 ERRORS = {
+    "400": "请求体不是有效的 JSON 或表单，或 JSON 嵌套过深",
     "401": "未登录或令牌无效",
-    "403": "无权操作（如：只有平台管理员可以部署流程模型）",
+    "403": "无权操作（如：只有平台管理员可以部署流程模型；审核须由录入人以外的人办理）",
     "404": "不存在或不在管辖范围内",
     "409": "与当前状态冲突",
     "422": "数据有误（error.fields 逐字段说明）",
-    "429": "尝试次数过多（按账号和来源地址限制），Retry-After 为需等待的秒数",
+    "429": "请求过于频繁，如按身份证号发起、反复登录（Retry-After 为等待秒数）",
 }
 
 
@@ -85,7 +92,10 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 "summary": "用用户名和密码换取登录令牌（12 小时有效；退出登录、改密码后失效）",
                 "security": [],
                 "requestBody": {"required": True, **_json("TokenIn")},
-                "responses": {**_ok("令牌与用户", "TokenOut"), **_errors("401", "422", "429")},
+                "responses": {
+                    **_ok("令牌与用户", "TokenOut"),
+                    **_errors("400", "401", "422", "429"),
+                },
             },
         ),
         "api.openapi": (
@@ -112,7 +122,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
                         }
                     },
                 },
-                "responses": {**_ok("已保存", "FileOut", "201"), **_errors("401", "422")},
+                "responses": {**_ok("已保存", "FileOut", "201"), **_errors("400", "401", "422")},
             },
         ),
         "api.download_file": (
@@ -172,7 +182,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 },
                 "responses": {
                     **_ok("已发起", "InstanceOut", "201"),
-                    **_errors("401", "404", "409", "422"),
+                    **_errors("400", "401", "403", "404", "409", "422", "429"),
                 },
             },
         ),
@@ -190,6 +200,18 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 "summary": "一项业务的状态、待办步骤与办理历史",
                 "parameters": [{**id_param, "name": "instance_id"}],
                 "responses": {**_ok("业务", "InstanceOut"), **_errors("401", "404")},
+            },
+        ),
+        "api.refuse_instance": (
+            "post",
+            {
+                "summary": "学籍所在学校拒绝他校按身份证号发起的转学或借读（本校同意之前）",
+                "parameters": [{**id_param, "name": "instance_id"}],
+                "requestBody": {"required": True, **_json("RefuseIn")},
+                "responses": {
+                    **_ok("业务已终止（rejected，reason 为 sender_refused）", "InstanceOut"),
+                    **_errors("400", "401", "403", "404", "409", "422"),
+                },
             },
         ),
         "api.instance_diagram": (
@@ -234,7 +256,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 },
                 "responses": {
                     **_ok("业务的新状态", "InstanceOut"),
-                    **_errors("401", "404", "409", "422"),
+                    **_errors("400", "401", "403", "404", "409", "422"),
                 },
             },
         ),
@@ -243,7 +265,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
             {
                 "summary": "认领任务，避免同单位他人重复办理",
                 "parameters": [{**id_param, "name": "task_id"}],
-                "responses": {**_ok("任务", "TaskOut"), **_errors("401", "404", "409")},
+                "responses": {**_ok("任务", "TaskOut"), **_errors("401", "403", "404", "409")},
             },
         ),
         "api.models": (
@@ -277,7 +299,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
                         "description": "{procedure, variant, version}",
                         **_json({"type": "object"}),
                     },
-                    **_errors("401", "403", "404", "422"),
+                    **_errors("400", "401", "403", "404", "422"),
                 },
             },
         ),
@@ -286,7 +308,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
             {
                 "summary": "释放自己认领的任务",
                 "parameters": [{**id_param, "name": "task_id"}],
-                "responses": {**_ok("任务", "TaskOut"), **_errors("401", "404", "409")},
+                "responses": {**_ok("任务", "TaskOut"), **_errors("401", "403", "404", "409")},
             },
         ),
     }

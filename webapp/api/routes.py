@@ -21,7 +21,7 @@ from webapp.models import HumanTask, Instance, Student
 from webapp.paging import page_of
 from webapp.search import students_matching
 from webapp.uploads import MAX_BYTES, UploadRefused, readable_file, store_upload
-from workflows import deploy, engine, modeling, tracking, variants
+from workflows import deploy, engine, identity, modeling, tracking, variants
 from workflows.procedures import PROCEDURES
 from workflows.specs import InvalidModel
 
@@ -187,11 +187,20 @@ def instance(instance_id: int):
     return _instance_out(_found(scope.instance_or_none(current_user(), instance_id)))
 
 
+@bp.post("/instances/<int:instance_id>/refuse")
+def refuse_instance(instance_id: int):
+    """The pupil's own school refuses a start another school made for it by ID number."""
+    _found(scope.instance_or_none(current_user(), instance_id))
+    body = _body(schemas.RefuseIn)
+    return _instance_out(engine.refuse(instance_id, current_user(), body["comment"]))
+
+
 @bp.get("/instances/<int:instance_id>/diagram")
 def instance_diagram(instance_id: int):
     """The instance's own BPMN version with the steps done, waiting, rejected at and failed."""
     inst = _found(scope.instance_or_none(current_user(), instance_id))
-    return schemas.DiagramOut().dump(tracking.diagram(inst))
+    hidden = identity.hidden_orgs(inst, current_user())
+    return schemas.DiagramOut().dump(tracking.diagram(inst, hidden))
 
 
 # -- process models (admins) ----------------------------------------------------------------

@@ -6,15 +6,29 @@ OpenAPI document, so the document cannot drift from what the views answer.
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from datetime import UTC
 
-from webapp.models import STATUSES, utcnow
+from flask import g
+from marshmallow import EXCLUDE, Schema, fields, post_dump, validate
+
+from webapp.guard import MAX_ID, MAX_PAGE
+from webapp.models import STATUSES, Organization, utcnow
 from webapp.paging import COUNT_BOUND
+from workflows import identity
 from workflows.procedures import PROCEDURES
 
 PROCEDURE_KEYS = tuple(PROCEDURES)
 INSTANCE_STATUSES = ("running", "completed", "rejected", "cancelled", "error")
 MAX_PER_PAGE = 100
+
+
+class UtcDateTime(fields.DateTime):
+    """A stored (naive UTC) time as RFC 3339 with its zone: `2026-09-01T08:00:00+00:00`."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 # -- input ----------------------------------------------------------------------------------
@@ -44,7 +58,7 @@ class ModelIn(BodyIn):
 
 class VersionOut(Schema):
     version = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     created_by = fields.Function(lambda v: v.created_by.username if v.created_by else None)
     content_hash = fields.String()
 
@@ -60,7 +74,9 @@ class PageQuery(Schema):
 
     page = fields.Integer(
         load_default=1,
-        validate=validate.Range(min=1, error="页码必须是不小于 1 的整数。"),
+        validate=validate.Range(
+            min=1, max=MAX_PAGE, error=f"页码必须是 1 到 {MAX_PAGE} 之间的整数。"
+        ),
         error_messages={"invalid": "页码必须是整数。"},
     )
     per_page = fields.Integer(
@@ -99,6 +115,7 @@ class InstanceIn(BodyIn):
     student_id = fields.Integer(
         load_default=None,
         allow_none=True,
+        validate=validate.Range(min=1, max=MAX_ID, error="学生不存在。"),
         error_messages={"invalid": "学生编号必须是整数。"},
         metadata={"description": "由学生所在学校发起的业务填写；转学等由对方发起的业务不填"},
     )
@@ -106,6 +123,14 @@ class InstanceIn(BodyIn):
         load_default=dict,
         error_messages={"invalid": "业务数据必须是 JSON 对象。"},
         metadata={"description": "发起表单的数据，见 components.schemas 中各业务的发起表单"},
+    )
+
+
+class RefuseIn(BodyIn):
+    comment = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000, error="拒绝理由须为 1 到 2000 个字。"),
+        error_messages={"required": "请填写拒绝理由。"},
     )
 
 
@@ -123,11 +148,27 @@ class CompleteIn(BodyIn):
 class ErrorBody(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True, metadata={"description": "中文说明"})
-    field_errors = fields.Dict(
+    field_errors = fields.Raw(
         data_key="fields",
-        keys=fields.String(),
-        values=fields.List(fields.String()),
-        metadata={"description": "字段 → 中文错误说明列表"},
+        metadata={
+            "description": "字段 → 中文错误说明列表；部署流程模型被拒时为 [{element, message}]",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "element": {"type": "string"},
+                            "message": {"type": "string"},
+                        },
+                    },
+                },
+            ],
+        },
     )
 
 
@@ -177,11 +218,11 @@ class BorrowingOut(Schema):
 class CertificateOut(Schema):
     kind = fields.String()
     number = fields.String()
-    issued_at = fields.DateTime()
+    issued_at = UtcDateTime()
 
 
 class StatusChangeOut(Schema):
-    at = fields.DateTime()
+    at = UtcDateTime()
     procedure = fields.String()
     instance_id = fields.Integer(allow_none=True)
     before = fields.Dict()
@@ -223,7 +264,7 @@ class CurrentTaskOut(Schema):
     name = fields.String()
     step = fields.String()
     lane = fields.String()
-    org_code = fields.Function(lambda t: t.org.code)
+    org_code = fields.Function(lambda t: t.org.code, metadata={"type": "string", "nullable": True})
 
 
 class StepOut(Schema):
@@ -233,7 +274,7 @@ class StepOut(Schema):
     name = fields.String()
     by = fields.Function(lambda e: e.user.label if e.user else None)
     org_code = fields.Function(lambda e: e.org.code if e.org else None)
-    at = fields.DateTime()
+    at = UtcDateTime()
     decision = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
 
@@ -252,12 +293,52 @@ class InstanceSummaryOut(Schema):
     variant = fields.String()
     reason = fields.String(allow_none=True)
     reason_message = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
-    wake_at = fields.DateTime(
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+    finished_at = UtcDateTime(allow_none=True)
+    wake_at = UtcDateTime(
         allow_none=True, metadata={"description": "a waiting timer falls due (UTC)"}
     )
+
+    @post_dump(pass_original=True)
+    def _hide_sending_side(self, out: dict, instance, **kwargs) -> dict:
+        """A start by ID number tells the taking school nothing of where the pupil is until
+        the pupil's school approves (`workflows.identity`): no code, no name, no school id."""
+        codes = _hidden_codes(instance)
+        if not codes:
+            return out
+        for task in out.get("current_tasks") or []:
+            if task["org_code"] in codes:
+                task["org_code"] = None
+        _hide_steps(out.get("history") or [], codes)
+        if "data" in out:
+            out["data"] = _data_shown(instance)
+        return out
+
+
+def _hidden_codes(instance) -> set[str]:
+    hidden = identity.hidden_orgs(instance, g.get("api_user"))
+    if not hidden:
+        return set()
+    return {o.code for o in Organization.query.filter(Organization.id.in_(hidden))}
+
+
+def _hide_steps(steps: list[dict], codes: set[str]) -> list[dict]:
+    for step in steps:
+        if step.get("org_code") in codes:
+            step["org_code"] = step["by"] = None
+    return steps
+
+
+def _data_shown(instance) -> dict:
+    data = instance.data or {}
+    if not identity.hidden_orgs(instance, g.get("api_user")):
+        return data
+    return {k: v for k, v in data.items() if k != "from_school_id"}
+
+
+def _steps_shown(instance) -> list[dict]:
+    return _hide_steps(StepOut(many=True).dump(instance.events), _hidden_codes(instance))
 
 
 class InstanceOut(InstanceSummaryOut):
@@ -286,8 +367,8 @@ class TaskOut(Schema):
     student_name = fields.Function(
         lambda t: t.instance.student.name if t.instance.student else None
     )
-    created_at = fields.DateTime()
-    due_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    due_at = UtcDateTime(allow_none=True)
     overdue = fields.Function(
         lambda t: t.state == "open" and t.due_at is not None and t.due_at < utcnow(),
         metadata={"type": "boolean"},
@@ -330,9 +411,9 @@ class FormOut(Schema):
 class TaskDetailOut(TaskOut):
     form = fields.Method("_form", metadata={"allOf": [{"$ref": "#/components/schemas/FormOut"}]})
     instance_status = fields.Function(lambda t: t.instance.status)
-    data = fields.Function(lambda t: t.instance.data, metadata={"type": "object"})
+    data = fields.Function(lambda t: _data_shown(t.instance), metadata={"type": "object"})
     history = fields.Function(
-        lambda t: StepOut(many=True).dump(t.instance.events),
+        lambda t: _steps_shown(t.instance),
         metadata={"type": "array", "items": {"$ref": "#/components/schemas/StepOut"}},
     )
 

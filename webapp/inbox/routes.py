@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms import FORMS
-from workflows import engine, rosters
+from workflows import engine, identity, rosters
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.procedures import PROCEDURES
 
@@ -90,6 +90,7 @@ def _render_task(task: HumanTask, values: dict, errors: dict, status: int = 200)
     # that broke a rule) says which rule, so the person knows what to change.
     check = (instance.data or {}).get("check") or {}
     failed_check = check if check.get("ok") is False and check.get("message") else None
+    hidden = identity.hidden_orgs(instance, current_user)
     return (
         render_template(
             "inbox/task.html",
@@ -99,9 +100,10 @@ def _render_task(task: HumanTask, values: dict, errors: dict, status: int = 200)
             values=values,
             errors=errors,
             general_errors=general_errors(errors, spec.fields),
-            application=application_rows(instance),
+            application=application_rows(instance, hidden),
             evidence=evidence_files(instance),
             events=instance.events,
+            hidden_orgs=hidden,
             roster=rosters.summary(instance.id) if instance.procedure == "graduation" else None,
             failed_check=failed_check,
         ),

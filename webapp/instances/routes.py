@@ -9,10 +9,12 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_login import current_user, login_required
 
 from forms import FORMS, Field
-from workflows import decisions, deploy, engine, starters, tracking, variants
+from workflows import decisions, deploy, engine, identity, starters, tracking, variants
+from workflows.errors import Conflict, Forbidden, Invalid
 from workflows.procedures import PROCEDURES, Procedure
 
 from .. import lists, scope
+from ..holders import visible_holders
 from ..models import FileUpload, Instance
 from ..views_common import (
     INSTANCE_STATUS_LABELS,
@@ -81,23 +83,57 @@ def detail(instance_id: int):
     """Where a procedure stands: status, reason, current steps, the full history."""
     instance = _instance_or_404(instance_id)
     student = instance.student
+    hidden = identity.hidden_orgs(instance, current_user)
     return render_template(
         "instances/detail.html",
         instance=instance,
         student_visible=student is not None
         and scope.student_or_none(current_user, student.id) is not None,
-        application=application_rows(instance),
+        application=application_rows(instance, hidden),
         evidence=evidence_files(instance),
         open_tasks=engine.open_tasks(instance),
         events=instance.events,
+        holders=visible_holders(current_user, instance),
+        hidden_orgs=hidden,
+        may_refuse=_may_refuse(instance),
     )
+
+
+def _may_refuse(instance: Instance) -> bool:
+    """The refusal form shows to the pupil's own school while it may still refuse."""
+    return (
+        instance.status == "running"
+        and current_user.role == "school"
+        and identity.started_by_identity(instance)
+        and instance.data.get("from_school_id") == current_user.org_id
+        and not any(
+            e.org_id == current_user.org_id and e.decision == "approve" for e in instance.events
+        )
+    )
+
+
+@bp.route("/instances/<int:instance_id>/refuse", methods=["POST"])
+@login_required
+def refuse(instance_id: int):
+    """The pupil's school refuses another school's start by ID number (engine.refuse)."""
+    _instance_or_404(instance_id)
+    try:
+        engine.refuse(instance_id, current_user, request.form.get("comment", ""))
+    except (Invalid, Conflict) as exc:
+        flash(exc.message, "error")
+    except Forbidden:
+        abort(403)
+    else:
+        flash("已拒绝该申请，业务已终止，学生不再被占用。", "success")
+    return redirect(url_for("instances.detail", instance_id=instance_id))
 
 
 @bp.route("/instances/<int:instance_id>/diagram.json")
 @login_required
 def diagram(instance_id: int):
     """The diagram panel's data, as `GET /api/v1/instances/<id>/diagram` answers it."""
-    return jsonify(tracking.diagram(_instance_or_404(instance_id)))
+    instance = _instance_or_404(instance_id)
+    return jsonify(tracking.diagram(instance, identity.hidden_orgs(instance, current_user)))
 
 
 @bp.route("/instances/<int:instance_id>/files/<int:file_id>")

@@ -1,7 +1,7 @@
 """sign-in: a per-user session generation (revocation), last sign-in and freezing; audit actor
 
 Revision ID: f1a2b3c4d5e6
-Revises: e6a2c9d4f518
+Revises: a3c5e7f9b1d2
 Create Date: 2026-12-01 15:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "f1a2b3c4d5e6"
-down_revision = "e6a2c9d4f518"
+down_revision = "a3c5e7f9b1d2"
 branch_labels = None
 depends_on = None
 
