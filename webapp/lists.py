@@ -19,6 +19,9 @@ INSTANCE_ROWS = (
     selectinload(Instance.process_version).load_only(ProcessVersion.version),
     selectinload(Instance.student),
     selectinload(Instance.tasks).joinedload(HumanTask.org),
+    # What decides whether the taking school may see the pupil's school yet (identity.py).
+    selectinload(Instance.initiator),
+    selectinload(Instance.events),
 )
 INSTANCE_PAGE_ROWS = (
     *INSTANCE_ROWS,

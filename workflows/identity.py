@@ -96,9 +96,9 @@ def sender_hidden(instance: Instance, org_id: int | None) -> bool:
     not approved yet: then nothing it is shown may name the pupil's school."""
     data = instance.data or {}
     sending = data.get("from_school_id")
-    if not started_by_identity(instance) or org_id is None or org_id == sending:
-        return False
-    if org_id != data.get("to_school_id"):
+    if org_id is None or org_id == sending or org_id != data.get("to_school_id"):
+        return False  # from the data alone, before anything is read for it
+    if not started_by_identity(instance):
         return False
     return not any(e.org_id == sending and e.decision == "approve" for e in instance.events)
 
