@@ -138,6 +138,12 @@ def test_a_page_of_twenty_is_a_handful_of_statements(app, world, login):
             with counted_statements() as seen:
                 assert browser.get(url).status_code == 200
             assert len(seen) <= 12, (url, len(seen))
+    # The taking school, to which the pupils' schools are not named yet (a check per row).
+    taking = Api(client, "uP4")
+    db.session.expunge_all()
+    with counted_statements() as seen:
+        resp = taking.get("/api/v1/instances")
+    assert len(resp.get_json()["items"]) == 6 and len(seen) <= 10, (len(seen), seen)
 
 
 def test_healthz_names_each_service(app, client):

@@ -47,10 +47,13 @@ def _body(schema: type[Schema]) -> dict:
     return schema().load(payload or {})
 
 
-def _page(query, schema: Schema, args: dict) -> dict:
+def _page(query, schema: Schema, args: dict, with_rows=None) -> dict:
     """One page of `query` as `{items, total}`; per_page is capped at MAX_PER_PAGE and the
-    count at COUNT_BOUND (past it, `total_capped: true` is added)."""
+    count at COUNT_BOUND (past it, `total_capped: true` is added). `with_rows(items)` reads
+    what the page's rows need before they are shown."""
     page = page_of(query, args["page"], min(args["per_page"], schemas.MAX_PER_PAGE))
+    if with_rows is not None:
+        with_rows(page.items)
     out = {"items": schema.dump(page.items), "total": page.total}
     if page.capped:
         out["total_capped"] = True
@@ -179,7 +182,7 @@ def instances():
     if "status" in args:
         query = query.filter(Instance.status == args["status"])
     query = query.options(*lists.INSTANCE_ROWS).order_by(Instance.id.desc())
-    return _page(query, schemas.InstanceSummaryOut(many=True), args)
+    return _page(query, schemas.InstanceSummaryOut(many=True), args, lists.sending_schools)
 
 
 @bp.get("/instances/<int:instance_id>")

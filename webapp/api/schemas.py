@@ -11,6 +11,7 @@ from datetime import UTC
 from flask import g
 from marshmallow import EXCLUDE, Schema, fields, post_dump, validate
 
+from webapp.extensions import db
 from webapp.guard import MAX_ID, MAX_PAGE
 from webapp.models import STATUSES, Organization, utcnow
 from webapp.paging import COUNT_BOUND
@@ -320,7 +321,7 @@ def _hidden_codes(instance) -> set[str]:
     hidden = identity.hidden_orgs(instance, g.get("api_user"))
     if not hidden:
         return set()
-    return {o.code for o in Organization.query.filter(Organization.id.in_(hidden))}
+    return {db.session.get(Organization, i).code for i in hidden}  # read by the lineage
 
 
 def _hide_steps(steps: list[dict], codes: set[str]) -> list[dict]:

@@ -74,7 +74,9 @@ def index():
     if status in INSTANCE_STATUS_LABELS:
         query = query.filter(Instance.status == status)
     query = query.options(*lists.INSTANCE_PAGE_ROWS).order_by(Instance.id.desc())
-    return render_template("instances/index.html", page=paginate(query), status=status)
+    page = paginate(query)
+    lists.sending_schools(page.items)
+    return render_template("instances/index.html", page=page, status=status)
 
 
 @bp.route("/instances/<int:instance_id>")

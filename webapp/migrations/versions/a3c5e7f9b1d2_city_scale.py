@@ -93,6 +93,15 @@ def upgrade():
             postgresql_ops={"status_number": "varchar_pattern_ops"},
         )
         op.create_index(
+            "ix_student_name_prefix",
+            "student",
+            ["name"],
+            postgresql_ops={"name": "varchar_pattern_ops"},
+        )
+        op.execute(
+            "CREATE INDEX ix_student_name_suffix ON student (reverse(name) text_pattern_ops)"
+        )
+        op.create_index(
             "ix_student_name_trgm",
             "student",
             ["name"],
@@ -104,6 +113,8 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_student_name_trgm", "student")
+        op.drop_index("ix_student_name_suffix", "student")
+        op.drop_index("ix_student_name_prefix", "student")
         op.drop_index("ix_student_status_number_prefix", "student")
         op.drop_index("ix_student_id_number_suffix", "student")
         op.drop_index("ix_student_id_number_prefix", "student")
