@@ -553,28 +553,25 @@ def kinds(city: City, port: int, tasks: dict[int, list[int]]) -> list[Kind]:
     """The requests of the table, as the county of the first district and one of its
     schools make them."""
     county = city.counties[0]
-    school_id, school_probe = next(
-        (p[2], p) for p in city.probe_students if city.school_of[p[2]] == county
-    )
-    school = next(s for s in city.schools if s.id == school_id)
+    in_county = [p for p in city.probe_students if city.school_of[p[2]] == county]
+    school_probe = in_county[0]
+    school = next(s for s in city.schools if s.id == school_probe[2])
     county_headers = token(port, f"u{_code(county)}")
     school_headers = token(port, f"u{school.code}")
     html = browser_session(port, f"u{_code(county)}")
-    in_county = [p for p in city.probe_students if city.school_of[p[2]] == county]
-
-    def searches(probes):
-        def queries(n):
-            id_number, name, _ = probes[n % len(probes)]
-            return (name, id_number[:14], id_number[-6:])[n % 3]
-
-        return queries
 
     def get(path, headers):
         return lambda n: ("GET", path, headers, None)
 
     def search(headers, probes):
-        q = searches(probes)
-        return lambda n: ("GET", "/api/v1/students?q=" + urllib.parse.quote(q(n)), headers, None)
+        """A full name, the first 14 digits, the last 6 digits, in turn."""
+
+        def make(n):
+            id_number, name, _ = probes[n % len(probes)]
+            q = (name, id_number[:14], id_number[-6:])[n % 3]
+            return ("GET", "/api/v1/students?q=" + urllib.parse.quote(q), headers, None)
+
+        return make
 
     county_tokens = {c: token(port, f"u{_code(c)}") for c in tasks}
     order = sorted(tasks)
