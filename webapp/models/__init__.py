@@ -1,0 +1,77 @@
+"""Every table, the vocabulary and the China clock: the bottom layer, which imports nothing
+of the project. Views, the engine and the handlers query through these classes."""
+
+from .base import db
+from .clock import CHINA, china_midnight, china_today, scenario_day, utcnow
+from .notices import AuditLog, FileUpload, Notification, acting_as, audit
+from .organisations import Organization, User
+from .processes import (
+    HumanTask,
+    Incident,
+    Instance,
+    InstanceEvent,
+    InstanceScope,
+    Lease,
+    ProcessVersion,
+)
+from .records import (
+    Certificate,
+    CertificateSerial,
+    Result,
+    RosterEntry,
+    StatusHistory,
+    Student,
+    StudentScope,
+)
+from .vocabulary import (
+    ACTIVE_STATUSES,
+    CLASSIFICATIONS,
+    LEVEL_LABELS,
+    LEVELS,
+    RESULT_KINDS,
+    ROLE_LABELS,
+    ROLES,
+    STAGES,
+    STATUS_LABELS,
+    STATUSES,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "CHINA",
+    "CLASSIFICATIONS",
+    "LEVELS",
+    "LEVEL_LABELS",
+    "RESULT_KINDS",
+    "ROLES",
+    "ROLE_LABELS",
+    "STAGES",
+    "STATUSES",
+    "STATUS_LABELS",
+    "AuditLog",
+    "Certificate",
+    "CertificateSerial",
+    "FileUpload",
+    "HumanTask",
+    "Incident",
+    "Instance",
+    "InstanceEvent",
+    "InstanceScope",
+    "Lease",
+    "Notification",
+    "Organization",
+    "ProcessVersion",
+    "Result",
+    "RosterEntry",
+    "StatusHistory",
+    "Student",
+    "StudentScope",
+    "User",
+    "acting_as",
+    "audit",
+    "china_midnight",
+    "china_today",
+    "db",
+    "scenario_day",
+    "utcnow",
+]
