@@ -221,8 +221,9 @@ def test_an_always_failing_step_becomes_an_incident_then_is_retried(background, 
     assert db.session.get(Incident, incident.id).resolution == "retried"
 
 
-def test_a_worker_killed_mid_step_loses_nothing_and_moves_nothing_twice(background, tmp_path):
-    world, start = background
+def _withdrawal_killed_mid_step(world, start, tmp_path) -> tuple[Instance, Student]:
+    """An approved withdrawal whose slow final step a first worker is running when it is
+    killed (its transaction never commits)."""
     with_step("withdrawal", service("test.slow"))
     first = start("first")
     student = world.student("H1", grade=11, entry_year=2024)
@@ -240,7 +241,13 @@ def test_a_worker_killed_mid_step_loses_nothing_and_moves_nothing_twice(backgrou
         engine.complete(task.id, world.users[username], {"decision": "approve"})
     marker = tmp_path / f"slow-{instance.id}"
     wait_for(lambda: marker.exists() and marker.read_text(), what="the slow step to start")
-    first.kill(int(marker.read_text()))  # mid-step: its transaction never commits
+    first.kill(int(marker.read_text()))
+    return instance, student
+
+
+def test_a_worker_killed_mid_step_loses_nothing_and_moves_nothing_twice(background, tmp_path):
+    world, start = background
+    instance, student = _withdrawal_killed_mid_step(world, start, tmp_path)
     start("second")
     wait_for(lambda: db.session.get(Instance, instance.id).status == "completed", what="recovery")
     assert db.session.get(Student, student.id).status == "withdrawn"
@@ -272,24 +279,7 @@ def test_a_timer_survives_a_worker_restart_and_a_redis_flush(background, redis):
 def test_a_killed_workers_work_resumes_as_soon_as_its_lease_runs_out(background, tmp_path):
     """Lease 3 s, scan every 1 s: the second worker finishes well within the old 5 minutes."""
     world, start = background
-    with_step("withdrawal", service("test.slow"))
-    first = start("first")
-    student = world.student("H1", grade=11, entry_year=2024)
-    world.user("uH1b", "H1", "school")
-    db.session.commit()
-    instance = engine.start(
-        "withdrawal",
-        world.users["H1"],
-        {"reason": "personal", "evidence": evidence(world.users["H1"])},
-        student_id=student.id,
-    )
-    for username in ("uH1b", "321202"):
-        wait_for(lambda: engine.open_tasks(db.session.get(Instance, instance.id)), what="a task")
-        (task,) = engine.open_tasks(db.session.get(Instance, instance.id))
-        engine.complete(task.id, world.users[username], {"decision": "approve"})
-    marker = tmp_path / f"slow-{instance.id}"
-    wait_for(lambda: marker.exists() and marker.read_text(), what="the slow step to start")
-    first.kill(int(marker.read_text()))
+    instance, student = _withdrawal_killed_mid_step(world, start, tmp_path)
     killed = time.monotonic()
     start("second")
     wait_for(lambda: db.session.get(Instance, instance.id).status == "completed", what="recovery")

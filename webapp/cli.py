@@ -312,19 +312,13 @@ def _set_password(username: str, from_stdin: bool) -> None:
     click.echo(f"已为 {username} 设置新密码；该用户此前的登录和 API 令牌已全部失效。")
 
 
-def start_inline_scan_if_needed(app) -> None:
-    """No Redis, so no worker: the web process fires timers itself."""
-    if not app.config.get("REDIS_URL"):
-        from workflows import jobs
-
-        jobs.start_inline_scan(app._get_current_object(), float(app.config.get("SCAN_SECONDS", 30)))
-
-
 def _serve_demo(host: str, port: int) -> None:
     """The demo's single process (Werkzeug, threaded, no debugger)."""
+    from workflows import jobs
+
     from .security import QuietRequestHandler
 
-    start_inline_scan_if_needed(current_app)
+    jobs.scan_in_web_process_without_redis(current_app._get_current_object())
     click.echo(f"学籍通已启动：http://{host}:{port}/（按 Ctrl+C 停止）")
     run_simple(
         host,

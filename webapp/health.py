@@ -7,6 +7,8 @@ one does not. It needs no sign-in and says nothing but "ok", "off" or "down".
 from __future__ import annotations
 
 from flask import Blueprint, current_app
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from .extensions import db
@@ -27,9 +29,6 @@ def _redis() -> str:
     url = current_app.config.get("REDIS_URL")
     if not url:
         return "off"
-    from redis import Redis
-    from redis.exceptions import RedisError
-
     try:
         Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
         return "ok"

@@ -60,16 +60,18 @@ class Page:
         return f"{COUNT_BOUND:,}+" if self.capped else f"{self.total:,}"
 
     def iter_pages(self, left_edge=1, left_current=2, right_current=3, right_edge=1):
-        """Page numbers to show, None for a gap; past the bound, no last page is named."""
+        """Page numbers to show, None for a gap; past the bound, no last page is named.
+        Only the numbers around the current page and the edges are looked at, so page
+        1,000,000 costs what page 1 does."""
         last = self.pages
-        shown = []
-        for n in range(1, last + 1):
-            near = self.page - left_current <= n <= self.page + right_current
-            edge = n <= left_edge or (n > last - right_edge and not self.capped)
-            if near or edge:
-                if shown and shown[-1] is not None and n - shown[-1] > 1:
-                    shown.append(None)
-                shown.append(n)
+        near = range(max(1, self.page - left_current), min(last, self.page + right_current) + 1)
+        edges = range(1, min(last, left_edge) + 1)
+        ends = () if self.capped else range(max(1, last - right_edge + 1), last + 1)
+        shown: list[int | None] = []
+        for n in sorted({*edges, *near, *ends}):
+            if shown and n - shown[-1] > 1:
+                shown.append(None)
+            shown.append(n)
         return shown
 
 

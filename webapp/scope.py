@@ -12,7 +12,7 @@ borrowing host, an instance's schools, a step routed to an organisation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from flask import g, has_request_context
 from sqlalchemy import bindparam, delete, event, inspect, select, text
@@ -93,70 +93,73 @@ def task_or_none(user, task_id: int) -> HumanTask | None:
 
 # -- keeping the scope rows right -----------------------------------------------------------
 
-_STUDENT_SCOPE = text(
-    """
-    INSERT INTO student_scope (org_id, student_id)
-    WITH RECURSIVE up(student_id, org_id) AS (
-        SELECT id, school_id FROM student WHERE id IN :ids
-        UNION SELECT id, borrow_host_id FROM student
-              WHERE id IN :ids AND borrow_host_id IS NOT NULL
-        UNION SELECT up.student_id, o.parent_id FROM up JOIN organization o ON o.id = up.org_id
-              WHERE o.parent_id IS NOT NULL
-    )
-    SELECT org_id, student_id FROM up
-    """
-).bindparams(bindparam("ids", expanding=True))
 
-_INSTANCE_SCOPE = text(
-    """
-    INSERT INTO instance_scope (org_id, instance_id)
-    WITH RECURSIVE up(instance_id, org_id) AS (
-        SELECT id, school_id FROM instance WHERE id IN :ids AND school_id IS NOT NULL
-        UNION SELECT id, partner_school_id FROM instance
-              WHERE id IN :ids AND partner_school_id IS NOT NULL
-        UNION SELECT instance_id, org_id FROM human_task WHERE instance_id IN :ids
-        UNION SELECT up.instance_id, o.parent_id FROM up JOIN organization o ON o.id = up.org_id
-              WHERE o.parent_id IS NOT NULL
+def _scope_insert(table: str, key: str, roots: str, only_missing: bool = False):
+    """INSERT into `table` a row for every organisation at or above each (key, org_id) that
+    `roots` selects; `only_missing` adds only the rows not there yet."""
+    missing = (
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} s"
+        f" WHERE s.org_id = up.org_id AND s.{key} = up.{key}) ON CONFLICT DO NOTHING"
+        if only_missing
+        else ""
     )
-    SELECT org_id, instance_id FROM up
-    """
-).bindparams(bindparam("ids", expanding=True))
+    return text(
+        f"""
+        INSERT INTO {table} (org_id, {key})
+        WITH RECURSIVE up({key}, org_id) AS (
+            {roots}
+            UNION SELECT up.{key}, o.parent_id FROM up JOIN organization o ON o.id = up.org_id
+                  WHERE o.parent_id IS NOT NULL
+        )
+        SELECT org_id, {key} FROM up{missing}
+        """
+    ).bindparams(bindparam("ids", expanding=True))
 
+
+_STUDENT_SCOPE = _scope_insert(
+    "student_scope",
+    "student_id",
+    "SELECT id, school_id FROM student WHERE id IN :ids"
+    " UNION SELECT id, borrow_host_id FROM student"
+    " WHERE id IN :ids AND borrow_host_id IS NOT NULL",
+)
+_INSTANCE_SCOPE = _scope_insert(
+    "instance_scope",
+    "instance_id",
+    "SELECT id, school_id FROM instance WHERE id IN :ids AND school_id IS NOT NULL"
+    " UNION SELECT id, partner_school_id FROM instance"
+    " WHERE id IN :ids AND partner_school_id IS NOT NULL"
+    " UNION SELECT instance_id, org_id FROM human_task WHERE instance_id IN :ids",
+)
 # A step routed to an organisation adds what it lacks: the organisation and those above.
-_ROUTED_SCOPE = text(
-    """
-    INSERT INTO instance_scope (org_id, instance_id)
-    WITH RECURSIVE up(instance_id, org_id) AS (
-        SELECT instance_id, org_id FROM human_task WHERE id IN :ids
-        UNION SELECT up.instance_id, o.parent_id FROM up JOIN organization o ON o.id = up.org_id
-              WHERE o.parent_id IS NOT NULL
-    )
-    SELECT org_id, instance_id FROM up WHERE NOT EXISTS (
-        SELECT 1 FROM instance_scope s WHERE s.org_id = up.org_id AND s.instance_id = up.instance_id
-    )
-    ON CONFLICT DO NOTHING
-    """
-).bindparams(bindparam("ids", expanding=True))
+_ROUTED_SCOPE = _scope_insert(
+    "instance_scope",
+    "instance_id",
+    "SELECT instance_id, org_id FROM human_task WHERE id IN :ids",
+    only_missing=True,
+)
 
 _CHUNK = 500
 
 
-def rescope_students(ids: Iterable[int], connection=None) -> None:
-    """Rewrite the scope rows of these records from their schools (bulk writers call this)."""
-    _rewrite(StudentScope.student_id, _STUDENT_SCOPE, ids, connection)
-
-
-def rescope_instances(ids: Iterable[int], connection=None) -> None:
-    _rewrite(InstanceScope.instance_id, _INSTANCE_SCOPE, ids, connection)
-
-
-def _rewrite(column, insert, ids: Iterable[int], connection) -> None:
-    conn = connection if connection is not None else db.session.connection()
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
     ids = sorted(set(ids))
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        conn.execute(delete(column.table).where(column.in_(chunk)))
-        conn.execute(insert, {"ids": chunk})
+        yield ids[start : start + _CHUNK]
+
+
+def rescope_students(ids: Iterable[int], connection=None) -> None:
+    """Rewrite the scope rows of these records from their schools (bulk writers call this)."""
+    conn = connection if connection is not None else db.session.connection()
+    for chunk in _chunks(ids):
+        conn.execute(delete(StudentScope).where(StudentScope.student_id.in_(chunk)))
+        conn.execute(_STUDENT_SCOPE, {"ids": chunk})
+
+
+def _rescope_instances(ids: Iterable[int], connection) -> None:
+    for chunk in _chunks(ids):
+        connection.execute(delete(InstanceScope).where(InstanceScope.instance_id.in_(chunk)))
+        connection.execute(_INSTANCE_SCOPE, {"ids": chunk})
 
 
 _STUDENT_SOURCES = ("school_id", "borrow_host_id")
@@ -182,10 +185,9 @@ def _after_flush(session: Session, _context) -> None:
     if students_moved:
         rescope_students(students_moved, connection)
     if instances_moved:
-        rescope_instances(instances_moved, connection)
-    routed = [t.id for t in routed if t.instance_id not in instances_moved]
-    for start in range(0, len(routed), _CHUNK):
-        connection.execute(_ROUTED_SCOPE, {"ids": routed[start : start + _CHUNK]})
+        _rescope_instances(instances_moved, connection)
+    for chunk in _chunks(t.id for t in routed if t.instance_id not in instances_moved):
+        connection.execute(_ROUTED_SCOPE, {"ids": chunk})
 
 
 def init_app(app) -> None:

@@ -12,6 +12,10 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
+from workflows import jobs
+
+from . import create_app
+
 
 def default_workers() -> int:
     """Two per core and one more: gunicorn's own advice for workers that wait on a database."""
@@ -28,14 +32,8 @@ class Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from flask import current_app
-
-        from . import create_app
-        from .cli import start_inline_scan_if_needed
-
         app = create_app()
-        with app.app_context():
-            start_inline_scan_if_needed(current_app)
+        jobs.scan_in_web_process_without_redis(app)
         return app
 
 

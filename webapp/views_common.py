@@ -17,6 +17,7 @@ from workflows.notices import KIND_LABELS as NOTICE_KINDS
 from workflows.procedures import PROCEDURES, procedure_name
 
 from .extensions import db
+from .guard import MAX_PAGE
 from .imports import UnreadableFile, read_table
 from .models import (
     CHINA,
@@ -213,8 +214,6 @@ def notifications_for(user):
 def paginate(query) -> Page:
     """One page of `query` (page from ?page=, size from the PER_PAGE setting); a page past
     any list's end (10**30 overflows the database's offset) is 404."""
-    from .guard import MAX_PAGE
-
     page = request.args.get("page", 1, type=int)
     if page > MAX_PAGE:
         abort(404)

@@ -27,6 +27,7 @@ import handlers
 from forms import FORMS
 from webapp import scope
 from webapp.extensions import db
+from webapp.guard import MAX_ID
 from webapp.models import (
     FileUpload,
     HumanTask,
@@ -267,8 +268,6 @@ def _check_evidence(clean: dict, user) -> None:
     ids = clean.get("evidence")
     if not ids:
         return
-    from webapp.guard import MAX_ID
-
     storable = [i for i in ids if 0 < i <= MAX_ID]  # a larger id is no upload (and no query)
     found = {
         f.id

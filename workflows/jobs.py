@@ -179,6 +179,12 @@ def start_scan_thread(app, every: float) -> threading.Thread:
     return thread
 
 
+def scan_in_web_process_without_redis(app) -> None:
+    """No Redis, so no worker: each web process fires timers itself (under the lease)."""
+    if not app.config.get("REDIS_URL"):
+        start_inline_scan(app, float(app.config.get("SCAN_SECONDS", 30)))
+
+
 def start_inline_scan(app, every: float) -> threading.Thread:
     """Without Redis, the web processes run the same scan themselves every `every` s; the
     lease lets one of them scan per interval however many a deployment runs."""
