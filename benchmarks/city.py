@@ -44,7 +44,7 @@ from uuid import UUID
 from sqlalchemy import create_engine, event, insert, text
 from stdnum.cn import ric
 
-from webapp import create_app
+from webapp.app import create_app
 from webapp.extensions import db
 from webapp.models import HumanTask, Instance, Organization, User, utcnow
 from workflows import deploy, engine

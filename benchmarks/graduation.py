@@ -42,7 +42,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 
 import handlers
 from forms.validators import build_id_number
-from webapp import create_app
+from webapp.app import create_app
 from webapp.extensions import db
 from webapp.models import (
     Certificate,

@@ -10,10 +10,9 @@ from datetime import date
 
 from sqlalchemy import insert, update
 
-from webapp import scope
 from webapp.extensions import db
 from webapp.models import Certificate, Organization, StatusHistory, Student, audit, utcnow
-from workflows import notices
+from workflows import jurisdiction, notices
 from workflows.procedures import procedure_name
 
 from . import Context
@@ -141,7 +140,7 @@ def change_records(
     ]
     db.session.execute(update(Student), [{"id": sid, **c} for sid, c in changes.items()])
     if {"school_id", "borrow_host_id"} & set(columns):
-        scope.rescope_students(changes)
+        jurisdiction.rescope_students(changes)
     db.session.execute(insert(StatusHistory), history)
     _cohort_done(ctx, procedure, school_id, f"{len(changes)} 名学生的学籍已更新")
     audit(ctx.user, f"students.{procedure}", ctx.instance, None, {"students": sorted(changes)})
@@ -181,7 +180,7 @@ def create_records(
         insert(Student).returning(Student.id, sort_by_parameter_order=True), records
     ).scalars()
     ids = list(created)
-    scope.rescope_students(ids)
+    jurisdiction.rescope_students(ids)
     user_id, now = getattr(ctx.user, "id", None), utcnow()
     history = [
         {

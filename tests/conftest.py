@@ -10,7 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from webapp import create_app
+from webapp.app import create_app
 from webapp.extensions import db
 from workflows import deploy
 

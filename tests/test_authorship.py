@@ -11,7 +11,7 @@ from redis import Redis
 
 from webapp.extensions import db
 from webapp.models import AuditLog, Certificate, Instance, StatusHistory
-from workflows import engine
+from workflows import engine, persistence, worker
 
 from .flows import evidence
 
@@ -42,7 +42,7 @@ def _withdrawal_approved_by_the_county(world) -> Instance:
         student_id=student.id,
     )
     for username in ("uH1b", "321202"):
-        engine.run_pending(instance.id)  # what a worker does with the queued job
+        worker.run_pending(instance.id)  # what a worker does with the queued job
         (task,) = engine.open_tasks(db.session.get(Instance, instance.id))
         engine.complete(task.id, world.users[username], {"decision": "approve"})
     return db.session.get(Instance, instance.id)
@@ -54,7 +54,7 @@ def test_a_record_changed_by_a_worker_names_the_reviewer_whose_step_caused_it(qu
     assert instance.pending_since is not None  # the final step waits for a worker
     assert StatusHistory.query.filter_by(instance_id=instance.id).count() == 0
 
-    assert engine.run_pending(instance.id)
+    assert worker.run_pending(instance.id)
 
     county = world.users["321202"]
     (history,) = StatusHistory.query.filter_by(instance_id=instance.id).all()
@@ -73,11 +73,11 @@ def test_a_record_changed_by_a_worker_names_the_reviewer_whose_step_caused_it(qu
 def test_the_last_actor_is_whoever_acted_last_and_nobody_for_a_platform_start(queued):
     world = queued
     instance = _withdrawal_approved_by_the_county(world)
-    assert engine.last_actor(instance) == world.users["321202"]
+    assert persistence.last_actor(instance) == world.users["321202"]
     student = world.student("P1", grade=3)
     started = engine.start_automatic("cancellation", student, {"reason": "death"}, "测试")
     db.session.commit()
-    assert engine.last_actor(started) is None
+    assert persistence.last_actor(started) is None
 
 
 def test_a_command_is_attributed_to_the_login_user_at_the_terminal(runner, world):

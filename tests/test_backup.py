@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from webapp import create_app
+from webapp.app import create_app
 from webapp.extensions import db
 from webapp.models import AuditLog, FileUpload, Instance, Student
 

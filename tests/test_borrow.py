@@ -8,10 +8,9 @@ import handlers
 from handlers import Context
 from handlers.borrow import BORROW_RULES, RETURN_RULES
 from handlers.school_rules import NO_OPEN_PROCEDURE
-from webapp import scope
 from webapp.extensions import db
 from webapp.models import Instance, Notification, StatusHistory
-from workflows import engine
+from workflows import engine, jurisdiction
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 
 from .flows import act, approve_all, borrow_data, enrol, evidence, open_steps
@@ -341,7 +340,7 @@ def test_host_ends_the_borrowing_and_the_home_school_confirms(world):
     notified = {n.org_id for n in Notification.query.filter_by(instance_id=instance.id)}
     assert notified == {world.orgs["P1"].id, world.orgs["P3"].id}
     # the host no longer reaches the record
-    assert scope.student_or_none(world.users["P3"], student.id) is None
+    assert jurisdiction.student_or_none(world.users["P3"], student.id) is None
 
 
 def test_home_school_ends_the_borrowing_and_the_host_confirms(world):
@@ -452,7 +451,7 @@ def test_only_the_two_schools_may_end_it(world):
 
 def test_host_may_not_start_procedures_of_the_home_school(world):
     student = borrowing(world)
-    assert scope.student_or_none(world.users["P3"], student.id) is not None
+    assert jurisdiction.student_or_none(world.users["P3"], student.id) is not None
     with pytest.raises(Forbidden, match="学籍所在学校"):
         engine.start(
             "cancellation",

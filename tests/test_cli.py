@@ -7,7 +7,8 @@ import os
 import pytest
 
 from forms.validators import check_id_number
-from webapp import cli, demo_data, server
+from webapp import demo_data, server
+from webapp.cli import services
 from webapp.extensions import db
 from webapp.imports import STAGE_GRADES
 from webapp.models import ROLES, AuditLog, Organization, Student, User
@@ -95,7 +96,7 @@ def test_create_user_refuses_a_taken_username(runner, world):
 @pytest.fixture
 def served(monkeypatch):
     calls = []
-    monkeypatch.setattr(server, "run", lambda *a: calls.append(a))
+    monkeypatch.setattr(server, "run", lambda *a, **kw: calls.append(a))
     return calls
 
 
@@ -103,7 +104,7 @@ def served(monkeypatch):
 def demo_served(monkeypatch):
     """The demo keeps one Werkzeug process."""
     calls = []
-    monkeypatch.setattr(cli, "run_simple", lambda *a, **kw: calls.append((a, kw)))
+    monkeypatch.setattr(services, "run_simple", lambda *a, **kw: calls.append((a, kw)))
     return calls
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from webapp.models import Incident, Instance
-from workflows import engine
+from workflows import engine, persistence
 
 from .flows import evidence
 
@@ -17,7 +17,7 @@ def failed_instance(world) -> Instance:
         {"reason": "death", "evidence": evidence(world.users["P1"])},
         student_id=student.id,
     )
-    engine.record_incident(instance.id, "cancellation.finalize", "RuntimeError: 数据库超时", 3)
+    persistence.record_incident(instance.id, "cancellation.finalize", "RuntimeError: 数据库超时", 3)
     return instance
 
 

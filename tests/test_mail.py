@@ -10,10 +10,9 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
-from webapp import mailer
 from webapp.extensions import db
 from webapp.models import Notification, User
-from workflows import engine
+from workflows import engine, mail
 
 from .flows import approve_all, transfer_data
 
@@ -124,7 +123,7 @@ def test_without_smtp_settings_nothing_is_sent(world, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("no mail without SMTP settings")
 
-    monkeypatch.setattr(mailer, "send", refuse)
+    monkeypatch.setattr(mail, "send", refuse)
     student = world.student("P1", grade=4)
     engine.start("transfer", world.users["P3"], transfer_data(student, "P3"))
     assert Notification.query.filter_by(kind="task").count() == 1
@@ -142,11 +141,11 @@ def test_settings_come_from_the_environment(monkeypatch):
         "XUEJI_SMTP_TLS": "starttls",
     }.items():
         monkeypatch.setenv(key, value)
-    settings = mailer.settings(from_env())
+    settings = mail.settings(from_env())
     assert settings["SMTP_HOST"] == "smtp.example.cn" and settings["SMTP_PORT"] == 587
     assert (settings["SMTP_USER"], settings["SMTP_TLS"]) == ("xueji", "starttls")
     monkeypatch.delenv("XUEJI_SMTP_HOST")
-    assert mailer.settings(from_env()) is None
+    assert mail.settings(from_env()) is None
 
 
 def test_create_user_takes_an_optional_email(runner, world):

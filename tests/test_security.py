@@ -16,9 +16,9 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 
-from webapp import create_app
-from webapp.cli import main
+from webapp.app import create_app
 from webapp.config import DEMO_SECRET, InsecureSecret
+from webapp.console import main
 from webapp.extensions import db
 from webapp.models import User
 from webapp.security import QuietRequestHandler

@@ -16,7 +16,7 @@ import time_machine
 from flask import g
 from redis import Redis
 
-from webapp import create_app
+from webapp.app import create_app
 from webapp.auth import accounts, passwords
 from webapp.extensions import db, limiter
 from webapp.models import AuditLog, User, utcnow

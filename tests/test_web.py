@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from webapp import create_app
+from webapp.app import create_app
 from webapp.extensions import db
 from webapp.models import AuditLog, HumanTask, Instance, Notification
 from workflows import engine

@@ -49,7 +49,7 @@ def from_env() -> dict:
         ),
         # An account unused for this many days is frozen until an admin lifts it (0: never).
         "FREEZE_DAYS": int(os.environ.get("XUEJI_FREEZE_DAYS") or 180),
-        # Notices are also e-mailed when an SMTP server is named (see webapp/mailer.py).
+        # Notices are also e-mailed when an SMTP server is named (see workflows/mail.py).
         "SMTP_HOST": os.environ.get("XUEJI_SMTP_HOST") or None,
         "SMTP_PORT": int(os.environ.get("XUEJI_SMTP_PORT") or 0) or None,
         "SMTP_FROM": os.environ.get("XUEJI_SMTP_FROM") or None,

@@ -13,7 +13,8 @@ import re
 from flask import Flask, render_template, request
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**31 - 1  # every id column is a 32-bit INTEGER on PostgreSQL
+from .models import MAX_ID
+
 MAX_PAGE = 1_000_000
 MAX_DEPTH = 32  # no form nests deeper than a few levels
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -5,7 +5,8 @@ another jurisdiction's pupil by submitting ID numbers."""
 
 from __future__ import annotations
 
-from . import scope
+from workflows import jurisdiction
+
 from .models import ACTIVE_STATUSES, STATUS_LABELS, Instance, Student
 
 
@@ -28,7 +29,7 @@ def visible_holders(user, instance: Instance) -> dict[int, str]:
         return {}
     held = {
         s.id_number: s
-        for s in scope.students(user).filter(
+        for s in jurisdiction.students(user).filter(
             Student.id_number.in_(set(wanted.values())), Student.status.in_(ACTIVE_STATUSES)
         )
     }

@@ -9,12 +9,12 @@ has. `kill -HUP <master>` restarts the workers gracefully (new code, no dropped 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
+from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from workflows import jobs
-
-from . import create_app
+from workflows import worker
 
 
 def default_workers() -> int:
@@ -23,8 +23,9 @@ def default_workers() -> int:
 
 
 class Server(BaseApplication):
-    def __init__(self, options: dict):
+    def __init__(self, options: dict, factory: Callable[[], Flask]):
         self.options = options
+        self.factory = factory
         super().__init__()
 
     def load_config(self) -> None:
@@ -32,12 +33,13 @@ class Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        app = create_app()
-        jobs.scan_in_web_process_without_redis(app)
+        app = self.factory()
+        worker.scan_in_web_process_without_redis(app)
         return app
 
 
-def run(host: str, port: int, workers: int) -> None:
+def run(host: str, port: int, workers: int, factory: Callable[[], Flask]) -> None:
+    """Serve the apps `factory` builds, one per worker process (the one the CLI was given)."""
     Server(
         {
             "bind": f"{host}:{port}",
@@ -50,5 +52,6 @@ def run(host: str, port: int, workers: int) -> None:
             "errorlog": "-",
             "loglevel": "warning",
             "proc_name": "xueji",
-        }
+        },
+        factory,
     ).run()

@@ -13,10 +13,10 @@ from pathlib import PurePath
 
 from sqlalchemy import Text, cast
 
-from webapp import scope
 from webapp.extensions import db
 from webapp.filecheck import problem
 from webapp.models import FileUpload, Instance, User, audit
+from workflows import jurisdiction
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_NAME = 255  # FileUpload.name
@@ -93,7 +93,7 @@ def readable_file(user: User, file_id: int) -> FileUpload | None:
     if upload.uploaded_by_id == user.id:
         return upload
     # Narrow in SQL to instances in reach whose data mentions evidence, then check exactly.
-    candidates = scope.instances(user).filter(cast(Instance.data, Text).contains("evidence"))
+    candidates = jurisdiction.instances(user).filter(cast(Instance.data, Text).contains("evidence"))
     if any(_cites(instance.data, file_id) for instance in candidates):
         return upload
     return None

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from forms import FORMS, load_all
+from workflows import engine
 from workflows.errors import Conflict, Forbidden, Invalid
 from workflows.identity import TooMany, hidden_orgs
 from workflows.notices import KIND_LABELS as NOTICE_KINDS
@@ -19,6 +20,7 @@ from workflows.procedures import PROCEDURES, procedure_name
 from .extensions import db
 from .guard import MAX_PAGE
 from .imports import UnreadableFile, read_table
+from .json_errors import http_error_json
 from .models import (
     CHINA,
     LEVEL_LABELS,
@@ -272,8 +274,6 @@ def start_submitted(procedure: str, fields, render, fixed: dict | None = None, s
     Uploads join the start's transaction; a refused form keeps none of them and keeps what
     was typed (422 for bad data, 409 for a conflict, 403 for a caller who may not start it).
     """
-    from workflows import engine
-
     data, upload_errors = submitted(fields, current_user)
     if upload_errors:
         db.session.rollback()
@@ -339,8 +339,6 @@ def register_template_helpers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if request.path.startswith("/api/"):
-            from .api.errors import http_error_json
-
             return http_error_json(exc)
         # After a database error the transaction is aborted (PostgreSQL): the page's own
         # queries (the unread count) would fail and Flask would answer in English.

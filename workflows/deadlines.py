@@ -1,6 +1,6 @@
 """Due dates of human steps: the reminder two working days ahead, and what is overdue.
 
-Every step is due `dueDays` working days (default 10, `engine.REVIEW_DAYS`) after it
+Every step is due `dueDays` working days (default 10, `persistence.REVIEW_DAYS`) after it
 became ready, on the official calendar (`workflows.workdays`); the engine stores that
 as `HumanTask.due_at`. The periodic scan calls `send_due_reminders`.
 """
@@ -12,8 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 
-from webapp.extensions import db
-from webapp.models import HumanTask, utcnow
+from webapp.models import HumanTask, db, utcnow
 
 from . import notices, workdays
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from webapp.extensions import db
-from webapp.models import ProcessVersion
+from webapp.models import ProcessVersion, db
 
 from .procedures import PROCEDURES
 from .specs import InvalidModel, Problem, content_hash, parse, steps_used

@@ -16,9 +16,9 @@ import time
 
 from flask import current_app
 
-from webapp.extensions import db
-from webapp.models import Instance, Organization
+from webapp.models import Instance, Organization, db
 
+from . import producer
 from .errors import EngineError, Invalid
 from .procedures import PROCEDURES
 
@@ -70,11 +70,9 @@ def take_budget(org_id: int) -> None:
 def _count_redis(org_id: int, slot: int) -> int | None:
     from redis.exceptions import RedisError
 
-    from .jobs import _redis
-
     key = f"xueji:identity-starts:{org_id}:{slot}"
     try:
-        pipe = _redis().pipeline()
+        pipe = producer.redis().pipeline()
         pipe.incr(key)
         pipe.expire(key, WINDOW * 2)
         return int(pipe.execute()[0])

@@ -5,20 +5,20 @@ instance. Recording one is the background worker's last word on a failing step.
 
 from __future__ import annotations
 
-from webapp import scope
-from webapp.extensions import db
-from webapp.models import Incident, Instance, audit, utcnow
+from webapp.models import Incident, Instance, audit, db, utcnow
+from workflows import jurisdiction
 
-from . import jobs
-from .engine import all_or_nothing, commit, open_tasks, rerun
+from . import producer
+from .engine import rerun
 from .errors import Conflict, Forbidden, NotFound
+from .persistence import all_or_nothing, commit, open_tasks
 
 
 def _resolve(incident_id: int, user, resolution: str) -> Incident:
     """Mark an unresolved incident the user may act on (admins, and the county over its
     instance) as resolved by them."""
     incident = db.session.get(Incident, incident_id)
-    if incident is None or scope.instance_or_none(user, incident.instance_id) is None:
+    if incident is None or jurisdiction.instance_or_none(user, incident.instance_id) is None:
         raise NotFound("故障记录不存在。")
     if user.role not in ("admin", "county"):
         raise Forbidden("只有平台管理员或县级教育行政部门可以处理故障。")
@@ -39,9 +39,9 @@ def retry_incident(incident_id: int, user) -> Instance:
     instance = incident.instance
     instance.status = "running"
     audit(user, "incident.retry", incident)
-    if jobs.enabled():
+    if producer.enabled():
         instance.pending_since = utcnow()
-        jobs.enqueue_after_commit(instance.id)
+        producer.enqueue_after_commit(instance.id)
         commit()
         return instance
     rerun(instance, user)

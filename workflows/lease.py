@@ -10,8 +10,7 @@ from datetime import timedelta
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
-from webapp.extensions import db
-from webapp.models import Lease, utcnow
+from webapp.models import Lease, db, utcnow
 
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
-from webapp.extensions import db
-from webapp.models import Instance, InstanceEvent, ProcessVersion, audit
+from webapp.models import Instance, InstanceEvent, ProcessVersion, audit, db
 
 from . import deploy, engine
 from .errors import Conflict, Forbidden, NotFound

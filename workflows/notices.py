@@ -20,7 +20,7 @@ Notices about a step point at the task (`task_id`); notices about an outcome car
 instance (`instance_id`). The engine calls `tasks_ready` and `rejected`; the periodic
 scan calls `workflows.deadlines.send_due_reminders`, which calls `reminder`.
 
-E-mail: when SMTP is set up (`webapp/mailer.py`), every notice written in a transaction,
+E-mail: when SMTP is set up (`webapp/mail.py`), every notice written in a transaction,
 wherever it was written, is mailed after that transaction commits to the active users of
 its organisation (and role) who have an address. A rolled-back transaction sends nothing;
 a mail failure is logged and undoes nothing.
@@ -34,8 +34,6 @@ from datetime import datetime
 from flask import current_app, has_app_context
 from sqlalchemy import event, select
 
-from webapp import mailer
-from webapp.extensions import db
 from webapp.models import (
     HumanTask,
     Instance,
@@ -43,10 +41,11 @@ from webapp.models import (
     Notification,
     Organization,
     User,
+    db,
     utcnow,
 )
 
-from . import identity, workdays
+from . import identity, mail, workdays
 from .procedures import procedure_name
 
 log = logging.getLogger(__name__)
@@ -194,7 +193,7 @@ def _last_decision(instance: Instance) -> InstanceEvent | None:
 OUTBOX = "xueji_mail"
 
 
-def _mail_for(session, notice: Notification) -> list[mailer.Mail]:
+def _mail_for(session, notice: Notification) -> list[mail.Mail]:
     query = select(User.email).where(
         User.org_id == notice.org_id,
         User.active.is_(True),
@@ -209,7 +208,7 @@ def _mail_for(session, notice: Notification) -> list[mailer.Mail]:
         "请登录学籍通，在“通知”或“待办任务”中查看。\n"
         "——\n本邮件由学籍通自动发送，请勿直接回复。\n"
     )
-    return [mailer.Mail(email, subject, body) for email in session.execute(query).scalars()]
+    return [mail.Mail(email, subject, body) for email in session.execute(query).scalars()]
 
 
 @event.listens_for(db.session.__class__, "after_flush", propagate=True)
@@ -218,7 +217,7 @@ def _collect(session, flush_context) -> None:
     notices = [n for n in session.new if isinstance(n, Notification)]
     if not notices or not has_app_context():
         return
-    smtp = mailer.settings(current_app.config)
+    smtp = mail.settings(current_app.config)
     if smtp is None:
         return
     outbox = session.info.setdefault(OUTBOX, {"smtp": smtp, "mails": []})
@@ -232,7 +231,7 @@ def _send(session) -> None:
     if not outbox or not outbox["mails"]:
         return
     try:
-        mailer.send(outbox["mails"], outbox["smtp"])
+        mail.send(outbox["mails"], outbox["smtp"])
     except Exception:  # the work is committed; a mail server down loses only the mail
         log.exception("could not send %s notice mail(s)", len(outbox["mails"]))
 

@@ -7,11 +7,11 @@ and is written to the audit log.
 
 from __future__ import annotations
 
-from webapp.extensions import db
-from webapp.models import CLASSIFICATIONS, RosterEntry, audit
+from webapp.models import CLASSIFICATIONS, RosterEntry, audit, db
 
-from .engine import step_properties, task_for
+from .engine import task_for
 from .errors import Conflict, Forbidden, Invalid, NotFound
+from .runtime import step_properties
 
 ACTIONS = ("strike", "restore", "reclassify")
 CLASSIFICATION_LABELS = {"graduated": "毕业", "completed": "结业（修业）", "left": "肄业"}

@@ -8,8 +8,7 @@ side has only its county (`to_county_id`), which answers for its own level and a
 
 from __future__ import annotations
 
-from webapp.extensions import db
-from webapp.models import Organization
+from webapp.models import Organization, db
 
 LEVELS = ("school", "county", "city", "province")
 SIDES = ("", "from_", "to_")

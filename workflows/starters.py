@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from marshmallow import ValidationError
 
 from forms import FORMS
-from webapp import scope
-from webapp.models import ACTIVE_STATUSES, Instance, Organization, Student
+from webapp.models import ACTIVE_STATUSES, ROLE_LABELS, Instance, Organization, Student
 
-from . import identity
+from . import deploy, identity, jurisdiction, variants
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .procedures import PROCEDURES
 from .specs import start_slot, steps_used
@@ -56,12 +55,10 @@ def may_start_for(user, procedure: str, student: Student) -> bool:
         return False
     if procedure == "borrow_return":
         return student.borrow_host_id is not None
-    return scope.holds_status(user, student)
+    return jurisdiction.holds_status(user, student)
 
 
 def _role_name(role: str) -> str:
-    from webapp.models import ROLE_LABELS
-
     return ROLE_LABELS.get(role, role)
 
 
@@ -101,8 +98,6 @@ class TransferStart:
 
 def transfer_start(org: Organization) -> TransferStart:
     """How a transfer starts under the variant `org` runs."""
-    from . import deploy, variants
-
     version = deploy.latest("transfer", variants.variant_for(org))
     if version is None:
         return TransferStart(False, False, False)
@@ -199,10 +194,10 @@ def _placing_county(code: str, student: Student, start: TransferStart) -> Organi
 
 def _start_own_student(user, clean: dict, student_id: int | None) -> StartPlan:
     """One-sided procedures: the student's own school starts them for a student in its reach."""
-    student = scope.student_or_none(user, student_id) if student_id is not None else None
+    student = jurisdiction.student_or_none(user, student_id) if student_id is not None else None
     if student is None:
         raise NotFound("学生不存在或不在您的管辖范围内。")
-    if not scope.holds_status(user, student):
+    if not jurisdiction.holds_status(user, student):
         raise Forbidden(
             f"该学生在本校借读，学籍在{student.school.name}：此业务须由学籍所在学校办理。"
         )
@@ -239,7 +234,7 @@ def _start_taking_side(
 
 def _start_borrow_return(user, clean: dict, student_id: int | None) -> StartPlan:
     """Either school of a borrowing student ends it; `initiator_side` routes the confirmation."""
-    student = scope.student_or_none(user, student_id) if student_id is not None else None
+    student = jurisdiction.student_or_none(user, student_id) if student_id is not None else None
     if student is None:
         raise NotFound("学生不存在或不在您的管辖范围内。")
     if user.org_id == student.school_id:

@@ -46,7 +46,6 @@ from flask import Flask
 from sqlalchemy.pool import StaticPool
 
 from forms.validators import build_id_number
-from webapp import scope
 from webapp.extensions import db
 from webapp.models import (
     FileUpload,
@@ -59,6 +58,7 @@ from webapp.models import (
     china_today,
     scenario_day,
 )
+from workflows import jurisdiction
 
 from . import deploy
 from .procedures import PROCEDURES
@@ -288,7 +288,7 @@ def sandbox() -> Iterator[Flask]:
         REDIS_URL=None,  # automatic steps run inline
     )
     db.init_app(app)
-    scope.init_app(app)
+    jurisdiction.init_app(app)
     with app.app_context():
         db.create_all()
         try:

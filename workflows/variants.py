@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from webapp.extensions import db
-from webapp.models import Organization, ProcessVersion, audit
+from webapp.models import LEVEL_LABELS, Organization, ProcessVersion, audit, db
 
 from .deploy import DEFAULT_VARIANT, overrides, shipped_variants
 from .procedures import PROCEDURES
@@ -98,8 +97,6 @@ def assign(org_code: str, variant: str, user=None) -> Organization:
 
 
 def _level_name(level: str) -> str:
-    from webapp.models import LEVEL_LABELS
-
     return f"{LEVEL_LABELS.get(level, level)}级单位"
 
 

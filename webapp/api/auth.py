@@ -9,7 +9,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from webapp.extensions import db
 from webapp.models import User
 
-from .errors import ApiError
+from ..json_errors import ApiError
 
 TOKEN_HOURS = 12
 _SALT = "xueji-api-token"

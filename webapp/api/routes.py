@@ -1,4 +1,4 @@
-"""API routes: thin views over the engine façade and the jurisdiction scope.
+"""API routes: thin views over the engine façade and the jurisdiction jurisdiction.
 
 Every record is fetched through `webapp.scope`; anything out of reach is a 404 as if it
 did not exist. Every change goes through the engine (which audits it) or audits here.
@@ -13,7 +13,7 @@ from marshmallow import Schema
 from sqlalchemy import inspect
 from werkzeug.exceptions import HTTPException
 
-from webapp import lists, scope
+from webapp import lists
 from webapp.auth.accounts import SignInRefused, sign_in
 from webapp.auth.throttle import throttled
 from webapp.extensions import db
@@ -21,13 +21,13 @@ from webapp.models import HumanTask, Instance, Student
 from webapp.paging import page_of
 from webapp.search import students_matching
 from webapp.uploads import MAX_BYTES, UploadRefused, readable_file, store_upload
-from workflows import deploy, engine, identity, modeling, tracking, variants
+from workflows import deploy, engine, identity, jurisdiction, modeling, tracking, variants
 from workflows.procedures import PROCEDURES
 from workflows.specs import InvalidModel
 
+from ..json_errors import ApiError, error_response
 from . import bp, schemas
 from .auth import TOKEN_HOURS, authenticate, current_user, issue_token
-from .errors import ApiError, error_response
 
 bp.before_request(authenticate)
 
@@ -148,14 +148,16 @@ def procedures():
 @bp.get("/students")
 def students():
     args = schemas.StudentQuery().load(request.args)
-    query = students_matching(scope.students(current_user()), args["q"])
+    query = students_matching(jurisdiction.students(current_user()), args["q"])
     query = query.options(*lists.STUDENT_ROWS).order_by(Student.id)
     return _page(query, schemas.StudentOut(many=True), args)
 
 
 @bp.get("/students/<int:student_id>")
 def student(student_id: int):
-    return schemas.StudentOut().dump(_found(scope.student_or_none(current_user(), student_id)))
+    return schemas.StudentOut().dump(
+        _found(jurisdiction.student_or_none(current_user(), student_id))
+    )
 
 
 # -- instances ------------------------------------------------------------------------------
@@ -168,7 +170,7 @@ def start_instance():
     body = _body(schemas.InstanceIn)
     proc = PROCEDURES[body["procedure"]]
     if body["student_id"] is not None and not proc.two_sided:
-        _found(scope.student_or_none(user, body["student_id"]))
+        _found(jurisdiction.student_or_none(user, body["student_id"]))
     instance = engine.start(proc.key, user, body["data"], student_id=body["student_id"])
     return _instance_out(instance), 201
 
@@ -176,7 +178,7 @@ def start_instance():
 @bp.get("/instances")
 def instances():
     args = schemas.InstanceQuery().load(request.args)
-    query = scope.instances(current_user())
+    query = jurisdiction.instances(current_user())
     if "procedure" in args:
         query = query.filter(Instance.procedure == args["procedure"])
     if "status" in args:
@@ -187,13 +189,13 @@ def instances():
 
 @bp.get("/instances/<int:instance_id>")
 def instance(instance_id: int):
-    return _instance_out(_found(scope.instance_or_none(current_user(), instance_id)))
+    return _instance_out(_found(jurisdiction.instance_or_none(current_user(), instance_id)))
 
 
 @bp.post("/instances/<int:instance_id>/refuse")
 def refuse_instance(instance_id: int):
     """The pupil's own school refuses a start another school made for it by ID number."""
-    _found(scope.instance_or_none(current_user(), instance_id))
+    _found(jurisdiction.instance_or_none(current_user(), instance_id))
     body = _body(schemas.RefuseIn)
     return _instance_out(engine.refuse(instance_id, current_user(), body["comment"]))
 
@@ -201,7 +203,7 @@ def refuse_instance(instance_id: int):
 @bp.get("/instances/<int:instance_id>/diagram")
 def instance_diagram(instance_id: int):
     """The instance's own BPMN version with the steps done, waiting, rejected at and failed."""
-    inst = _found(scope.instance_or_none(current_user(), instance_id))
+    inst = _found(jurisdiction.instance_or_none(current_user(), instance_id))
     hidden = identity.hidden_orgs(inst, current_user())
     return schemas.DiagramOut().dump(tracking.diagram(inst, hidden))
 
@@ -262,14 +264,14 @@ def _refused(message: str, problems) -> tuple:
 def tasks():
     """The caller's inbox: open tasks of its organisation and role, newest first."""
     args = schemas.PageQuery().load(request.args)
-    query = scope.inbox(current_user()).options(*lists.TASK_ROWS)
+    query = jurisdiction.inbox(current_user()).options(*lists.TASK_ROWS)
     query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
     return _page(query, schemas.TaskOut(many=True), args)
 
 
 @bp.get("/tasks/<int:task_id>")
 def task(task_id: int):
-    return schemas.TaskDetailOut().dump(_found(scope.task_or_none(current_user(), task_id)))
+    return schemas.TaskDetailOut().dump(_found(jurisdiction.task_or_none(current_user(), task_id)))
 
 
 @bp.post("/tasks/<int:task_id>/complete")

@@ -11,9 +11,10 @@ from datetime import UTC
 from flask import g
 from marshmallow import EXCLUDE, Schema, fields, post_dump, validate
 
+from forms import FORMS
 from webapp.extensions import db
-from webapp.guard import MAX_ID, MAX_PAGE
-from webapp.models import STATUSES, Organization, utcnow
+from webapp.guard import MAX_PAGE
+from webapp.models import MAX_ID, STATUSES, Organization, utcnow
 from webapp.paging import COUNT_BOUND
 from workflows import identity
 from workflows.procedures import PROCEDURES
@@ -419,8 +420,6 @@ class TaskDetailOut(TaskOut):
     )
 
     def _form(self, task) -> dict:
-        from forms import FORMS
-
         return FormOut().dump(FORMS[task.form_key])
 
 

@@ -17,7 +17,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from ..extensions import db, limiter
+from ..json_errors import error_response
 from ..models import audit
+from .accounts import client_facts
 
 ACCOUNT_LIMIT = "10 per minute; 50 per hour"
 ADDRESS_LIMIT = "30 per minute; 300 per hour"  # an office shares one address
@@ -89,9 +91,6 @@ def guarded_by_user(view):
 
 def _too_many(exc: RateLimitExceeded):
     """429 with the wait in seconds: on the login page, or as the API's JSON error."""
-    from ..api.errors import error_response
-    from .accounts import client_facts
-
     current = limiter.current_limit
     wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
     message = f"尝试次数过多，请 {wait} 秒后再试。"

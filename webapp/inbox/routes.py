@@ -6,11 +6,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms import FORMS
-from workflows import engine, identity, rosters
+from workflows import engine, identity, jurisdiction, rosters
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.procedures import PROCEDURES
 
-from .. import lists, scope
+from .. import lists
 from ..extensions import db
 from ..models import HumanTask, Instance, Notification, utcnow
 from ..views_common import (
@@ -30,13 +30,13 @@ from . import bp
 @login_required
 def index():
     """Open tasks of the user's organisation and role, newest first."""
-    query = scope.inbox(current_user).options(*lists.TASK_ROWS)
+    query = jurisdiction.inbox(current_user).options(*lists.TASK_ROWS)
     query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
     return render_template("inbox/index.html", page=paginate(query))
 
 
 def _task_or_404(task_id: int) -> HumanTask:
-    task = scope.task_or_none(current_user, task_id)
+    task = jurisdiction.task_or_none(current_user, task_id)
     if task is None:
         abort(404)
     return task

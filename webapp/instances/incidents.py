@@ -7,9 +7,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from workflows import incidents as handling
+from workflows import jurisdiction
 from workflows.errors import Conflict, Forbidden, NotFound
 
-from .. import scope
 from ..models import Incident, Instance
 from ..views_common import paginate, safe_next
 from . import bp
@@ -27,7 +27,7 @@ def _may_handle() -> None:
 def incidents():
     """Open incidents in reach, newest first (?all=1 shows the handled ones too)."""
     _may_handle()
-    visible = scope.instances(current_user).with_entities(Instance.id)
+    visible = jurisdiction.instances(current_user).with_entities(Instance.id)
     query = Incident.query.filter(Incident.instance_id.in_(visible))
     show_all = request.args.get("all") == "1"
     if not show_all:

@@ -9,11 +9,20 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_login import current_user, login_required
 
 from forms import FORMS, Field
-from workflows import decisions, deploy, engine, identity, starters, tracking, variants
+from workflows import (
+    decisions,
+    deploy,
+    engine,
+    identity,
+    jurisdiction,
+    starters,
+    tracking,
+    variants,
+)
 from workflows.errors import Conflict, Forbidden, Invalid
 from workflows.procedures import PROCEDURES, Procedure
 
-from .. import lists, scope
+from .. import lists
 from ..holders import visible_holders
 from ..models import FileUpload, Instance
 from ..views_common import (
@@ -59,7 +68,7 @@ OTHER_SIDE_STARTS = {
 
 
 def _instance_or_404(instance_id: int) -> Instance:
-    instance = scope.instance_or_none(current_user, instance_id)
+    instance = jurisdiction.instance_or_none(current_user, instance_id)
     if instance is None:
         abort(404)
     return instance
@@ -70,7 +79,7 @@ def _instance_or_404(instance_id: int) -> Instance:
 def index():
     """Every procedure the user may see, newest first, optionally filtered by status."""
     status = request.args.get("status", "")
-    query = scope.instances(current_user)
+    query = jurisdiction.instances(current_user)
     if status in INSTANCE_STATUS_LABELS:
         query = query.filter(Instance.status == status)
     query = query.options(*lists.INSTANCE_PAGE_ROWS).order_by(Instance.id.desc())
@@ -90,7 +99,7 @@ def detail(instance_id: int):
         "instances/detail.html",
         instance=instance,
         student_visible=student is not None
-        and scope.student_or_none(current_user, student.id) is not None,
+        and jurisdiction.student_or_none(current_user, student.id) is not None,
         application=application_rows(instance, hidden),
         evidence=evidence_files(instance),
         open_tasks=engine.open_tasks(instance),
@@ -225,7 +234,7 @@ def _start_other_side(proc: Procedure):
 def start_for_student(student_id: int, procedure: str):
     """The student's own school enters a one-sided procedure (withdrawal, cancellation…)."""
     proc = PROCEDURES.get(procedure)
-    student = scope.student_or_none(current_user, student_id)
+    student = jurisdiction.student_or_none(current_user, student_id)
     if proc is None or proc.two_sided or student is None:
         abort(404)
     if current_user.role != proc.starter_role:

@@ -1,7 +1,7 @@
 """Every table, the vocabulary and the China clock: the bottom layer, which imports nothing
 of the project. Views, the engine and the handlers query through these classes."""
 
-from .base import db
+from .base import MAX_ID, db
 from .clock import CHINA, china_midnight, china_today, scenario_day, utcnow
 from .notices import AuditLog, FileUpload, Notification, acting_as, audit
 from .organisations import Organization, User
@@ -37,6 +37,7 @@ from .vocabulary import (
 )
 
 __all__ = [
+    "MAX_ID",
     "ACTIVE_STATUSES",
     "CHINA",
     "CLASSIFICATIONS",

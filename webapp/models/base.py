@@ -14,4 +14,6 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+MAX_ID = 2**31 - 1  # every id column is a 32-bit INTEGER on PostgreSQL
+
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))

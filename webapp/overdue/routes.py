@@ -12,9 +12,9 @@ from flask import abort, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import func
 
+from workflows import jurisdiction
 from workflows.deadlines import overdue_filter
 
-from .. import scope
 from ..extensions import db
 from ..models import HumanTask, Instance, Organization, utcnow
 from ..views_common import paginate
@@ -26,7 +26,7 @@ RANGES = {"direct": "直属单位", "all": "全部下级单位"}
 
 def _supervised(user, reach: str) -> set[int]:
     """Ids of the organisations whose overdue steps `user` watches."""
-    below = (scope.org_ids_in_reach(user) or set()) - {user.org_id}
+    below = (jurisdiction.org_ids_in_reach(user) or set()) - {user.org_id}
     if reach == "all":
         return below
     direct = db.session.scalars(
@@ -45,7 +45,7 @@ def index():
     reach = reach if reach in RANGES else "direct"
     orgs = _supervised(current_user, reach)
     now = utcnow()
-    visible = scope.instances(current_user).with_entities(Instance.id)
+    visible = jurisdiction.instances(current_user).with_entities(Instance.id)
     conditions = (
         *overdue_filter(now),
         HumanTask.org_id.in_(orgs),

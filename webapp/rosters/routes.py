@@ -13,11 +13,10 @@ from openpyxl import Workbook
 from sqlalchemy.orm import joinedload
 
 from forms import FORMS
-from workflows import engine, rosters
+from workflows import engine, jurisdiction, rosters, runtime
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.procedures import PROCEDURES
 
-from .. import scope
 from ..models import CLASSIFICATIONS, HumanTask, Instance, RosterEntry
 from ..views_common import general_errors, grade_label, paginate, start_submitted
 from . import bp
@@ -79,7 +78,7 @@ def _where(instance: Instance) -> str:
 
 
 def _instance_or_404(instance_id: int) -> Instance:
-    instance = scope.instance_or_none(current_user, instance_id)
+    instance = jurisdiction.instance_or_none(current_user, instance_id)
     if instance is None or not PROCEDURES[instance.procedure].cohort:
         abort(404)
     return instance
@@ -90,7 +89,7 @@ def editable_task(instance: Instance) -> HumanTask | None:
     for task in engine.open_tasks(instance):
         if (task.org_id, task.role) != (current_user.org_id, current_user.role):
             continue
-        if engine.step_properties(instance, task.step).get("rosterChanges") == "true":
+        if runtime.step_properties(instance, task.step).get("rosterChanges") == "true":
             return task
     return None
 

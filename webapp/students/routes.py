@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from workflows import jurisdiction
 from workflows.procedures import PROCEDURES
 from workflows.starters import may_start_for
 
-from .. import lists, scope
+from .. import lists
 from ..models import Instance, Student
 from ..search import students_matching
 from ..views_common import describe_change, paginate
@@ -26,7 +27,7 @@ OTHER_SIDE_NOTES = {
 def index():
     """Records in reach, searchable by ID number, name or status number."""
     q = request.args.get("q", "").strip()
-    query = students_matching(scope.students(current_user), q).options(*lists.STUDENT_ROWS)
+    query = students_matching(jurisdiction.students(current_user), q).options(*lists.STUDENT_ROWS)
     # A school reads its few hundred records by grade and class, students borrowing here
     # first; a bureau's list, which may hold a million, follows its index.
     if current_user.role == "school":
@@ -36,7 +37,7 @@ def index():
         query = query.order_by(Student.id)
     page = paginate(query)
     # Borrowing students at a school in reach whose status is held elsewhere.
-    borrowing_here = {s.id for s in page.items if not scope.holds_status(current_user, s)}
+    borrowing_here = {s.id for s in page.items if not jurisdiction.holds_status(current_user, s)}
     return render_template("students/index.html", page=page, q=q, borrowing_here=borrowing_here)
 
 
@@ -44,12 +45,12 @@ def index():
 @login_required
 def detail(student_id: int):
     """One record: identity, school, status, certificates, history, procedures to start."""
-    student = scope.student_or_none(current_user, student_id)
+    student = jurisdiction.student_or_none(current_user, student_id)
     if student is None:
         abort(404)
     history = [(row, describe_change(row.before or {}, row.after or {})) for row in student.history]
     instances = (
-        scope.instances(current_user)
+        jurisdiction.instances(current_user)
         .filter(Instance.student_id == student.id)
         .order_by(Instance.created_at.desc(), Instance.id.desc())
         .all()
@@ -60,7 +61,7 @@ def detail(student_id: int):
         history=history,
         instances=instances,
         startable=_startable(student),
-        holds_status=scope.holds_status(current_user, student),
+        holds_status=jurisdiction.holds_status(current_user, student),
     )
 
 

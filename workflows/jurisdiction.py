@@ -18,8 +18,15 @@ from flask import g, has_request_context
 from sqlalchemy import bindparam, delete, event, inspect, select, text
 from sqlalchemy.orm import Session
 
-from .extensions import db
-from .models import HumanTask, Instance, InstanceScope, Organization, Student, StudentScope
+from webapp.models import (
+    HumanTask,
+    Instance,
+    InstanceScope,
+    Organization,
+    Student,
+    StudentScope,
+    db,
+)
 
 # -- reach ----------------------------------------------------------------------------------
 
