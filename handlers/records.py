@@ -13,8 +13,8 @@ from sqlalchemy import insert, update
 from webapp import scope
 from webapp.extensions import db
 from webapp.models import Certificate, Organization, StatusHistory, Student, audit, utcnow
+from webapp.models.vocabulary import procedure_name
 from workflows import notices
-from workflows.procedures import procedure_name
 
 from . import Context
 

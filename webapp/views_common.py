@@ -11,10 +11,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from forms import FORMS, load_all
+from webapp.models.vocabulary import PROCEDURES, procedure_name
 from workflows.errors import Conflict, Forbidden, Invalid
 from workflows.identity import TooMany, hidden_orgs
 from workflows.notices import KIND_LABELS as NOTICE_KINDS
-from workflows.procedures import PROCEDURES, procedure_name
 
 from .extensions import db
 from .guard import MAX_PAGE

@@ -15,8 +15,8 @@ from lxml import etree
 
 from webapp.extensions import db
 from webapp.models import ProcessVersion
+from webapp.models.vocabulary import PROCEDURES
 
-from .procedures import PROCEDURES
 from .specs import InvalidModel, Problem, content_hash, parse, steps_used
 
 BPMN_DIR = Path(__file__).parent / "bpmn"

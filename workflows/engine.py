@@ -40,10 +40,10 @@ from webapp.models import (
     audit,
     utcnow,
 )
+from webapp.models.vocabulary import PROCEDURES
 
 from . import deploy, identity, jobs, notices, routing, starters, variants, workdays
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .procedures import PROCEDURES
 from .scripting import SAFE_BUILTINS
 from .specs import SERIALIZER, ParsedModel, end_outcome, parse
 

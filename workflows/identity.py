@@ -18,9 +18,9 @@ from flask import current_app
 
 from webapp.extensions import db
 from webapp.models import Instance, Organization
+from webapp.models.vocabulary import PROCEDURES
 
 from .errors import EngineError, Invalid
-from .procedures import PROCEDURES
 
 REFUSAL = (
     "无法按此身份证号和姓名发起：未找到相符的在籍学生，或该学生目前不能办理此业务"

@@ -45,9 +45,9 @@ from webapp.models import (
     User,
     utcnow,
 )
+from webapp.models.vocabulary import procedure_name
 
 from . import identity, workdays
-from .procedures import procedure_name
 
 log = logging.getLogger(__name__)
 

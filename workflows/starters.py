@@ -14,10 +14,10 @@ from marshmallow import ValidationError
 from forms import FORMS
 from webapp import scope
 from webapp.models import ACTIVE_STATUSES, Instance, Organization, Student
+from webapp.models.vocabulary import PROCEDURES
 
 from . import identity
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .procedures import PROCEDURES
 from .specs import start_slot, steps_used
 
 

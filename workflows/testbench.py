@@ -59,9 +59,9 @@ from webapp.models import (
     china_today,
     scenario_day,
 )
+from webapp.models.vocabulary import PROCEDURES
 
 from . import deploy
-from .procedures import PROCEDURES
 from .specs import InvalidModel, parse
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"

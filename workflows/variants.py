@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from webapp.extensions import db
 from webapp.models import Organization, ProcessVersion, audit
+from webapp.models.vocabulary import PROCEDURES
 
 from .deploy import DEFAULT_VARIANT, overrides, shipped_variants
-from .procedures import PROCEDURES
 
 ASSIGNABLE_LEVELS = ("city", "county")
 NAMES = {

@@ -14,9 +14,9 @@ from marshmallow import EXCLUDE, Schema, fields, post_dump, validate
 from webapp.extensions import db
 from webapp.guard import MAX_ID, MAX_PAGE
 from webapp.models import STATUSES, Organization, utcnow
+from webapp.models.vocabulary import PROCEDURES
 from webapp.paging import COUNT_BOUND
 from workflows import identity
-from workflows.procedures import PROCEDURES
 
 PROCEDURE_KEYS = tuple(PROCEDURES)
 INSTANCE_STATUSES = ("running", "completed", "rejected", "cancelled", "error")

@@ -9,9 +9,9 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_login import current_user, login_required
 
 from forms import FORMS, Field
+from webapp.models.vocabulary import PROCEDURES, Procedure
 from workflows import decisions, deploy, engine, identity, starters, tracking, variants
 from workflows.errors import Conflict, Forbidden, Invalid
-from workflows.procedures import PROCEDURES, Procedure
 
 from .. import lists, scope
 from ..holders import visible_holders

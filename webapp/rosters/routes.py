@@ -13,9 +13,9 @@ from openpyxl import Workbook
 from sqlalchemy.orm import joinedload
 
 from forms import FORMS
+from webapp.models.vocabulary import PROCEDURES
 from workflows import engine, rosters
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
-from workflows.procedures import PROCEDURES
 
 from .. import scope
 from ..models import CLASSIFICATIONS, HumanTask, Instance, RosterEntry
