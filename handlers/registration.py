@@ -16,16 +16,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from forms.spreadsheets import RowError, records_table
+from forms.student_rows import HELD_ELSEWHERE, STUDENT_COLUMNS, check_students
 from webapp.extensions import db
-from webapp.imports import (
-    HELD_ELSEWHERE,
-    STAGE_GRADES,
-    STUDENT_COLUMNS,
-    RowError,
-    check_students,
-    records_table,
-)
 from webapp.models import Organization, StatusHistory
+from webapp.models.vocabulary import STAGE_GRADES
 
 from . import Context, handler
 from .graduation import reserve_serials

@@ -36,6 +36,7 @@ from webapp.models import (
     china_midnight,
     china_today,
 )
+from webapp.models.vocabulary import STAGE_GRADES
 from workflows import decisions, notices
 
 from . import Context, handler
@@ -49,12 +50,6 @@ from .school_rules import (
     class_has_room,
 )
 
-STAGE_GRADES = {
-    "primary": range(1, 7),
-    "junior": range(7, 10),
-    "senior": range(10, 13),
-    "vocational": range(10, 13),
-}
 # How `suspension_threshold` measures missed class (its `measure` column).
 MEASURES = ("none", "hours", "year_share", "months")
 # The months some reasons state on the form, for the tables that read them.

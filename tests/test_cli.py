@@ -9,8 +9,8 @@ import pytest
 from forms.validators import check_id_number
 from webapp import cli, demo_data, server
 from webapp.extensions import db
-from webapp.imports import STAGE_GRADES
 from webapp.models import ROLES, AuditLog, Organization, Student, User
+from webapp.models.vocabulary import STAGE_GRADES
 from webapp.security import QuietRequestHandler
 
 

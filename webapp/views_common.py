@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from forms import FORMS, load_all
+from forms.spreadsheets import UnreadableFile, read_table
 from webapp.models.vocabulary import PROCEDURES, procedure_name
 from workflows.errors import Conflict, Forbidden, Invalid
 from workflows.identity import TooMany, hidden_orgs
@@ -18,7 +19,6 @@ from workflows.notices import KIND_LABELS as NOTICE_KINDS
 
 from .extensions import db
 from .guard import MAX_PAGE
-from .imports import UnreadableFile, read_table
 from .models import (
     CHINA,
     LEVEL_LABELS,

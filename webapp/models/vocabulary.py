@@ -5,6 +5,14 @@ from dataclasses import dataclass
 
 LEVELS = ("province", "city", "county", "school")
 STAGES = ("primary", "junior", "senior", "vocational")
+STAGE_LABELS = {"primary": "小学", "junior": "初中", "senior": "高中", "vocational": "中职"}
+# The grades of each stage (grade counted from primary year 1).
+STAGE_GRADES = {
+    "primary": range(1, 7),
+    "junior": range(7, 10),
+    "senior": range(10, 13),
+    "vocational": range(10, 13),
+}
 ROLES = ("school", "county", "city", "province", "admin")
 STATUSES = ("enrolled", "suspended", "graduated", "completed", "left", "withdrawn", "cancelled")
 ACTIVE_STATUSES = ("enrolled", "suspended")
