@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 from stdnum.cn import ric
 
 
@@ -77,3 +77,21 @@ def text_problem(value: str) -> str | None:
     if _SURROGATE.search(value):
         return "含有无效的 Unicode 字符（孤立的代理项）。"
     return None
+
+
+DATE_ERRORS = {"invalid": "日期格式应为 YYYY-MM-DD。"}
+
+
+def iso_dates(data: dict, *names: str) -> dict:
+    """Dates as ISO text (`2026-09-01`), so the engine state stays plain JSON."""
+    for name in names:
+        if data.get(name) is not None:
+            data[name] = data[name].isoformat()
+    return data
+
+
+def required_date(label: str) -> fields.Date:
+    return fields.Date(
+        required=True,
+        error_messages={"required": f"请填写{label}。", "invalid": f"{label}格式应为 YYYY-MM-DD。"},
+    )

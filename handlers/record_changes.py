@@ -13,7 +13,7 @@ from datetime import date
 from marshmallow import ValidationError
 from stdnum.cn import ric
 
-from forms.record_changes import GENDERS, INFO_FIELD_LABELS
+from forms.info_change import GENDERS, INFO_FIELD_LABELS
 from forms.validators import check_id_number, id_gender, is_valid_id_number
 from webapp.extensions import db
 from webapp.models import ACTIVE_STATUSES, Student
