@@ -11,11 +11,11 @@ import pytest
 import handlers
 from forms.student_rows import check_students
 from forms.validators import build_id_number
-from handlers import Context
 from webapp.extensions import db
 from webapp.models import AuditLog, Notification, StatusHistory, Student
 from workflows import deploy, engine
 from workflows.errors import Conflict, Invalid, NotFound
+from workflows.services import EngineContext as Context
 
 from .flows import open_steps
 

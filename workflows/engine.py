@@ -42,7 +42,7 @@ from webapp.models import (
 )
 from webapp.models.vocabulary import PROCEDURES
 
-from . import deploy, identity, jobs, notices, routing, starters, variants, workdays
+from . import deploy, identity, jobs, notices, routing, services, starters, variants, workdays
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .scripting import SAFE_BUILTINS
 from .specs import SERIALIZER, ParsedModel, end_outcome, parse
@@ -69,7 +69,8 @@ class _HandlerEnvironment(TaskDataEnvironment):
     def call_service(self, context, operation_name, operation_params, **kwargs):
         fn = handlers.HANDLERS[operation_name]
         self.run.step = operation_name
-        result = fn(handlers.Context(self.run.instance, self.run.user, context))
+        ctx = services.EngineContext(self.run.instance, self.run.user, context, start_automatic)
+        result = fn(ctx)
         return json.dumps(result, default=str)
 
 
