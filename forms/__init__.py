@@ -29,6 +29,9 @@ class FormSpec:
     title: str
     schema: type[Schema]
     fields: tuple[Field, ...] = field(default_factory=tuple)
+    # Decision tables the step asks, in whichever diagram has it: a version without one is
+    # refused at deploy.
+    tables: tuple[str, ...] = ()
 
     def load(self, data: dict) -> dict:
         """Validate; raises marshmallow.ValidationError with per-field Chinese messages."""

@@ -1,4 +1,4 @@
-"""Borrow-study (借读) forms: the host school's application, its correction, and the end.
+"""Borrow-study (借读) forms: the host school's application and its correction.
 
 RULES.md §3; 000 第十三-十五条, 第二部分 第十一-十五条. Dates travel as ISO text
 (`2026-09-01`) in the instance data, so the engine state stays plain JSON.
@@ -16,7 +16,8 @@ from marshmallow import (
 )
 
 from . import Field, FormSpec, register
-from .validators import check_id_number
+from .evidence import OPTIONAL_EVIDENCE_HELP, optional_evidence
+from .validators import DATE_ERRORS, check_id_number, iso_dates
 
 # 000 第二部分 第十一条 (the senior-high eligibility list), plus migrant workers' children
 # (⑦ 第十四条) and "other" for the compulsory stages.
@@ -32,21 +33,6 @@ CATEGORIES = (
     ("migrant_worker", "进城务工人员随迁子女"),
     ("other", "其他个人或家庭原因"),
 )
-DATE_ERRORS = {"invalid": "日期格式应为 YYYY-MM-DD。"}
-
-
-def optional_evidence() -> fields.List:
-    """File ids from POST /api/v1/files; left out (not emptied) when nothing is uploaded."""
-    return fields.List(
-        fields.Integer(strict=False, error_messages={"invalid": "附件编号必须是整数。"})
-    )
-
-
-def _iso_dates(data: dict, *names: str) -> dict:
-    for name in names:
-        if data.get(name) is not None:
-            data[name] = data[name].isoformat()
-    return data
 
 
 class BorrowCorrectSchema(Schema):
@@ -79,7 +65,7 @@ class BorrowCorrectSchema(Schema):
 
     @post_load
     def dates_as_text(self, data, **kwargs):
-        return _iso_dates(data, "start_date", "end_date")
+        return iso_dates(data, "start_date", "end_date")
 
 
 class BorrowApplySchema(BorrowCorrectSchema):
@@ -113,32 +99,6 @@ class BorrowApplySchema(BorrowCorrectSchema):
         return data
 
 
-class BorrowReturnSchema(Schema):
-    end_date = fields.Date(
-        required=True,
-        error_messages={"required": "请填写借读结束（返回原校）日期。", **DATE_ERRORS},
-    )
-    results = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=4000, error="借读期间记录不能为空，最多 4000 字。"),
-        error_messages={"required": "请填写借读期间的成绩、评定和奖惩记录。"},
-    )
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
-    evidence = optional_evidence()
-
-    @validates_schema
-    def results_not_blank(self, data, **kwargs):
-        if "results" in data and not data["results"].strip():
-            raise ValidationError("请填写借读期间的成绩、评定和奖惩记录。", field_name="results")
-
-    @post_load
-    def dates_as_text(self, data, **kwargs):
-        data["results"] = data["results"].strip()
-        return _iso_dates(data, "end_date")
-
-
-EVIDENCE_HELP = "PDF、JPEG 或 PNG，单个不超过 10 MB；可不上传。"
-
 _CORRECT_FIELDS = (
     Field(
         "grade",
@@ -157,7 +117,7 @@ _CORRECT_FIELDS = (
     Field("start_date", "借读开始日期", "date", required=True),
     Field("end_date", "借读结束日期", "date", required=True),
     Field("note", "说明", "textarea"),
-    Field("evidence", "借读申请及证明材料", "files", help=EVIDENCE_HELP),
+    Field("evidence", "借读申请及证明材料", "files", help=OPTIONAL_EVIDENCE_HELP),
 )
 
 BORROW_APPLY = register(
@@ -180,25 +140,5 @@ BORROW_CORRECT = register(
         title="修改借读申请",
         schema=BorrowCorrectSchema,
         fields=_CORRECT_FIELDS,
-    )
-)
-
-BORROW_RETURN_APPLY = register(
-    FormSpec(
-        key="borrow_return_apply",
-        title="借读结束（返回原校）",
-        schema=BorrowReturnSchema,
-        fields=(
-            Field("end_date", "借读结束日期", "date", required=True),
-            Field(
-                "results",
-                "借读期间成绩、评定和奖惩",
-                "textarea",
-                required=True,
-                help="由借读学校记录的学业成绩、综合评定、奖励和处分，将随学籍档案带回原校。",
-            ),
-            Field("note", "说明", "textarea"),
-            Field("evidence", "借读学校成绩单等材料", "files", help=EVIDENCE_HELP),
-        ),
     )
 )

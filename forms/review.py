@@ -36,6 +36,7 @@ def review_form(
     comment_required: str = ReviewSchema.comment_required,
     comment_help: str = "不同意或退回时必填。",
     decision_label: str = "审核意见",
+    tables: tuple[str, ...] = (),
 ) -> FormSpec:
     """Register a review step with its own choices: the comment is required unless approving."""
     schema = type(
@@ -52,6 +53,7 @@ def review_form(
                 Field("decision", decision_label, "radio", decisions, required=True),
                 Field("comment", "意见说明", "textarea", help=comment_help),
             ),
+            tables=tables,
         )
     )
 

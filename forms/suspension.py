@@ -1,10 +1,12 @@
-"""Suspension (休学) and resumption (复学) forms (RULES.md §2)."""
+"""Suspension (休学) forms: the application, the reexamination, the reminder at the end date,
+the extension and the county's filing (RULES.md §2)."""
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from . import Field, FormSpec, register
+from .evidence import EVIDENCE, NOTE, evidence_field
 from .review import DECISIONS, review_form
-from .status_change import EVIDENCE, evidence_field
+from .validators import required_date
 
 SUSPENSION_REASONS = (
     ("illness", "疾病"),
@@ -40,13 +42,6 @@ def _months(label: str) -> fields.Integer:
     )
 
 
-def _date(label: str) -> fields.Date:
-    return fields.Date(
-        required=True,
-        error_messages={"required": f"请填写{label}。", "invalid": f"{label}格式应为 YYYY-MM-DD。"},
-    )
-
-
 class SuspensionSchema(Schema):
     reason = fields.String(
         required=True,
@@ -57,7 +52,7 @@ class SuspensionSchema(Schema):
     )
     absence_hours = _hours("缺课课时", required=True)
     year_hours = _hours("本学年总课时", required=False)
-    start_date = _date("休学开始日期")
+    start_date = required_date("休学开始日期")
     service_months = _months("服役期限（月）")
     treatment_months = _months("治疗期（月）")
     note = fields.String(load_default="", validate=validate.Length(max=1000))
@@ -73,23 +68,6 @@ class SuspensionSchema(Schema):
 
 
 class ReexaminationSchema(Schema):
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
-    evidence = evidence_field()
-
-
-class ResumptionSchema(Schema):
-    resume_date = _date("复学日期")
-    to_grade = fields.Integer(
-        required=True,
-        strict=False,
-        validate=validate.Range(1, 12, error="年级必须在 1 到 12 之间。"),
-        error_messages={"required": "请填写复学年级。", "invalid": "年级必须是整数。"},
-    )
-    to_class_name = fields.String(load_default="", validate=validate.Length(max=32))
-    # Where the rule is "the next grade unless equal progress" (Fujian vocational, 002 第十四条).
-    equal_progress = fields.Boolean(
-        load_default=False, error_messages={"invalid": "请选择“是”或“否”。"}
-    )
     note = fields.String(load_default="", validate=validate.Length(max=1000))
     evidence = evidence_field()
 
@@ -133,8 +111,6 @@ EXTENSION_DECISIONS = (("approve", "同意续办休学"), ("reject", "不同意�
 # it for corrections, but may not refuse it.
 FILING_DECISIONS = (("approve", "予以备案"), DECISIONS[2])
 
-
-NOTE = Field("note", "说明", "textarea")
 
 SUSPENSION_APPLY = register(
     FormSpec(
@@ -196,41 +172,6 @@ SUSPENSION_REEXAMINATION = register(
     )
 )
 
-RESUMPTION_APPLY = register(
-    FormSpec(
-        key="resumption_apply",
-        title="复学申请",
-        schema=ResumptionSchema,
-        fields=(
-            Field("resume_date", "复学日期", "date", required=True, help="不得早于休学期满日期。"),
-            Field(
-                "to_grade",
-                "复学年级",
-                "number",
-                required=True,
-                help="可复学的年级按本地区规定（默认：义务教育阶段回原年级；高中可回原年级或升入下一年级）。",
-            ),
-            Field("to_class_name", "复学班级", help="可不填，沿用原班级。"),
-            Field(
-                "equal_progress",
-                "已达到同年级学习进度",
-                "select",
-                ((False, "否"), (True, "是")),  # the stored value is a boolean
-                help="规定“原则上随下一年级学习”的地区（如福建中职）：已达到同年级相同学习进度的，"
-                "选“是”并在证明材料中附成绩证明，可随原年级学习。",
-            ),
-            NOTE,
-            Field(
-                "evidence",
-                "证明材料",
-                "files",
-                required=True,
-                help="休学证明；因病休学的须附医院康复证明。PDF、JPEG 或 PNG，单个不超过 10 MB。",
-            ),
-        ),
-    )
-)
-
 # The reminder of versions deployed before 续办休学: their instances keep their own diagram,
 # which has no extension to ask for.
 RESUMPTION_REMINDER = register(
@@ -279,4 +220,5 @@ SUSPENSION_FILING = review_form(
     "退回时必须填写理由。",
     "退回时必填。",
     decision_label="备案意见",
+    tables=("suspension_mandatory",),  # only a suspension the school must order is filed
 )

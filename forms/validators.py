@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 from stdnum.cn import ric
 
 
@@ -64,3 +65,33 @@ def build_id_number(area_code: str, birth_date: date, sequence: int, gender: str
     order = sequence * 2 + (1 if gender == "M" else 0)
     body = f"{area_code[:6]}{birth_date:%Y%m%d}{order % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """What a text column refuses in `value` (NUL, a lone surrogate), or None."""
+    if "\x00" in value:
+        return "不能含有空字符（NUL）。"
+    if _SURROGATE.search(value):
+        return "含有无效的 Unicode 字符（孤立的代理项）。"
+    return None
+
+
+DATE_ERRORS = {"invalid": "日期格式应为 YYYY-MM-DD。"}
+
+
+def iso_dates(data: dict, *names: str) -> dict:
+    """Dates as ISO text (`2026-09-01`), so the engine state stays plain JSON."""
+    for name in names:
+        if data.get(name) is not None:
+            data[name] = data[name].isoformat()
+    return data
+
+
+def required_date(label: str) -> fields.Date:
+    return fields.Date(
+        required=True,
+        error_messages={"required": f"请填写{label}。", "invalid": f"{label}格式应为 YYYY-MM-DD。"},
+    )

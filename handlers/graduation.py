@@ -14,22 +14,21 @@ from datetime import date
 
 from sqlalchemy import insert, update
 
-from webapp.extensions import db
 from webapp.models import (
     Certificate,
-    CertificateSerial,
     Organization,
     Result,
     RosterEntry,
     StatusHistory,
     Student,
     china_today,
+    db,
 )
-from workflows import decisions
 
-from . import Context, handler
+from . import Context, handler, procedure_tables
 from .records import change_records
 from .school_rules import GRADUATING_GRADES
+from .serials import reserve_serials
 
 DECISION_FOR_STAGE = {
     "primary": "graduation_compulsory",
@@ -55,6 +54,7 @@ CERTIFICATE_KINDS = {
     ("left", "vocational"): "肄业证书",
 }
 NEW_STATUS = {"graduated": "graduated", "completed": "completed", "left": "left"}
+TABLES = procedure_tables("graduation", *sorted(set(DECISION_FOR_STAGE.values())))
 
 
 def _number(value) -> int | float:
@@ -155,9 +155,9 @@ def _left_after_a_year(student: Student) -> bool:
     return (left_on - date(student.entry_year, 9, 1)).days >= 365
 
 
-def classify_one(dmn: dict[str, str], stage: str, facts: dict) -> tuple[str, list[str]]:
+def classify_one(ctx: Context, stage: str, facts: dict) -> tuple[str, list[str]]:
     """The weakest matching outcome of the stage's table, with the reasons that gave it."""
-    outputs = decisions.collect(decisions.table(dmn, DECISION_FOR_STAGE[stage]), facts)
+    outputs = ctx.decide(DECISION_FOR_STAGE[stage], facts)
     if not outputs:
         raise ValueError(f"决策表 {DECISION_FOR_STAGE[stage]} 没有给出结论（应有兜底规则）")
     chosen = min((o["classification"] for o in outputs), key=PRIORITY.index)
@@ -183,14 +183,13 @@ def classify(ctx: Context) -> dict:
             "message": "同一批毕业验印只能包含一个学段的学生，请按学段分别提交。",
         }
     (stage,) = stages
-    dmn = ctx.instance.process_version.dmn
     facts = _gather(students, left_ids)
     db.session.execute(
         RosterEntry.__table__.delete().where(RosterEntry.instance_id == ctx.instance.id)
     )
     rows, counts = [], defaultdict(int)
     for s in students:
-        classification, reasons = classify_one(dmn, stage, facts[s.id].as_data())
+        classification, reasons = classify_one(ctx, stage, facts[s.id].as_data())
         counts[classification] += 1
         rows.append(
             {
@@ -211,24 +210,6 @@ def classify(ctx: Context) -> dict:
         "total": len(rows),
         "counts": dict(counts),
     }
-
-
-def reserve_serials(prefix: str, count: int) -> range:
-    """`count` serials under `prefix`, never handed out twice (one atomic UPDATE)."""
-    table = CertificateSerial.__table__
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    db.session.execute(upsert(table).values(prefix=prefix, last=0).on_conflict_do_nothing())
-    last = db.session.execute(
-        update(table)
-        .where(table.c.prefix == prefix)
-        .values(last=table.c.last + count)
-        .returning(table.c.last)
-    ).scalar_one()
-    return range(last - count + 1, last + 1)
 
 
 @handler("graduation.finalize")

@@ -10,10 +10,8 @@ from datetime import date
 
 from sqlalchemy import insert, update
 
-from webapp.extensions import db
-from webapp.models import Certificate, Organization, StatusHistory, Student, audit, utcnow
-from workflows import jurisdiction, notices
-from workflows.procedures import procedure_name
+from webapp.models import Certificate, Organization, StatusHistory, Student, audit, db, utcnow
+from webapp.models.vocabulary import procedure_name
 
 from . import Context
 
@@ -50,7 +48,7 @@ def change_record(
         return student, None
     message = f"学生 {student.name} 的{procedure_name(procedure)}手续已办结（业务编号 {ctx.instance.id}）。"
     for school_id in dict.fromkeys((student.school_id, *notify_school_ids)):
-        notices.tell_school(school_id, "completed", message, ctx.instance.id)
+        ctx.tell_school(school_id, "completed", message)
     db.session.flush()
     return student, row
 
@@ -140,7 +138,7 @@ def change_records(
     ]
     db.session.execute(update(Student), [{"id": sid, **c} for sid, c in changes.items()])
     if {"school_id", "borrow_host_id"} & set(columns):
-        jurisdiction.rescope_students(changes)
+        ctx.rescope_students(changes)
     db.session.execute(insert(StatusHistory), history)
     _cohort_done(ctx, procedure, school_id, f"{len(changes)} 名学生的学籍已更新")
     audit(ctx.user, f"students.{procedure}", ctx.instance, None, {"students": sorted(changes)})
@@ -151,7 +149,7 @@ def change_records(
 def _cohort_done(ctx: Context, procedure: str, school_id: int, what: str) -> None:
     """One notice to the school for a whole cohort."""
     message = f"{procedure_name(procedure)}已办结：{what}（业务编号 {ctx.instance.id}）。"
-    notices.tell_school(school_id, "completed", message, ctx.instance.id)
+    ctx.tell_school(school_id, "completed", message)
 
 
 # The columns a new record's history row shows (before: nothing, the record did not exist).
@@ -180,7 +178,7 @@ def create_records(
         insert(Student).returning(Student.id, sort_by_parameter_order=True), records
     ).scalars()
     ids = list(created)
-    jurisdiction.rescope_students(ids)
+    ctx.rescope_students(ids)
     user_id, now = getattr(ctx.user, "id", None), utcnow()
     history = [
         {

@@ -16,20 +16,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from webapp.extensions import db
-from webapp.imports import (
-    HELD_ELSEWHERE,
-    STAGE_GRADES,
-    STUDENT_COLUMNS,
-    RowError,
-    check_students,
-    records_table,
-)
-from webapp.models import Organization, StatusHistory
+from forms.spreadsheets import RowError, records_table
+from forms.student_rows import HELD_ELSEWHERE, STUDENT_COLUMNS, check_students
+from webapp.models import Organization, StatusHistory, db
+from webapp.models.vocabulary import STAGE_GRADES
 
 from . import Context, handler
-from .graduation import reserve_serials
 from .records import create_records
+from .serials import reserve_serials
 
 # The grade a new student enters at each stage (新生 = the first year of the stage).
 ENTRY_GRADES = {"primary": 1, "junior": 7, "senior": 10, "vocational": 10}

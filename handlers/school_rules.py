@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from webapp.extensions import db
-from webapp.models import ACTIVE_STATUSES, Instance, Organization, Student
+from webapp.models import ACTIVE_STATUSES, Instance, Organization, Student, db
 
+from .context import Context, NoSuchTable
 from .rules import Rule
 
 # 000 ⑦ 第八条: class size caps.
 CLASS_CAPS = {"primary": 45, "junior": 50, "senior": 50, "vocational": 50}
-# The last grade of each stage (grade counted from primary year 1).
+# The last grade of each stage (grade counted from primary year 1): graduation's cohort, and
+# the graduating year where a procedure ships no `<procedure>_graduating_year` table.
 GRADUATING_GRADES = frozenset({6, 9, 12})
 
 
@@ -81,11 +82,23 @@ NO_OPEN_PROCEDURE = Rule(
 )
 
 
+def graduating_grades(ctx: Context, stage: str) -> frozenset[int]:
+    """The grades that count as the graduating year for this procedure: its one-row table
+    `<procedure>_graduating_year` (stage → `grades`; the default: the last grade of each
+    stage), which a region may override with its own."""
+    try:
+        row = ctx.decide_first(f"{ctx.instance.procedure}_graduating_year", {"stage": stage})
+    except NoSuchTable:
+        return GRADUATING_GRADES
+    return frozenset(int(g) for g in row["grades"])
+
+
 def _not_graduating_year(f) -> bool:
-    return f.student.grade not in GRADUATING_GRADES
+    return f.student.grade not in f.graduating_grades
 
 
-# The rule table: transfer and suspension are both refused in the graduating year.
+# The rule table: transfer and suspension are both refused in the graduating year; facts
+# need `.graduating_grades` (from `graduating_grades`).
 GRADUATING_YEAR = Rule(
     "graduating_year",
     "毕业年级学生原则上不办理转学或休学（⑦ 第十条，000 第十七条）。",

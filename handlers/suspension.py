@@ -1,7 +1,8 @@
-"""Suspension (休学) and resumption (复学): checks, final steps, and what the end date triggers.
+"""Suspension (休学): checks, final steps, the extension (续办休学), and what the end date triggers.
 
 RULES.md §2. The numbers are the instance's own decision tables, shipped next to the BPMN
-and overridden by a regional variant (workflows/bpmn/variants/<variant>/):
+and overridden by a regional variant (workflows/bpmn/variants/<variant>/); a version deployed
+before they existed is answered by the shipped default's (the context does that):
 
 - `suspension_threshold` (stage, reason → how missed class is measured and the limit; the
   default: compulsory more than 210 class hours, senior high more than one third of the
@@ -12,7 +13,8 @@ and overridden by a regional variant (workflows/bpmn/variants/<variant>/):
 - `suspension_mandatory`, only where a variant ships it (reason, treatment period → whether
   the school must order the suspension, e.g. Shandong ⑦ 第十八条): no absence threshold then,
   and the variant's BPMN has the county file it instead of deciding;
-- `resumption_grade` (stage, months off, equal progress → the grades allowed).
+- `suspension_graduating_year`, only where a variant ships it (stage → the grades that
+  count as the graduating year; elsewhere the last grade of each stage).
 
 The tables are asked with the stage, the reason and the months some reasons state
 (`service_months`, `treatment_months`), so a region's row may read them.
@@ -22,63 +24,31 @@ This module gathers the facts and applies what the tables answer.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
-from webapp.extensions import db
-from webapp.models import (
-    Instance,
-    StatusHistory,
-    Student,
-    china_midnight,
-    china_today,
-)
-from workflows import decisions, notices
+from webapp.models import Instance, StatusHistory, Student, china_midnight, china_today, db
 
-from . import Context, handler
+from . import Context, NoSuchTable, handler, procedure_tables
+from .months import months_text, suspended_months, whole_months
 from .records import amend_record, change_record, issue_certificate
+from .resumption import resumed
 from .rules import Rule, RuleSet
 from .school_rules import (
-    ACTIVE_STATUS,
     ENROLLED_STATUS,
     GRADUATING_YEAR,
     NO_OPEN_PROCEDURE,
-    class_has_room,
+    graduating_grades,
 )
 
-STAGE_GRADES = {
-    "primary": range(1, 7),
-    "junior": range(7, 10),
-    "senior": range(10, 13),
-    "vocational": range(10, 13),
-}
+TABLES = procedure_tables("suspension", "suspension_threshold", "suspension_length")
 # How `suspension_threshold` measures missed class (its `measure` column).
 MEASURES = ("none", "hours", "year_share", "months")
 # The months some reasons state on the form, for the tables that read them.
 REASON_MONTHS = ("service_months", "treatment_months")
 CHINESE_SHARES = {2: "二分之一", 3: "三分之一", 4: "四分之一", 5: "五分之一", 6: "六分之一"}
-
-
-def tables(ctx: Context) -> dict[str, str]:
-    """The instance's own decision tables. A version deployed before the numbers moved into
-    tables has none: it keeps running on the shipped default's."""
-    dmn = ctx.instance.process_version.dmn or {}
-    if any(name.startswith(ctx.instance.procedure) for name in dmn):
-        return dmn
-    from workflows import deploy  # the engine imports handlers; import it when called
-
-    return deploy.read_files(ctx.instance.procedure)[1]
-
-
-def decide(dmn: dict[str, str], decision: str, facts: dict) -> dict:
-    """The first matching rule's outputs of one of the instance's decision tables."""
-    outputs = decisions.collect(decisions.table(dmn, decision), facts)
-    if not outputs:
-        raise ValueError(f"决策表“{decision}”没有适用于 {facts} 的规则（应有兜底规则）")
-    return dict(outputs[0])
 
 
 def _asked(student: Student, data: dict) -> dict:
@@ -90,33 +60,14 @@ def _asked(student: Student, data: dict) -> dict:
     }
 
 
-def _mandatory(dmn: dict[str, str], asked: dict) -> dict | None:
+def _mandatory(ctx: Context, asked: dict) -> dict | None:
     """The `suspension_mandatory` row when the school must order this suspension; None when
     it need not, or where no such table ships (the default)."""
     try:
-        row = decide(dmn, "suspension_mandatory", asked)
-    except KeyError:
+        row = ctx.decide_first("suspension_mandatory", asked)
+    except NoSuchTable:
         return None
     return row if row["mandatory"] else None
-
-
-def whole_months(start: date, end: date) -> int:
-    """Completed months from `start` to `end` (0 when `end` is not after `start`)."""
-    if end <= start:
-        return 0
-    delta = relativedelta(end, start)
-    return delta.years * 12 + delta.months
-
-
-def months_begun(start: date, end: date) -> int:
-    """Months from `start` to `end`, a month begun counting as one (3 months and a day: 4)."""
-    delta = relativedelta(end, start)
-    months = delta.years * 12 + delta.months
-    return months + (1 if end > start + relativedelta(months=months) else 0)
-
-
-def months_text(months: int) -> str:
-    return f"{months // 12} 年" if months % 12 == 0 else f"{months} 个月"
 
 
 @dataclass
@@ -129,6 +80,7 @@ class SuspensionFacts:
     start_date: date
     threshold: dict  # the `suspension_threshold` row for this stage and reason
     length: dict  # the `suspension_length` row
+    graduating_grades: frozenset[int]  # the `suspension_graduating_year` row, where one ships
     mandatory: dict | None = None  # the `suspension_mandatory` row, when the school must order it
     own_months: int = 0  # this instance's months so far, when it asks for an extension
 
@@ -167,7 +119,7 @@ class SuspensionFacts:
             Instance.id != self.instance_id,
         )
         return self.own_months + sum(
-            _suspended_months(i.data)
+            suspended_months(i.data)
             for i in earlier
             if (i.data.get("check") or {}).get("stage") == self.stage
         )
@@ -182,21 +134,11 @@ class SuspensionFacts:
         )
 
 
-def _suspended_months(data: dict) -> int:
-    """How long an approved suspension runs (its start to its end date, extensions included)."""
-    period = data.get("suspension") or {}
-    try:
-        return months_begun(date.fromisoformat(period["start"]), date.fromisoformat(period["end"]))
-    except (KeyError, TypeError, ValueError):
-        return 12  # approved before the dates were kept: one year, as every suspension then
-
-
 def _suspension_facts(ctx: Context) -> SuspensionFacts:
     data = ctx.data
     student = db.session.get(Student, data["student_id"])
-    dmn = tables(ctx)
     asked = _asked(student, data)
-    threshold = decide(dmn, "suspension_threshold", asked)
+    threshold = ctx.decide_first("suspension_threshold", asked)
     if threshold.get("measure") not in MEASURES:
         raise ValueError(
             f"决策表 suspension_threshold 的 measure “{threshold.get('measure')}”无效"
@@ -210,8 +152,9 @@ def _suspension_facts(ctx: Context) -> SuspensionFacts:
         year_hours=data.get("year_hours"),
         start_date=date.fromisoformat(str(data["start_date"])),
         threshold=threshold,
-        length=decide(dmn, "suspension_length", asked),
-        mandatory=_mandatory(dmn, asked),
+        length=ctx.decide_first("suspension_length", asked),
+        mandatory=_mandatory(ctx, asked),
+        graduating_grades=graduating_grades(ctx, student.stage),
     )
 
 
@@ -283,46 +226,28 @@ def finalize_suspension(ctx: Context) -> dict:
     today = china_today()
     start = today if ctx.data["reason"] == "abroad" else date.fromisoformat(ctx.data["start_date"])
     student = db.session.get(Student, ctx.data["student_id"])
-    length = decide(tables(ctx), "suspension_length", _asked(student, ctx.data))
+    length = ctx.decide_first("suspension_length", _asked(student, ctx.data))
     end = start + relativedelta(months=length["length_months"])
     student, row = change_record(ctx, "suspension", {"status": "suspended", "suspended_until": end})
     number = f"XX{today.year}{student.school.code}{ctx.instance.id:06d}"
     if row is not None:
         issue_certificate(ctx, student, "休学证明", number)
-    ctx.instance.open_student_id = None
-    db.session.flush()
+    ctx.release_student()
     return {"start": start.isoformat(), **_period_end(end, length), "certificate": number}
-
-
-def _resumed(ctx: Context) -> bool:
-    """Back in school, or a resumption started since this suspension was approved."""
-    student = db.session.get(Student, ctx.data["student_id"])
-    if student.status != "suspended":
-        return True
-    return db.session.query(
-        Instance.query.filter(
-            Instance.procedure == "resumption",
-            Instance.student_id == student.id,
-            Instance.status.in_(("running", "completed")),
-            Instance.created_at >= ctx.instance.created_at,
-        ).exists()
-    ).scalar()
 
 
 @handler("suspension.ended")
 def suspension_ended(ctx: Context) -> dict:
     """At the end date: has the student come back, and which school is to be reminded."""
     student = db.session.get(Student, ctx.data["student_id"])
-    return {"resumed": _resumed(ctx), "school_id": student.school_id}
+    return {"resumed": resumed(ctx), "school_id": student.school_id}
 
 
 @handler("suspension.withdraw")
 def withdraw_after_suspension(ctx: Context) -> dict:
     """Senior high, a month after the end date, neither resumed nor an extension asked
     (pending, or approved: the end date moved on): start a withdrawal (⑦ 第二十一条)."""
-    from workflows import engine  # the engine imports handlers; import it when called
-
-    if _resumed(ctx):
+    if resumed(ctx):
         return {"started": None}
     student = db.session.get(Student, ctx.data["student_id"])
     end = ctx.data["suspension"]["end"]
@@ -332,7 +257,7 @@ def withdraw_after_suspension(ctx: Context) -> dict:
     if Instance.query.filter_by(open_student_id=student.id).first():
         return {"started": None, "message": "该学生已有正在办理的学籍业务，未自动发起退学。"}
     grace = ctx.data["suspension"].get("grace_months", 1)
-    withdrawal = engine.start_automatic(
+    withdrawal = ctx.start_procedure(
         "withdrawal",
         student,
         {
@@ -344,7 +269,7 @@ def withdraw_after_suspension(ctx: Context) -> dict:
         },
         f"休学期满{months_text(grace)}未申请复学",
     )
-    return {"started": withdrawal.id}
+    return {"started": withdrawal}
 
 
 # -- extension (续办休学) ------------------------------------------------------------------
@@ -354,7 +279,7 @@ def withdraw_after_suspension(ctx: Context) -> dict:
 
 def _extension_facts(ctx: Context) -> SuspensionFacts:
     facts = _suspension_facts(ctx)
-    facts.own_months = _suspended_months(ctx.data)
+    facts.own_months = suspended_months(ctx.data)
     return facts
 
 
@@ -379,19 +304,15 @@ def check_extension(ctx: Context) -> dict:
     facts = _extension_facts(ctx)
     verdict = EXTENSION_RULES.first_failure(facts)
     if verdict.ok:
-        ctx.instance.open_student_id = facts.student.id
-        db.session.flush()
+        ctx.hold_student(facts.student.id)
     return verdict.result()
 
 
 def _tell_school(ctx: Context, student: Student, kind: str, message: str) -> None:
     """The county decided the extension: tell the student's school, and let the student go
     (the instance held it while the county decided)."""
-    notices.tell_school(
-        student.school_id, kind, f"{message}（业务编号 {ctx.instance.id}）", ctx.instance.id
-    )
-    ctx.instance.open_student_id = None
-    db.session.flush()
+    ctx.tell_school(student.school_id, kind, f"{message}（业务编号 {ctx.instance.id}）")
+    ctx.release_student()
 
 
 @handler("suspension.extend")
@@ -401,7 +322,7 @@ def extend_suspension(ctx: Context) -> dict:
     new end date."""
     period = ctx.data["suspension"]
     student = db.session.get(Student, ctx.data["student_id"])
-    length = decide(tables(ctx), "suspension_length", _asked(student, ctx.data))
+    length = ctx.decide_first("suspension_length", _asked(student, ctx.data))
     end = date.fromisoformat(period["end"]) + relativedelta(months=length["length_months"])
     extensions = period.get("extensions", 0) + 1
     amend_record(
@@ -433,133 +354,3 @@ def extension_refused(ctx: Context) -> dict:
         ctx, student, "rejected", f"学生 {student.name} 续办休学未获批准：{why}。请尽快办理复学。"
     )
     return {"rule": rule, "message": why}
-
-
-# -- resumption ----------------------------------------------------------------------------
-
-
-@dataclass
-class ResumptionFacts:
-    instance_id: int
-    student: Student
-    resume_date: date
-    to_grade: int
-    to_class_name: str
-    equal_progress: bool  # the student proves equal progress (成绩证明), e.g. Fujian 002 第十四条
-    dmn: dict[str, str]
-
-    @property
-    def stage(self) -> str:
-        return self.student.stage
-
-    @property
-    def suspended_since(self) -> date | None:
-        """The start of the current suspension, from its approval (None: not on record)."""
-        row = (
-            StatusHistory.query.filter_by(student_id=self.student.id, procedure="suspension")
-            .order_by(StatusHistory.id.desc())
-            .first()
-        )
-        if row is None:
-            return None
-        instance = db.session.get(Instance, row.instance_id) if row.instance_id else None
-        start = ((instance.data if instance else {}).get("suspension") or {}).get("start")
-        return date.fromisoformat(start) if start else row.at.date()
-
-    @property
-    def months_off(self) -> int:
-        since = self.suspended_since
-        return months_begun(since, self.resume_date) if since else 0
-
-    @functools.cached_property
-    def grade_rule(self) -> dict:
-        return decide(
-            self.dmn,
-            "resumption_grade",
-            {
-                "stage": self.stage,
-                "months_off": self.months_off,
-                "equal_progress": self.equal_progress,
-            },
-        )
-
-    @property
-    def allowed_grades(self) -> list[int]:
-        """The table's offsets from the original grade, kept inside the student's stage."""
-        stage = STAGE_GRADES[self.stage]
-        grades = {
-            min(max(self.student.grade + int(o), stage[0]), stage[-1])
-            for o in self.grade_rule["offsets"]
-        }
-        return sorted(grades)
-
-    @property
-    def grade_message(self) -> str:
-        allowed = "、".join(str(g) for g in self.allowed_grades)
-        return (
-            f"复学年级不符合规定：{self.grade_rule['label']}（原 {self.student.grade} 年级，"
-            f"可复学 {allowed} 年级，申请 {self.to_grade} 年级）。"
-        )
-
-
-def _resumption_facts(ctx: Context) -> ResumptionFacts:
-    data = ctx.data
-    student = db.session.get(Student, data["student_id"])
-    return ResumptionFacts(
-        instance_id=ctx.instance.id,
-        student=student,
-        resume_date=date.fromisoformat(data["resume_date"]),
-        to_grade=int(data["to_grade"]),
-        to_class_name=data.get("to_class_name") or student.class_name or "",
-        equal_progress=bool(data.get("equal_progress")),
-        dmn=tables(ctx),
-    )
-
-
-RESUMPTION_RULES = RuleSet()
-RESUMPTION_RULES.add(ACTIVE_STATUS)
-
-
-@RESUMPTION_RULES.rule("suspended_status", "该学生当前不是休学状态，无需复学。")
-def _suspended(f: ResumptionFacts) -> bool:
-    return f.student.status == "suspended"
-
-
-RESUMPTION_RULES.add(NO_OPEN_PROCEDURE)
-
-
-@RESUMPTION_RULES.rule(
-    "no_early_return",
-    "休学期至 {f.student.suspended_until} 届满，不得提前复学（申请复学日期 {f.resume_date}）。",
-)
-def _no_early_return(f: ResumptionFacts) -> bool:
-    return f.student.suspended_until is None or f.resume_date >= f.student.suspended_until
-
-
-@RESUMPTION_RULES.rule("resumption_grade", "{f.grade_message}")
-def _resumption_grade(f: ResumptionFacts) -> bool:
-    return f.to_grade in f.allowed_grades
-
-
-@RESUMPTION_RULES.rule("class_size_cap", "复学班级 {f.to_class_name} 已达班额上限，请另选班级。")
-def _class_size_cap(f: ResumptionFacts) -> bool:
-    return class_has_room(f.student, f.student.school_id, f.to_grade, f.to_class_name)
-
-
-@handler("resumption.check")
-def check_resumption(ctx: Context) -> dict:
-    return RESUMPTION_RULES.first_failure(_resumption_facts(ctx)).result()
-
-
-@handler("resumption.finalize")
-def finalize_resumption(ctx: Context) -> dict:
-    """Status 在籍 at the student's current school (it may have changed while suspended)."""
-    facts = _resumption_facts(ctx)
-    changes = {
-        "status": "enrolled",
-        "grade": facts.to_grade,
-        "class_name": facts.to_class_name,
-        "suspended_until": None,
-    }
-    student, _ = change_record(ctx, "resumption", changes)
-    return {"status": student.status, "grade": student.grade}

@@ -13,9 +13,7 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
-from webapp.extensions import db
-from webapp.models import Organization, Student, china_midnight, china_today
-from workflows import decisions
+from webapp.models import Organization, Student, china_midnight, china_today, db
 
 from . import Context, handler
 from .records import change_record
@@ -26,6 +24,7 @@ from .school_rules import (
     NO_OPEN_PROCEDURE,
     NOT_BORROWING,
     class_has_room,
+    graduating_grades,
     offers_stage,
 )
 
@@ -45,6 +44,7 @@ class TransferFacts:
     to_grade: int
     to_class_name: str | None
     window: dict  # the `transfer_window` row for today (a region may limit when it transfers)
+    graduating_grades: frozenset[int]  # the `transfer_graduating_year` row
 
     @property
     def stage(self) -> str:
@@ -189,6 +189,7 @@ def _facts(ctx: Context) -> TransferFacts:
         to_grade=int(data["to_grade"]),
         to_class_name=data.get("to_class_name") or None,
         window=_window(ctx, student),
+        graduating_grades=graduating_grades(ctx, student.stage),
     )
 
 
@@ -200,12 +201,7 @@ def _terms_studied(student: Student, today: date) -> int:
 
 def _window(ctx: Context, student: Student) -> dict:
     """Whether a transfer may be handled today, from the version's `transfer_window` table
-    (a version deployed without one transfers all year)."""
-    dmn = ctx.instance.process_version.dmn or {}
-    try:
-        table = decisions.table(dmn, "transfer_window")
-    except KeyError:
-        return {"open": True, "reason": ""}
+    (the shipped default's, open all year, for a version deployed without one)."""
     today = china_today()
     facts = {
         "stage": student.stage,
@@ -213,7 +209,7 @@ def _window(ctx: Context, student: Student) -> dict:
         "day": today.day,
         "terms_studied": _terms_studied(student, today),
     }
-    first = next(iter(decisions.collect(table, facts)), None)  # hit policy FIRST
+    first = next(iter(ctx.decide("transfer_window", facts)), None)  # hit policy FIRST
     return first or {"open": True, "reason": ""}
 
 
@@ -240,7 +236,7 @@ def move(ctx: Context) -> dict:
     changes = {"school_id": facts.to_school.id, "class_name": facts.to_class_name}
     _, row = change_record(ctx, "transfer", changes, (facts.from_school.id,))
     if ctx.instance.partner_school_id is None:  # placed by the county: the school now sees it
-        ctx.instance.partner_school_id = facts.to_school.id
+        ctx.name_partner_school(facts.to_school.id)
     return {"moved": True, "history_id": row.id if row else None}
 
 
@@ -255,14 +251,13 @@ def leave_region(ctx: Context) -> dict:
     return {"left": True, "history_id": row.id if row else None}
 
 
-@handler("transfer.issue_papers")
+@handler("transfer.issue_papers", tables=("transfer_papers",))
 def issue_papers(ctx: Context) -> dict:
     """The sending school's consent is its 转学证明; a region may limit how long it is valid
     (zhushan: three months, its `transfer_papers` table). The BPMN's timers wait for
     `expire_at`."""
     student = db.session.get(Student, ctx.data["student_id"])
-    table = decisions.table(ctx.instance.process_version.dmn or {}, "transfer_papers")
-    rows = decisions.collect(table, {"stage": student.stage})  # hit policy FIRST
+    rows = ctx.decide("transfer_papers", {"stage": student.stage})  # hit policy FIRST
     if not rows:
         raise ValueError(f"决策表 transfer_papers 没有适用于学段 {student.stage} 的规则")
     issued = china_today()

@@ -9,8 +9,8 @@ import zlib
 
 from webapp.extensions import db
 from webapp.models import AuditLog, FileUpload
+from webapp.models.vocabulary import PROCEDURES
 from webapp.uploads import MAX_BYTES
-from workflows.procedures import PROCEDURES
 
 from .flows import transfer_data
 from .world import PASSWORD

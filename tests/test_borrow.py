@@ -5,13 +5,14 @@ from types import SimpleNamespace
 import pytest
 
 import handlers
-from handlers import Context
-from handlers.borrow import BORROW_RULES, RETURN_RULES
+from handlers.borrow import BORROW_RULES
+from handlers.borrow_return import RETURN_RULES
 from handlers.school_rules import NO_OPEN_PROCEDURE
 from webapp.extensions import db
 from webapp.models import Instance, Notification, StatusHistory
 from workflows import engine, jurisdiction
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
+from workflows.services import EngineContext as Context
 
 from .flows import act, approve_all, borrow_data, enrol, evidence, open_steps
 

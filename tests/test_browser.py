@@ -582,8 +582,8 @@ def test_every_shipped_model_survives_an_unmodified_round_trip_through_the_model
     browser,
     csrf_world,  # noqa: F811
 ):
+    from webapp.models.vocabulary import PROCEDURES
     from workflows import deploy
-    from workflows.procedures import PROCEDURES
     from workflows.specs import parse
 
     models = [(key, "default") for key in PROCEDURES] + [

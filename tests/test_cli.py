@@ -10,8 +10,8 @@ from forms.validators import check_id_number
 from webapp import demo_data, server
 from webapp.cli import services
 from webapp.extensions import db
-from webapp.imports import STAGE_GRADES
 from webapp.models import ROLES, AuditLog, Organization, Student, User
+from webapp.models.vocabulary import STAGE_GRADES
 from webapp.security import QuietRequestHandler
 
 

@@ -325,7 +325,7 @@ def test_only_the_own_school_submits(world):
 
 def test_final_step_runs_once(world):
     import handlers
-    from handlers import Context
+    from workflows.services import EngineContext as Context
 
     graduate_compulsory(world)
     instance = review(world, submit(world), "321202")

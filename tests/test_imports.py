@@ -9,15 +9,11 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import inspect
 
+from forms.spreadsheets import RowError, read_table
+from forms.student_rows import STUDENT_COLUMNS, check_students
 from forms.validators import build_id_number
 from webapp.extensions import db
-from webapp.imports import (
-    STUDENT_COLUMNS,
-    RowError,
-    check_students,
-    import_students,
-    read_table,
-)
+from webapp.imports import import_students
 from webapp.models import AuditLog, Organization, Student
 
 ORG_HEADER = ["code", "name", "level", "parent_code", "stage", "ownership", "star"]

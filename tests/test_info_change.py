@@ -6,7 +6,7 @@ import pytest
 from stdnum.cn import ric
 
 from forms.validators import build_id_number
-from handlers.record_changes import INFO_CHANGE_RULES, InfoChangeFacts
+from handlers.info_change import INFO_CHANGE_RULES, InfoChangeFacts
 from webapp.extensions import db
 from webapp.models import HumanTask, StatusHistory
 from workflows import engine

@@ -9,13 +9,13 @@ from datetime import date
 import pytest
 
 import handlers
+from forms.student_rows import check_students
 from forms.validators import build_id_number
-from handlers import Context
 from webapp.extensions import db
-from webapp.imports import check_students
 from webapp.models import AuditLog, Notification, StatusHistory, Student
 from workflows import deploy, engine
 from workflows.errors import Conflict, Invalid, NotFound
+from workflows.services import EngineContext as Context
 
 from .flows import open_steps
 

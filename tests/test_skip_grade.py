@@ -2,13 +2,13 @@
 
 import pytest
 
-from handlers import Context
-from handlers.record_changes import SKIP_GRADE_RULES, SkipGradeFacts, finalize_skip_grade
 from handlers.school_rules import CLASS_CAPS
+from handlers.skip_grade import SKIP_GRADE_RULES, SkipGradeFacts, finalize_skip_grade
 from webapp.extensions import db
 from webapp.models import HumanTask, InstanceEvent, StatusHistory
 from workflows import deploy, engine
 from workflows.errors import Conflict, Forbidden, Invalid
+from workflows.services import EngineContext as Context
 
 from .flows import evidence, four_eyes_through_the_api, open_steps, review, second_user
 

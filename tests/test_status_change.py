@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from handlers.status_change import CANCELLATION_RULES, StudentFacts
+from handlers.cancellation import CANCELLATION_RULES
+from handlers.leaving import StudentFacts
 from webapp.models import Certificate, StatusHistory
 from workflows import engine
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound

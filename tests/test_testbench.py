@@ -21,8 +21,8 @@ from webapp.models import (
     User,
     china_today,
 )
+from webapp.models.vocabulary import PROCEDURES
 from workflows import deploy, testbench
-from workflows.procedures import PROCEDURES
 
 SCENARIO_FILES = sorted(testbench.SCENARIO_DIR.glob("*/*.yaml"))
 

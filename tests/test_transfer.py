@@ -196,7 +196,7 @@ def test_rule_no_open_procedure(world):
 
 def test_move_is_idempotent(world):
     import handlers
-    from handlers import Context
+    from workflows.services import EngineContext as Context
 
     student = world.student("P1", grade=4)
     instance = start(world, student, "P3")

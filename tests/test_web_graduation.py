@@ -108,7 +108,7 @@ def test_registration_from_a_spreadsheet_and_the_problem_list(world, login, tmp_
     """The browser uploads the admitted list; a duplicate comes back as a named problem."""
     from datetime import date
 
-    from webapp.imports import STUDENT_COLUMNS
+    from forms.student_rows import STUDENT_COLUMNS
 
     from .test_imports import student_row, write_csv
 

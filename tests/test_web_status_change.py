@@ -66,7 +66,7 @@ def test_another_schools_student_cannot_be_started(world, login):
 
 def test_the_record_page_offers_every_procedure_of_the_school(world, login):
     """Each per-student procedure a school starts is offered on the student's record page."""
-    from workflows.procedures import PROCEDURES
+    from webapp.models.vocabulary import PROCEDURES
 
     student = world.student("P1", grade=3)
     page = login("uP1").get(f"/students/{student.id}").get_data(as_text=True)

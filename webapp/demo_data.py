@@ -14,8 +14,8 @@ from datetime import date
 from forms.validators import build_id_number
 
 from .extensions import db
-from .imports import STAGE_GRADES
 from .models import ROLE_LABELS, Organization, Student, User, audit
+from .models.vocabulary import STAGE_GRADES
 
 DEMO_PASSWORD = "xueji2026"
 STUDENTS_PER_SCHOOL = 20

@@ -8,16 +8,15 @@ SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-import re
-
 from flask import Flask, render_template, request
 from werkzeug.routing import IntegerConverter
+
+from forms.validators import text_problem
 
 from .models import MAX_ID
 
 MAX_PAGE = 1_000_000
 MAX_DEPTH = 32  # no form nests deeper than a few levels
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BadInput(Exception):
@@ -34,14 +33,6 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
-
-
-def text_problem(value: str) -> str | None:
-    if "\x00" in value:
-        return "不能含有空字符（NUL）。"
-    if _SURROGATE.search(value):
-        return "含有无效的 Unicode 字符（孤立的代理项）。"
-    return None
 
 
 def _check_text(field: str, value: str) -> None:

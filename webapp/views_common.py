@@ -11,15 +11,15 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from forms import FORMS, load_all
+from forms.spreadsheets import UnreadableFile, read_table
+from webapp.models.vocabulary import PROCEDURES, procedure_name
 from workflows import engine
 from workflows.errors import Conflict, Forbidden, Invalid
 from workflows.identity import TooMany, hidden_orgs
 from workflows.notices import KIND_LABELS as NOTICE_KINDS
-from workflows.procedures import PROCEDURES, procedure_name
 
 from .extensions import db
 from .guard import MAX_PAGE
-from .imports import UnreadableFile, read_table
 from .json_errors import http_error_json
 from .models import (
     CHINA,

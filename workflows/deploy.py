@@ -13,27 +13,16 @@ from pathlib import Path
 
 from lxml import etree
 
+import forms
+import handlers
 from webapp.models import ProcessVersion, db
+from webapp.models.vocabulary import PROCEDURES
 
-from .procedures import PROCEDURES
 from .specs import InvalidModel, Problem, content_hash, parse, steps_used
 
 BPMN_DIR = Path(__file__).parent / "bpmn"
 VARIANTS_DIR = BPMN_DIR / "variants"
 DEFAULT_VARIANT = "default"
-
-# Decision tables a procedure's handlers ask by id: a version without one is refused.
-REQUIRED_DECISIONS: dict[str, tuple[str, ...]] = {
-    "suspension": ("suspension_threshold", "suspension_length"),
-    "resumption": ("resumption_grade",),
-    "graduation": ("graduation_compulsory", "graduation_senior", "graduation_vocational"),
-}
-
-# Decision tables a step asks (by its handler or form key), in whichever diagram uses it.
-STEP_DECISIONS: dict[str, tuple[str, ...]] = {
-    "transfer.issue_papers": ("transfer_papers",),
-    "review_filing": ("suspension_mandatory",),  # only a suspension the school must order
-}
 
 
 def _dmn_files(folder: Path, procedure: str) -> list[Path]:
@@ -91,9 +80,13 @@ def decision_ids(dmn: dict[str, str]) -> set[str]:
 
 def check_decisions(procedure: str, bpmn_xml: str, dmn: dict[str, str]) -> None:
     """Refuse a version that lacks a decision table its handlers ask."""
-    asked = [*REQUIRED_DECISIONS.get(procedure, ())]
+    handlers.load_all()  # the tables are declared where they are asked
+    forms.load_all()
+    asked = [*handlers.PROCEDURE_TABLES.get(procedure, ())]
     for step in sorted(steps_used(bpmn_xml)):
-        asked += [d for d in STEP_DECISIONS.get(step, ()) if d not in asked]
+        form = forms.FORMS.get(step)
+        declared = handlers.STEP_TABLES.get(step, ()) + (form.tables if form else ())
+        asked += [d for d in declared if d not in asked]
     missing = [d for d in asked if d not in decision_ids(dmn)]
     if missing:
         raise InvalidModel(

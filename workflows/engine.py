@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-import handlers
 from forms import FORMS
 from webapp.models import (
     HumanTask,
@@ -27,8 +26,9 @@ from webapp.models import (
     db,
     utcnow,
 )
+from webapp.models.vocabulary import PROCEDURES
 
-from . import deploy, identity, jurisdiction, notices, runtime, starters, variants
+from . import deploy, identity, jurisdiction, notices, runtime, services, starters, variants
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .persistence import (
     all_or_nothing,
@@ -39,16 +39,21 @@ from .persistence import (
     record_incident,
     save,
 )
-from .procedures import PROCEDURES
 from .runtime import StepFailed, Workflow, run_or_fail
 from .step_checks import check_evidence, check_four_eyes
 
 __all__ = ["open_tasks"]  # read by the views and tests beside the verbs
 
 
+def _context(instance: Instance, user, data: dict) -> services.EngineContext:
+    """What a handler is given; the engine hands it the one verb a handler may call back,
+    starting a follow-up procedure, so the services never import the engine."""
+    return services.EngineContext(instance, user, data, start_automatic)
+
+
 def load(instance: Instance, user) -> Workflow:
     """The running workflow, its handlers given the instance, the user and the task data."""
-    return runtime.load(instance, user, handlers.Context)
+    return runtime.load(instance, user, _context)
 
 
 @all_or_nothing
@@ -162,7 +167,7 @@ def _open(procedure: str, plan: starters.StartPlan, user, event_name: str) -> In
     except IntegrityError as exc:
         db.session.rollback()
         raise Conflict("该学生已有正在办理的学籍业务，须办结后再发起新的业务。") from exc
-    wf = runtime.new_workflow(instance, version, user, json_safe(plan.data), handlers.Context)
+    wf = runtime.new_workflow(instance, version, user, json_safe(plan.data), _context)
     db.session.add(
         InstanceEvent(
             instance_id=instance.id,

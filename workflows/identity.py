@@ -17,10 +17,10 @@ import time
 from flask import current_app
 
 from webapp.models import Instance, Organization, db
+from webapp.models.vocabulary import PROCEDURES
 
 from . import producer
 from .errors import EngineError, Invalid
-from .procedures import PROCEDURES
 
 REFUSAL = (
     "无法按此身份证号和姓名发起：未找到相符的在籍学生，或该学生目前不能办理此业务"

@@ -15,9 +15,9 @@ from lxml import etree
 import handlers
 from forms import FORMS, load_all
 from webapp.models import ProcessVersion, audit
+from webapp.models.vocabulary import PROCEDURES
 
 from . import deploy, testbench, variants
-from .procedures import PROCEDURES
 from .routing import SLOTS
 from .specs import InvalidModel, Problem
 

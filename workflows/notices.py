@@ -44,9 +44,9 @@ from webapp.models import (
     db,
     utcnow,
 )
+from webapp.models.vocabulary import procedure_name
 
 from . import identity, mail, workdays
-from .procedures import procedure_name
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from marshmallow import ValidationError
 
 from forms import FORMS
 from webapp.models import ACTIVE_STATUSES, ROLE_LABELS, Instance, Organization, Student
+from webapp.models.vocabulary import PROCEDURES
 
 from . import deploy, identity, jurisdiction, variants
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .procedures import PROCEDURES
 from .specs import start_slot, steps_used
 
 

@@ -46,7 +46,6 @@ from flask import Flask
 from sqlalchemy.pool import StaticPool
 
 from forms.validators import build_id_number
-from webapp.extensions import db
 from webapp.models import (
     FileUpload,
     HumanTask,
@@ -56,12 +55,13 @@ from webapp.models import (
     Student,
     User,
     china_today,
+    db,
     scenario_day,
 )
+from webapp.models.vocabulary import PROCEDURES
 from workflows import jurisdiction
 
 from . import deploy
-from .procedures import PROCEDURES
 from .specs import InvalidModel, parse
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from webapp.models import LEVEL_LABELS, Organization, ProcessVersion, audit, db
+from webapp.models.vocabulary import PROCEDURES
 
 from .deploy import DEFAULT_VARIANT, overrides, shipped_variants
-from .procedures import PROCEDURES
 
 ASSIGNABLE_LEVELS = ("city", "county")
 NAMES = {

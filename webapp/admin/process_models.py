@@ -16,9 +16,9 @@ from sqlalchemy import func
 
 from webapp.extensions import db
 from webapp.models import Instance, ProcessVersion
+from webapp.models.vocabulary import PROCEDURES
 from workflows import deploy, migration, modeling, testbench, variants
 from workflows.errors import EngineError
-from workflows.procedures import PROCEDURES
 from workflows.specs import InvalidModel, Problem, content_hash, parse
 
 from . import bp, dmn_tables

@@ -13,7 +13,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, current_app
 
 from forms import FORMS
-from workflows.procedures import PROCEDURES
+from webapp.models.vocabulary import PROCEDURES
 
 from . import bp, schemas
 

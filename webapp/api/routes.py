@@ -18,11 +18,11 @@ from webapp.auth.accounts import SignInRefused, sign_in
 from webapp.auth.throttle import throttled
 from webapp.extensions import db
 from webapp.models import HumanTask, Instance, Student
+from webapp.models.vocabulary import PROCEDURES
 from webapp.paging import page_of
 from webapp.search import students_matching
 from webapp.uploads import MAX_BYTES, UploadRefused, readable_file, store_upload
 from workflows import deploy, engine, identity, jurisdiction, modeling, tracking, variants
-from workflows.procedures import PROCEDURES
 from workflows.specs import InvalidModel
 
 from ..json_errors import ApiError, error_response

@@ -15,9 +15,9 @@ from forms import FORMS
 from webapp.extensions import db
 from webapp.guard import MAX_PAGE
 from webapp.models import MAX_ID, STATUSES, Organization, utcnow
+from webapp.models.vocabulary import PROCEDURES
 from webapp.paging import COUNT_BOUND
 from workflows import identity
-from workflows.procedures import PROCEDURES
 
 PROCEDURE_KEYS = tuple(PROCEDURES)
 INSTANCE_STATUSES = ("running", "completed", "rejected", "cancelled", "error")

@@ -6,9 +6,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms import FORMS
+from webapp.models.vocabulary import PROCEDURES
 from workflows import engine, identity, jurisdiction, rosters
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
-from workflows.procedures import PROCEDURES
 
 from .. import lists
 from ..extensions import db

@@ -9,6 +9,7 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_login import current_user, login_required
 
 from forms import FORMS, Field
+from webapp.models.vocabulary import PROCEDURES, Procedure
 from workflows import (
     decisions,
     deploy,
@@ -20,7 +21,6 @@ from workflows import (
     variants,
 )
 from workflows.errors import Conflict, Forbidden, Invalid
-from workflows.procedures import PROCEDURES, Procedure
 
 from .. import lists
 from ..holders import visible_holders

@@ -13,9 +13,9 @@ from openpyxl import Workbook
 from sqlalchemy.orm import joinedload
 
 from forms import FORMS
+from webapp.models.vocabulary import PROCEDURES
 from workflows import engine, jurisdiction, rosters, runtime
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
-from workflows.procedures import PROCEDURES
 
 from ..models import CLASSIFICATIONS, HumanTask, Instance, RosterEntry
 from ..views_common import general_errors, grade_label, paginate, start_submitted

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from webapp.models.vocabulary import PROCEDURES
 from workflows import jurisdiction
-from workflows.procedures import PROCEDURES
 from workflows.starters import may_start_for
 
 from .. import lists

@@ -1,0 +1,121 @@
+"""Checking the rows of an organisation import (`xueji import orgs`): codes, levels, parents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from webapp.models import LEVEL_LABELS, LEVELS, STAGES, Organization
+
+from .spreadsheets import RowError, SheetRow, Table, missing_columns
+
+ORG_COLUMNS = ("code", "name", "level", "parent_code")
+ORG_SCHOOL_COLUMNS = ("stage", "ownership", "star")
+OWNERSHIPS = ("public", "private")
+# The level an organisation's parent must have; a city may stand without a province.
+PARENT_LEVEL = {"province": None, "city": "province", "county": "city", "school": "county"}
+
+
+@dataclass
+class OrgRow:
+    """A checked organisation row, ready to create or update."""
+
+    row: int
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    stages: str | None
+    ownership: str | None
+    star: int | None
+
+
+def check_orgs(table: Table) -> tuple[list[OrgRow], list[RowError]]:
+    """Check every organisation row against the file so far and the database."""
+    errors = missing_columns(table, ORG_COLUMNS)
+    if errors:
+        return [], errors
+    codes = {v.get("code", "") for _, v in table.rows} | {
+        v.get("parent_code", "") for _, v in table.rows
+    }
+    existing = {o.code: o for o in Organization.query.filter(Organization.code.in_(codes - {""}))}
+    seen: dict[str, OrgRow] = {}
+    checked: list[OrgRow] = []
+    for number, values in table.rows:
+        row = SheetRow(number, values, errors)
+        before = len(errors)
+        code = row.text("code", 32, required=True)
+        name = row.text("name", 128, required=True)
+        level = row.choice("level", LEVELS)
+        parent_code = row.text("parent_code", 32)
+        if code and code in seen:
+            row.error("code", f"机构代码“{code}”与第 {seen[code].row} 行重复。")
+        elif code and level and code in existing and existing[code].level != level:
+            old = existing[code].level
+            row.error(
+                "level",
+                f"机构“{code}”已存在，层级为{LEVEL_LABELS[old]}（{old}），不能改为 {level}。",
+            )
+        if level:
+            _check_parent(row, level, parent_code, seen, existing)
+        stages, ownership, star = _school_fields(row, level)
+        if code and name and level and len(errors) == before:
+            item = OrgRow(number, code, name, level, parent_code, stages, ownership, star)
+            seen[code] = item
+            checked.append(item)
+    return checked, errors
+
+
+def _check_parent(
+    row: SheetRow,
+    level: str,
+    parent_code: str | None,
+    seen: dict[str, OrgRow],
+    existing: dict[str, Organization],
+) -> None:
+    wanted = PARENT_LEVEL[level]
+    if parent_code is None:
+        if wanted is not None and level != "city":
+            row.error("parent_code", f"{LEVEL_LABELS[level]}必须填写上级机构代码。")
+        return
+    if wanted is None:
+        row.error("parent_code", "省级机构不能有上级机构。")
+        return
+    if parent_code in seen:
+        parent_level = seen[parent_code].level
+    elif parent_code in existing:
+        parent_level = existing[parent_code].level
+    else:
+        row.error(
+            "parent_code", f"上级机构“{parent_code}”不存在：须已在系统中，或在本文件中先出现。"
+        )
+        return
+    if parent_level != wanted:
+        row.error(
+            "parent_code",
+            f"{LEVEL_LABELS[level]}的上级应为{LEVEL_LABELS[wanted]}，“{parent_code}”是{LEVEL_LABELS[parent_level]}。",
+        )
+
+
+def _school_fields(row: SheetRow, level: str | None) -> tuple[str | None, str | None, int | None]:
+    """stage, ownership and star: required (star optional) for schools, empty for others."""
+    if level != "school":
+        for column in ORG_SCHOOL_COLUMNS:
+            if row.values.get(column):
+                row.error(column, "只有学校（level 为 school）填写此列。")
+        return None, None, None
+    stages = None
+    raw = row.values.get("stage", "")
+    if not raw:
+        row.error(
+            "stage", "学校必须填写学段（primary、junior、senior、vocational，多个用 + 连接）。"
+        )
+    else:
+        parts = [p.strip() for p in raw.split("+")]
+        unknown = [p for p in parts if p not in STAGES]
+        if unknown:
+            row.error("stage", f"学段应为 {'、'.join(STAGES)}，多个用 + 连接，实为“{raw}”。")
+        else:
+            stages = "+".join(s for s in STAGES if s in parts)
+    ownership = row.choice("ownership", OWNERSHIPS)
+    star = row.integer("star", 1, 5, required=False)
+    return stages, ownership, star

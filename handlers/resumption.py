@@ -1,0 +1,170 @@
+"""Resumption (复学): checks and the final step (RULES.md §2).
+
+The grades a student may come back to are the instance's `resumption_grade` table (stage,
+months off, equal progress → the grades allowed); whether a student may come back before
+the end date is its one-row `resumption_early_return` table (the default: not before).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date
+
+from webapp.models import Instance, StatusHistory, Student, db
+from webapp.models.vocabulary import STAGE_GRADES
+
+from . import Context, handler, procedure_tables
+from .months import months_begun
+from .records import change_record
+from .rules import RuleSet
+from .school_rules import ACTIVE_STATUS, NO_OPEN_PROCEDURE, class_has_room
+
+TABLES = procedure_tables("resumption", "resumption_grade")
+
+
+def resumed(ctx: Context) -> bool:
+    """Back in school, or a resumption started since the suspension of `ctx` was approved."""
+    student = db.session.get(Student, ctx.data["student_id"])
+    if student.status != "suspended":
+        return True
+    return db.session.query(
+        Instance.query.filter(
+            Instance.procedure == "resumption",
+            Instance.student_id == student.id,
+            Instance.status.in_(("running", "completed")),
+            Instance.created_at >= ctx.instance.created_at,
+        ).exists()
+    ).scalar()
+
+
+@dataclass
+class ResumptionFacts:
+    instance_id: int
+    student: Student
+    resume_date: date
+    to_grade: int
+    to_class_name: str
+    equal_progress: bool  # the student proves equal progress (成绩证明), e.g. Fujian 002 第十四条
+    ctx: Context  # asks the instance's tables
+    early_return: bool = False  # the `resumption_early_return` row: back before the end date
+
+    @property
+    def stage(self) -> str:
+        return self.student.stage
+
+    @property
+    def suspended_since(self) -> date | None:
+        """The start of the current suspension, from its approval (None: not on record)."""
+        row = (
+            StatusHistory.query.filter_by(student_id=self.student.id, procedure="suspension")
+            .order_by(StatusHistory.id.desc())
+            .first()
+        )
+        if row is None:
+            return None
+        instance = db.session.get(Instance, row.instance_id) if row.instance_id else None
+        start = ((instance.data if instance else {}).get("suspension") or {}).get("start")
+        return date.fromisoformat(start) if start else row.at.date()
+
+    @property
+    def months_off(self) -> int:
+        since = self.suspended_since
+        return months_begun(since, self.resume_date) if since else 0
+
+    @functools.cached_property
+    def grade_rule(self) -> dict:
+        return self.ctx.decide_first(
+            "resumption_grade",
+            {
+                "stage": self.stage,
+                "months_off": self.months_off,
+                "equal_progress": self.equal_progress,
+            },
+        )
+
+    @property
+    def allowed_grades(self) -> list[int]:
+        """The table's offsets from the original grade, kept inside the student's stage."""
+        stage = STAGE_GRADES[self.stage]
+        grades = {
+            min(max(self.student.grade + int(o), stage[0]), stage[-1])
+            for o in self.grade_rule["offsets"]
+        }
+        return sorted(grades)
+
+    @property
+    def grade_message(self) -> str:
+        allowed = "、".join(str(g) for g in self.allowed_grades)
+        return (
+            f"复学年级不符合规定：{self.grade_rule['label']}（原 {self.student.grade} 年级，"
+            f"可复学 {allowed} 年级，申请 {self.to_grade} 年级）。"
+        )
+
+
+def _resumption_facts(ctx: Context) -> ResumptionFacts:
+    data = ctx.data
+    student = db.session.get(Student, data["student_id"])
+    return ResumptionFacts(
+        instance_id=ctx.instance.id,
+        student=student,
+        resume_date=date.fromisoformat(data["resume_date"]),
+        to_grade=int(data["to_grade"]),
+        to_class_name=data.get("to_class_name") or student.class_name or "",
+        equal_progress=bool(data.get("equal_progress")),
+        ctx=ctx,
+        early_return=bool(
+            ctx.decide_first("resumption_early_return", {"stage": student.stage})["allowed"]
+        ),
+    )
+
+
+RESUMPTION_RULES = RuleSet()
+RESUMPTION_RULES.add(ACTIVE_STATUS)
+
+
+@RESUMPTION_RULES.rule("suspended_status", "该学生当前不是休学状态，无需复学。")
+def _suspended(f: ResumptionFacts) -> bool:
+    return f.student.status == "suspended"
+
+
+RESUMPTION_RULES.add(NO_OPEN_PROCEDURE)
+
+
+@RESUMPTION_RULES.rule(
+    "no_early_return",
+    "休学期至 {f.student.suspended_until} 届满，不得提前复学（申请复学日期 {f.resume_date}）。",
+)
+def _no_early_return(f: ResumptionFacts) -> bool:
+    """Not before the end date, unless the region's `resumption_early_return` table allows it."""
+    until = f.student.suspended_until
+    return f.early_return or until is None or f.resume_date >= until
+
+
+@RESUMPTION_RULES.rule("resumption_grade", "{f.grade_message}")
+def _resumption_grade(f: ResumptionFacts) -> bool:
+    return f.to_grade in f.allowed_grades
+
+
+@RESUMPTION_RULES.rule("class_size_cap", "复学班级 {f.to_class_name} 已达班额上限，请另选班级。")
+def _class_size_cap(f: ResumptionFacts) -> bool:
+    return class_has_room(f.student, f.student.school_id, f.to_grade, f.to_class_name)
+
+
+@handler("resumption.check")
+def check_resumption(ctx: Context) -> dict:
+    return RESUMPTION_RULES.first_failure(_resumption_facts(ctx)).result()
+
+
+@handler("resumption.finalize")
+def finalize_resumption(ctx: Context) -> dict:
+    """Status 在籍 at the student's current school (it may have changed while suspended)."""
+    facts = _resumption_facts(ctx)
+    changes = {
+        "status": "enrolled",
+        "grade": facts.to_grade,
+        "class_name": facts.to_class_name,
+        "suspended_until": None,
+    }
+    student, _ = change_record(ctx, "resumption", changes)
+    return {"status": student.status, "grade": student.grade}
