@@ -101,6 +101,7 @@ def test_procedures_the_caller_may_start(api, world):
         "withdrawal",
         "cancellation",
         "skip_grade",
+        "repeat_grade",
         "info_change",
         "graduation",
     } | ({"registration"} if "registration" in PROCEDURES else set())

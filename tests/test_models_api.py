@@ -47,9 +47,12 @@ def test_an_invalid_model_is_422_with_the_element(api, world):
 
 
 def test_a_model_that_fails_its_scenarios_is_not_deployed(api, world):
-    forbid = SKIP.replace("allow_skip_grade = True", "allow_skip_grade = False")
-    assert forbid != SKIP
-    resp = api("admin").post("/api/v1/models/skip_grade/versions", json={"bpmn_xml": forbid})
+    table = SKIP_DMN["skip_grade_policy.dmn"]
+    forbid = {**SKIP_DMN, "skip_grade_policy.dmn": table.replace(">True<", ">False<")}
+    assert forbid != SKIP_DMN
+    resp = api("admin").post(
+        "/api/v1/models/skip_grade/versions", json={"bpmn_xml": SKIP, "dmn": forbid}
+    )
     assert resp.status_code == 422
     fields = resp.get_json()["error"]["fields"]
     assert fields and all(f["element"].startswith("scenario:") for f in fields), fields

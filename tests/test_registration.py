@@ -412,11 +412,10 @@ def test_the_import_checks_take_a_list_of_objects(app, world):
 
 def test_a_region_switches_to_fujian_vocational_numbers(world):
     bpmn, dmn = deploy.read_files("registration")
-    fujian = bpmn.replace(
-        'status_number_format = "national"', 'status_number_format = "fujian_vocational"'
-    )
-    assert fujian != bpmn
-    deploy.deploy("registration", fujian, dmn)
+    table = dmn["registration_numbering.dmn"]
+    fujian = table.replace('<text>"national"</text>', '<text>"fujian_vocational"</text>')
+    assert fujian != table
+    deploy.deploy("registration", bpmn, {**dmn, "registration_numbering.dmn": fujian})
     db.session.commit()
 
     def vocational(n):

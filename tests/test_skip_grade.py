@@ -38,7 +38,7 @@ def test_full_path_school_then_county_then_grade_and_class_change(world):
     student = world.student("P1", grade=3, class_name="1")
     instance = start(world, student, to_class_name="2")
     assert instance.status == "running"
-    assert instance.data["allow_skip_grade"] is True  # the default file's local switch
+    assert instance.data["allow_skip_grade"] is True  # the default table's local switch
     assert open_steps(instance) == [("school_review", "P1")]
     instance = review(world, instance, "uP1b")
     assert open_steps(instance) == [("county_review", "321202")]
@@ -154,8 +154,10 @@ def test_procedures_list_offers_both_record_changes_to_schools_only(api, world):
 
 def test_a_variant_that_forbids_skipping_rejects_before_anyone_is_asked(world):
     bpmn, dmn = deploy.read_files("skip_grade")
-    assert bpmn.count("allow_skip_grade = True") == 1
-    forbidding = deploy.deploy("skip_grade", bpmn.replace("= True", "= False"), dmn)
+    table = dmn["skip_grade_policy.dmn"]
+    assert table.count("<text>True</text>") == 1
+    dmn["skip_grade_policy.dmn"] = table.replace("<text>True</text>", "<text>False</text>")
+    forbidding = deploy.deploy("skip_grade", bpmn, dmn)
     db.session.commit()
     assert forbidding.version == 2
     student = world.student("P1", grade=3)

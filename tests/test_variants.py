@@ -4,7 +4,6 @@ shipped variant's scenarios run green through the real engine (in the test-bench
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
@@ -12,7 +11,7 @@ from dateutil.relativedelta import relativedelta
 
 from webapp.extensions import db
 from webapp.models import AuditLog, Instance, Organization, ProcessVersion, china_today
-from workflows import deploy, engine, testbench, variants
+from workflows import decisions, deploy, engine, testbench, variants
 from workflows.specs import InvalidModel
 
 from .flows import approve_all, at, transfer_data
@@ -79,20 +78,40 @@ def test_a_variant_overrides_only_its_files():
     assert variants.overridden_files("shandong") == {
         "transfer": ["transfer.bpmn"],
         "suspension": ["suspension.bpmn", "suspension_mandatory.dmn"],
-        "skip_grade": ["skip_grade.bpmn"],
+        "skip_grade": ["skip_grade_policy.dmn"],
+        "repeat_grade": ["repeat_grade_policy.dmn"],
     }
 
 
-def test_the_shandong_skip_grade_file_differs_only_in_the_switch():
-    default, _ = deploy.read_files("skip_grade")
-    shandong, _ = deploy.read_files("skip_grade", "shandong")
-    assert "allow_skip_grade = False" in shandong and "allow_skip_grade = True" in default
+SWITCHES = [
+    ("skip_grade", "shandong", "skip_grade_policy", {"allow_skip_grade": False}),
+    *(
+        ("repeat_grade", v, "repeat_grade_policy", {"allow_repeat_grade": False})
+        for v in ("shandong", "fujian_vocational")
+    ),
+    (
+        "registration",
+        "fujian_vocational",
+        "registration_numbering",
+        {"status_number_format": "fujian_vocational"},
+    ),
+]
 
-    def body(xml: str) -> str:
-        return re.sub(r"<!--.*?-->", "", xml, flags=re.S)
 
-    same = body(shandong).replace("= False", "= True").replace("（山东：不跳级）", "")
-    assert same == body(default)
+@pytest.mark.parametrize(("procedure", "variant", "decision", "value"), SWITCHES)
+def test_a_regional_switch_is_a_one_row_table_the_variant_ships_alone(
+    procedure, variant, decision, value
+):
+    default_bpmn, default_dmn = deploy.read_files(procedure)
+    bpmn, dmn = deploy.read_files(procedure, variant)
+    assert bpmn == default_bpmn  # a fix to the default diagram reaches the variant
+    assert deploy.overrides(procedure, variant) == [f"{decision}.dmn"]
+    assert [name for name in dmn if dmn[name] != default_dmn[name]] == [f"{decision}.dmn"]
+    (row,) = decisions.collect(decisions.table(dmn, decision), {})
+    assert row.items() >= value.items()
+    (default,) = decisions.collect(decisions.table(default_dmn, decision), {})
+    assert default.keys() == row.keys() and default != row
+    assert f"<spiffworkflow:calledDecisionId>{decision}<" in bpmn
 
 
 def test_an_unknown_variant_has_no_files():

@@ -1,14 +1,15 @@
 """Process-model versions: deploy the files in workflows/bpmn/ and pick the newest version.
 
 A regional variant lives in workflows/bpmn/variants/<variant>/ and holds only the files it
-overrides: `<procedure>.bpmn` and/or `<procedure>*.dmn`. Everything else comes from the
-default, so a variant that changes one number ships one decision table. Each variant's
-files are deployed as versions of that variant; a variant without a version of a
-procedure runs the default's (`latest`).
+overrides: `<procedure>.bpmn` and/or `<procedure>*.dmn` (and its Chinese name, `variant.toml`).
+Everything else comes from the default, so a variant that changes one number or switch ships
+one decision table. Each variant's files are deployed as versions of that variant; a variant
+without a version of a procedure runs the default's (`latest`).
 """
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from lxml import etree
@@ -100,6 +101,9 @@ def _stray_files(variant: str) -> list[Problem]:
     for path in sorted((VARIANTS_DIR / variant).iterdir()):
         if path.name.startswith((".", "README")):
             continue
+        if path.name == "variant.toml":  # its metadata (the Chinese name: workflows/variants.py)
+            problems.extend(_metadata_problems(variant, path))
+            continue
         known = any(
             path.name == f"{key}.bpmn" or path in _dmn_files(path.parent, key) for key in PROCEDURES
         )
@@ -111,6 +115,16 @@ def _stray_files(variant: str) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _metadata_problems(variant: str, path: Path) -> list[Problem]:
+    try:
+        name = tomllib.loads(path.read_text(encoding="utf-8")).get("name", "")
+    except tomllib.TOMLDecodeError as exc:
+        return [Problem(f"variants/{variant}/{path.name}", f"TOML 格式错误：{exc}")]
+    if not isinstance(name, str):
+        return [Problem(f"variants/{variant}/{path.name}", 'name 必须是文字，如 name = "山东"')]
+    return []
 
 
 def validate_files() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from marshmallow import ValidationError
 
 from forms import FORMS
+from forms.repeat_grade import check_one_grade_down
 from webapp.models import ACTIVE_STATUSES, ROLE_LABELS, Instance, Organization, Student
 from webapp.models.vocabulary import PROCEDURES
 
@@ -210,6 +211,16 @@ def _start_own_student(user, clean: dict, student_id: int | None) -> StartPlan:
     return StartPlan(student, data, student.school_id)
 
 
+def _start_repeat_grade(user, clean: dict, student_id: int | None) -> StartPlan:
+    """As any one-sided procedure; the grade asked must be exactly one below the student's."""
+    plan = _start_own_student(user, clean, student_id)
+    try:
+        check_one_grade_down(plan.student.grade, clean["to_grade"])
+    except ValidationError as exc:
+        raise Invalid.from_marshmallow(exc.messages) from exc
+    return plan
+
+
 def _start_borrow(user, clean: dict, student_id: int | None) -> StartPlan:
     """The host school enters a borrow-study for another school's student (RULES.md §3)."""
     return _start_taking_side(user, clean, "host_school_code", "借读学校", "借读")
@@ -282,6 +293,7 @@ STARTERS = {
     "withdrawal": _start_own_student,
     "cancellation": _start_own_student,
     "skip_grade": _start_own_student,
+    "repeat_grade": _start_repeat_grade,
     "info_change": _start_own_student,
     "registration": _cohort_starter("registration"),
 }

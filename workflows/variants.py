@@ -4,34 +4,51 @@ A city or a county may be assigned a variant (`Organization.variant`); the count
 assignment wins over its city's, and where neither has one the default runs. A new
 instance takes the variant of the organisation that starts it; for a two-sided procedure
 (transfer, borrow-study) that is the receiving side's school. The files of each variant
-are in workflows/bpmn/variants/<variant>/ (see workflows/deploy.py).
+are in workflows/bpmn/variants/<variant>/ (see workflows/deploy.py), its Chinese name in
+the folder's variant.toml.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from webapp.models import LEVEL_LABELS, Organization, ProcessVersion, audit, db
 from webapp.models.vocabulary import PROCEDURES
 
-from .deploy import DEFAULT_VARIANT, overrides, shipped_variants
+from .deploy import BPMN_DIR, DEFAULT_VARIANT, VARIANTS_DIR, overrides, shipped_variants
 
 ASSIGNABLE_LEVELS = ("city", "county")
-NAMES = {
-    "default": "默认（江苏泰州，中职按福建）",
-    "shandong": "山东",
-    "yuhong": "沈阳市于洪区",
-    "zhushan": "竹山县",
-    "fujian_vocational": "福建中职",
-}
+# A variant's metadata lives beside its files: `name = "山东"` in variants/<variant>/variant.toml
+# (the default's in workflows/bpmn/variant.toml).
+METADATA_FILE = "variant.toml"
 
 
 class VariantError(Exception):
     """A refused assignment; the message is Chinese and says why."""
 
 
+def folder(variant: str) -> Path:
+    return BPMN_DIR if variant == DEFAULT_VARIANT else VARIANTS_DIR / variant
+
+
+@lru_cache(maxsize=64)
+def _metadata(path: Path) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def name(variant: str) -> str | None:
+    """The variant's Chinese name from its folder's variant.toml (None: it has none)."""
+    value = _metadata(folder(variant) / METADATA_FILE).get("name")
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
 def label(variant: str) -> str:
-    return f"{NAMES[variant]}（{variant}）" if variant in NAMES else variant
+    """`山东（shandong）`; a variant without a name (or only deployed) shows its key."""
+    named = name(variant)
+    return f"{named}（{variant}）" if named else variant
 
 
 def known() -> list[str]:
