@@ -121,7 +121,7 @@ def test_a_broken_scenario_file_names_itself(tmp_path, monkeypatch):
         "    stpes: []\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr(testbench, "SCENARIO_DIR", tmp_path)
+    monkeypatch.setattr(testbench.scenarios, "SCENARIO_DIR", tmp_path)
     with pytest.raises(testbench.ScenarioError, match="transfer/bad.yaml“甲”：未知的字段 stpes"):
         testbench.load("transfer")
 

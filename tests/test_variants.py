@@ -481,7 +481,6 @@ def test_zhushan_transfers_only_around_the_start_and_end_of_a_term(world):
 
 
 def test_fujian_vocational_transfers_after_a_term_in_a_terms_first_month(world):
-    world.org("V2", "海陵职业学校", "school", "321202", stages="vocational", ownership="public")
     variants.assign("3212", "fujian_vocational")
     db.session.commit()
 
