@@ -41,11 +41,11 @@ from webapp.models import (
     utcnow,
 )
 
-from . import deploy, identity, jobs, notices, routing, starters, variants, workdays
+from . import deploy, identity, jobs, notices, routing, segments, starters, variants, workdays
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .procedures import PROCEDURES
 from .scripting import SAFE_BUILTINS
-from .specs import SERIALIZER, ParsedModel, end_outcome, parse
+from .specs import SERIALIZER, ParsedModel, end_outcome
 
 REVIEW_DAYS = 10
 # Timers whose due time SpiffWorkflow keeps as ISO text (cycle timers are not used).
@@ -106,7 +106,7 @@ def _version_model(instance: Instance) -> tuple[ParsedModel, str]:
     key = (version.id, version.content_hash)
     model = _VERSIONS.get(key)
     if model is None:
-        parsed = parse(instance.procedure, version.bpmn_xml, version.dmn)
+        parsed = deploy.parsed(version)
         model = _VERSIONS[key] = (parsed, version.spec_json)
     return model
 
@@ -169,7 +169,7 @@ def _save(instance: Instance, wf: BpmnWorkflow, user) -> None:
     """Write state, status, data and the open human-task rows for this instance."""
     instance.state = _dump_state(wf)
     instance.wake_at = _next_timer(wf)
-    last = wf.last_task.data if wf.last_task else {}
+    last = segments.last_data(wf)
     instance.data = _json_safe(last)
     if wf.is_completed():
         outcome = next(
@@ -292,7 +292,7 @@ def _check_four_eyes(row: HumanTask, instance: Instance, user) -> None:
 
 def step_properties(instance: Instance, step: str) -> dict:
     """The `<spiffworkflow:property>` values of one step in the instance's own version."""
-    spec = _version_model(instance)[0].spec.task_specs.get(step)
+    spec = _version_model(instance)[0].task_spec(step)
     return spec.extensions.get("properties", {}) if spec is not None else {}
 
 
@@ -410,7 +410,7 @@ def _open(procedure: str, plan: starters.StartPlan, user, event_name: str) -> In
     except IntegrityError as exc:
         db.session.rollback()
         raise Conflict("该学生已有正在办理的学籍业务，须办结后再发起新的业务。") from exc
-    parsed = parse(procedure, version.bpmn_xml, version.dmn)
+    parsed = deploy.parsed(version)
     wf = BpmnWorkflow(
         parsed.spec, parsed.subprocess_specs, script_engine=_script_engine(instance, user)
     )

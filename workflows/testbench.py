@@ -237,22 +237,26 @@ def run(
     scenarios: list[Scenario] | None = None,
     *,
     deploy_as: str | None = None,
+    segments: dict[str, str] | None = None,
 ) -> Report:
     """Run a draft (BPMN + DMN of `procedure`, as a version of `variant`) against the
     scenarios that apply to `variant`; each scenario in a fresh sandbox.
 
     `deploy_as` puts the draft under another variant's name in the sandbox (the default's,
-    when the variant's shipped files are the default's: its instances fall back to it)."""
+    when the variant's shipped files are the default's: its instances fall back to it).
+    `segments` are the draft's segments (those not given: `deploy.segments_for`)."""
     report = Report(procedure, variant)
+    segments = deploy.segments_for(procedure, variant, bpmn_xml, segments)
     try:
-        parse(procedure, bpmn_xml, dmn)
-        deploy.check_decisions(procedure, bpmn_xml, dmn)
+        parse(procedure, bpmn_xml, dmn, segments)
+        deploy.check_decisions(procedure, bpmn_xml, dmn, segments)
     except InvalidModel as exc:
         report.problems = [p.as_dict() for p in exc.problems]
         return report
+    draft = (bpmn_xml, dmn, segments)
     for scenario in load(procedure, variant) if scenarios is None else scenarios:
         report.results.append(
-            _run_scenario(scenario, procedure, variant, (bpmn_xml, dmn), deploy_as or variant)
+            _run_scenario(scenario, procedure, variant, draft, deploy_as or variant)
         )
     return report
 
@@ -266,6 +270,7 @@ def run_shipped(procedure: str, variant: str) -> Report:
         variant,
         *deploy.read_files(procedure, variant),
         deploy_as=variant if own else deploy.DEFAULT_VARIANT,
+        segments=deploy.read_segments(procedure, variant),
     )
 
 
@@ -406,12 +411,13 @@ def resolve(value: Any) -> Any:
     return value
 
 
-def _deploy_for(procedure: str, variant: str, draft: tuple[str, dict] | None) -> None:
+def _deploy_for(procedure: str, variant: str, draft: tuple[str, dict, dict] | None) -> None:
     """Deploy into the sandbox what instances of `procedure` under `variant` run."""
     if deploy.newest(procedure, variant) is not None:
         return
     if draft is not None:
-        deploy.deploy(procedure, *draft, variant=variant)
+        bpmn_xml, dmn, segments = draft
+        deploy.deploy(procedure, bpmn_xml, dmn, variant=variant, segments=segments)
     elif variant != deploy.DEFAULT_VARIANT and deploy.overrides(procedure, variant):
         deploy.deploy(procedure, *deploy.read_files(procedure, variant), variant=variant)
     elif deploy.newest(procedure) is None:
@@ -466,7 +472,7 @@ def _steps(box: _Sandbox, instance: Instance, steps: list) -> None:
 
 
 def _run_scenario(
-    scenario: Scenario, procedure: str, variant: str, draft: tuple[str, dict], deploy_as: str
+    scenario: Scenario, procedure: str, variant: str, draft: tuple[str, dict, dict], deploy_as: str
 ) -> ScenarioResult:
     expect = scenario.expect
     result = ScenarioResult(
