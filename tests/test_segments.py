@@ -30,6 +30,14 @@ def county_segment(old: str, new: str) -> dict[str, str]:
     return {"suspension_county": COUNTY.replace(old, new)}
 
 
+def county_with_property(form: str, name: str, value: str) -> ProcessVersion:
+    """A suspension version whose county segment gives the step of `form` a property."""
+    step = f'<spiffworkflow:property name="formKey" value="{form}"/>'
+    extra = f'\n          <spiffworkflow:property name="{name}" value="{value}"/>'
+    segments = county_segment(step, step + extra)
+    return deploy.deploy("suspension", SUSPENSION, SUSPENSION_DMN, segments=segments)
+
+
 # -- the files: a variant ships the segment only -----------------------------------------
 
 
@@ -181,16 +189,7 @@ def test_a_version_from_before_segments_still_runs(world):
 
 
 def test_a_human_task_inside_a_segment_is_routed_timed_and_completed(world):
-    deploy.deploy(
-        "suspension",
-        SUSPENSION,
-        SUSPENSION_DMN,
-        segments=county_segment(
-            '<spiffworkflow:property name="formKey" value="review_reexamine"/>',
-            '<spiffworkflow:property name="formKey" value="review_reexamine"/>\n'
-            '          <spiffworkflow:property name="dueDays" value="3"/>',
-        ),
-    )
+    county_with_property("review_reexamine", "dueDays", "3")
     student = world.student("P1", grade=3)
     second_user(world, "P1")
     instance = decide(world, start(world, student))  # the school's review
@@ -211,16 +210,7 @@ def test_a_human_task_inside_a_segment_is_routed_timed_and_completed(world):
 
 
 def test_four_eyes_holds_inside_a_segment(world):
-    deploy.deploy(
-        "suspension",
-        SUSPENSION,
-        SUSPENSION_DMN,
-        segments=county_segment(
-            '<spiffworkflow:property name="formKey" value="suspension_reexamination"/>',
-            '<spiffworkflow:property name="formKey" value="suspension_reexamination"/>\n'
-            '          <spiffworkflow:property name="notBy" value="initiator"/>',
-        ),
-    )
+    county_with_property("suspension_reexamination", "notBy", "initiator")
     student = world.student("P1", grade=3)
     second_user(world, "P1")
     instance = decide(world, decide(world, start(world, student)), "reexamine", "请复查")
