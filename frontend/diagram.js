@@ -1,6 +1,8 @@
 // The diagram panel on an instance's page and on a task page: the instance's own BPMN version
 // drawn with bpmn-js, the steps done, waiting, rejected at and failed each marked.
-// The panel's data-url answers {bpmn_xml, completed, active, rejected, failed, lanes}.
+// The panel's data-url answers {bpmn_xml, completed, active, rejected, failed, lanes,
+// segments}; each segment (a called process, [{id, name, bpmn_xml, completed, …}]) is drawn
+// below the diagram that calls it, with its own markers, so the whole path shows.
 import Viewer from 'bpmn-js/lib/Viewer';
 
 import 'bpmn-js/dist/assets/diagram-js.css';
@@ -59,14 +61,8 @@ function fit(canvas, holder, focus) {
   }
 }
 
-async function show(panel) {
-  const holder = panel.querySelector('.diagram-canvas');
-  const response = await fetch(panel.dataset.url, {
-    credentials: 'same-origin',
-    headers: { Accept: 'application/json' },
-  });
-  if (!response.ok) throw new Error(`${panel.dataset.url}: HTTP ${response.status}`);
-  const state = await response.json();
+// Draw one diagram (the instance's, or one segment's) into `holder`, marked and fitted.
+async function draw(holder, state) {
   const viewer = new Viewer({ container: holder });
   await viewer.importXML(await withLayout(state.bpmn_xml, state.lanes));
   const canvas = viewer.get('canvas');
@@ -77,8 +73,43 @@ async function show(panel) {
   const focus = [...(state.failed || []), ...(state.active || []), ...(state.rejected || [])]
     .map((id) => registry.get(id))
     .find(Boolean);
+  return () => fit(canvas, holder, focus);
+}
+
+// A titled canvas for one segment, placed after the instance's own canvas.
+function segmentHolder(segment, after) {
+  const box = document.createElement('div');
+  box.className = 'diagram-segment';
+  box.dataset.segment = segment.id;
+  const title = document.createElement('h3');
+  title.textContent = `子流程：${segment.name || segment.id}`;
+  const scroll = document.createElement('div');
+  scroll.className = 'diagram-scroll';
+  const holder = document.createElement('div');
+  holder.className = 'diagram-canvas';
+  scroll.append(holder);
+  box.append(title, scroll);
+  after.after(box);
+  return { box, holder };
+}
+
+async function show(panel) {
+  const holder = panel.querySelector('.diagram-canvas');
+  const response = await fetch(panel.dataset.url, {
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json' },
+  });
+  if (!response.ok) throw new Error(`${panel.dataset.url}: HTTP ${response.status}`);
+  const state = await response.json();
+  const fits = [await draw(holder, state)];
+  let after = holder.parentElement;
+  for (const segment of state.segments || []) {
+    const placed = segmentHolder(segment, after);
+    fits.push(await draw(placed.holder, segment));
+    after = placed.box;
+  }
   setStatus(panel, '', false);
-  fit(canvas, holder, focus);
+  for (const fitted of fits) fitted();
   panel.dataset.ready = 'true';
 }
 

@@ -5,7 +5,10 @@
 // very same draft; the server checks that too).
 //
 // The page carries its data in <script type="application/json" id="model-data">:
-// {procedure, variant, base_version, bpmn_xml, names, urls: {bench, save}}.
+// {procedure, variant, base_version, bpmn_xml, segments, names, urls: {bench, save}}.
+// The diagram and each segment it calls (`segments: {id: BPMN}`) are parts of one draft:
+// the part selector (#model-part) swaps the part on the canvas; a part edited is sent as
+// drawn, the others as they were.
 import Modeler from 'bpmn-js/lib/Modeler';
 
 import 'bpmn-js/dist/assets/diagram-js.css';
@@ -35,6 +38,9 @@ class Draft {
     this.data = data;
     this.modeler = modeler;
     this.diagramChanged = false;
+    this.part = ''; // '' the diagram itself, else the segment id on the canvas
+    this.texts = { '': data.bpmn_xml, ...(data.segments || {}) }; // each part's BPMN
+    this.edited = new Set(); // the parts changed on the canvas
     this.passed = null; // the payload of the last passing bench run
     this.saveButton = document.getElementById('save-draft');
   }
@@ -50,18 +56,32 @@ class Draft {
     return out;
   }
 
-  // The BPMN as drawn: the original text while the diagram is unchanged (no layout noise in
-  // the version's diff), else what the modeler writes.
-  async bpmnXml() {
-    if (!this.diagramChanged) return this.data.bpmn_xml;
+  // Keep the part on the canvas: the original text while unchanged (no layout noise in the
+  // version's diff), else what the modeler writes.
+  async keep() {
+    if (!this.diagramChanged) return;
     const { xml } = await this.modeler.saveXML({ format: true });
-    return xml;
+    this.texts[this.part] = xml;
+    this.edited.add(this.part);
+    this.diagramChanged = false;
+  }
+
+  // Put another part on the canvas.
+  async show(part) {
+    await this.keep();
+    this.part = part;
+    await this.modeler.importXML(await withLayout(this.texts[part], null));
+    this.diagramChanged = false;
   }
 
   async payload() {
+    await this.keep();
+    const segments = {};
+    for (const part of this.edited) if (part) segments[part] = this.texts[part];
     return {
       base_version: this.data.base_version,
-      bpmn_xml: await this.bpmnXml(),
+      bpmn_xml: this.texts[''],
+      segments,
       dmn_cells: this.cells(),
     };
   }
@@ -240,6 +260,13 @@ async function start() {
     draft.diagramChanged = true;
     draft.changed();
   });
+  const partSelect = document.getElementById('model-part');
+  if (partSelect) {
+    partSelect.addEventListener('change', async () => {
+      await draft.show(partSelect.value);
+      fitBesidePalette(modeler.get('canvas'), holder);
+    });
+  }
   for (const input of document.querySelectorAll('[data-dmn-cell]')) {
     input.addEventListener('input', () => {
       input.classList.toggle('changed', input.value !== input.defaultValue);

@@ -335,6 +335,36 @@ def test_diagram_marks_the_current_step_on_instance_and_task_pages(server, brows
     county.close()
 
 
+@pytest.mark.browser
+def test_the_diagram_draws_the_segment_the_instance_stands_in(server, browser, csrf_world):  # noqa: F811
+    """Past the sending school, the transfer stands inside its segment (the sending side's
+    reviews): the call is current on the diagram, the review current on the segment's."""
+    from workflows import engine
+
+    from .flows import act, transfer_data
+
+    student = csrf_world.student("P1", grade=4)
+    db.session.commit()
+    instance = engine.start("transfer", csrf_world.users["P3"], transfer_data(student, "P3"))
+    instance = act(csrf_world, act(csrf_world, instance))
+    person = Person(browser, server, "u321202")
+    page = person.page
+    page.goto(f"{server}/instances/{instance.id}")
+    wait_for_diagram(page)
+    expect(element(page, "approvals")).to_have_class(has_marker("current"))
+    segment = page.locator('#diagram .diagram-segment[data-segment="transfer_approvals"]')
+    expect(segment.locator("h3")).to_contain_text("子流程：转学·转出地审核")
+    review = segment.locator('g.djs-element[data-element-id="from_county_review"]')
+    expect(review).to_have_class(has_marker("current"))
+    expect(segment.locator('g.djs-element[data-element-id="approvals_start"]')).to_have_class(
+        has_marker("done")
+    )
+    expect(
+        segment.locator('g.djs-element[data-element-id="approvals_lane_from_county"]')
+    ).to_contain_text("海陵区")
+    person.close()
+
+
 def json_reply(body: str):
     return lambda route: route.fulfill(body=body, content_type="application/json")
 
@@ -473,8 +503,11 @@ def test_the_modeler_loads_a_procedure_and_its_side_panel_offers_only_known_name
     page.fill("#prop-dueDays", "5")
     page.locator("#prop-dueDays").press("Tab")
 
+    page.select_option("#model-part", "suspension_county")  # the county's review: a segment
     pick(page, "county_review")
     page.select_option("#prop-formKey", "review")  # no re-examination any more
+    segment_xml = page.evaluate("async () => (await window.xuejiModeler.saveXML()).xml")
+    page.select_option("#model-part", "")  # back to the diagram itself
 
     pick(page, "check_rules")
     assert options(page, "#prop-handler") == names["handlers"]
@@ -486,7 +519,7 @@ def test_the_modeler_loads_a_procedure_and_its_side_panel_offers_only_known_name
     expect(page.locator("#prop-slot")).to_have_value("county")
 
     xml = page.evaluate("async () => (await window.xuejiModeler.saveXML()).xml")
-    props = properties_of(xml)
+    props = {**properties_of(xml), **properties_of(segment_xml)}
     assert props["school_review"] == {"formKey": "review", "notBy": "initiator", "dueDays": "5"}
     assert props["county_review"] == {"formKey": "review"}
 
@@ -510,6 +543,7 @@ def test_the_modeler_loads_a_procedure_and_its_side_panel_offers_only_known_name
     expect(page.locator("#bench-results .bench-summary")).to_have_text("未通过 1/13")
     expect(page.locator("#bench-results tr.fail")).to_contain_text("县级要求到指定医院复查")
     expect(page.locator("#save-draft")).to_be_disabled()
+    page.select_option("#model-part", "suspension_county")
     pick(page, "county_review")
     page.select_option("#prop-formKey", "review_reexamine")  # back as it was
     page.get_by_role("button", name="运行测试场景").click()
@@ -598,7 +632,8 @@ def test_every_shipped_model_survives_an_unmodified_round_trip_through_the_model
         page = open_modeler(admin, procedure, variant)
         xml = page.evaluate("async () => (await window.xuejiModeler.saveXML({format: true})).xml")
         original, dmn = deploy.read_files(procedure, variant)
-        parse(procedure, xml, dmn)  # lanes, forms, handlers, expressions: still valid
+        segments = deploy.read_segments(procedure, variant)
+        parse(procedure, xml, dmn, segments)  # lanes, forms, handlers, expressions: still valid
         assert platform_facts(xml) == platform_facts(original), (procedure, variant)
         assert "bpmndi:BPMNDiagram" in xml  # and now it carries its layout
     admin.close()

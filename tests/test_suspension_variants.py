@@ -133,7 +133,8 @@ def test_shandong_the_six_months_are_in_the_table(app):
 
 
 def test_shandong_model_is_the_default_plus_the_filing_branch():
-    """The whole file is overridden: everything but the filing branch must stay the default's."""
+    """Shandong ships only the county segment: the diagram is the default's, and its segment
+    is the default's segment plus the filing branch."""
 
     def elements(xml: str) -> tuple[dict[str, bytes], dict[str, set[str]]]:
         process = etree.fromstring(xml.encode()).find("{*}process")
@@ -148,23 +149,17 @@ def test_shandong_model_is_the_default_plus_the_filing_branch():
         }
         return nodes, lanes
 
-    default, default_lanes = elements(deploy.read_files("suspension")[0])
-    shandong, shandong_lanes = elements(deploy.read_files("suspension", "shandong")[0])
-    filing = {
-        "gw_mandatory",
-        "f_mandatory",
-        "f_not_mandatory",
-        "county_filing",
-        "f_county_filing",
-        "gw_county_filing",
-        "f_county_filing_file",
-        "f_county_filing_return",
-    }
+    assert deploy.read_files("suspension", "shandong")[0] == deploy.read_files("suspension")[0]
+    assert "suspension.bpmn" not in deploy.overrides("suspension", "shandong")
+    (segment,) = deploy.read_segments("suspension")
+    default, default_lanes = elements(deploy.read_segments("suspension")[segment])
+    shandong, shandong_lanes = elements(deploy.read_segments("suspension", "shandong")[segment])
+    filing = {"gw_mandatory", "f_mandatory", "f_not_mandatory", "county_filing", "f_county_filing"}
     assert set(shandong) - set(default) == filing and set(default) <= set(shandong)
-    assert {key for key in default if default[key] != shandong[key]} == {"f_school_review_approve"}
+    assert {key for key in default if default[key] != shandong[key]} == {"f_county_start"}
     assert shandong_lanes == {
-        "school": default_lanes["school"] | {"gw_mandatory"},
-        "county": default_lanes["county"] | {"county_filing", "gw_county_filing"},
+        "school": default_lanes["school"],
+        "county": default_lanes["county"] | {"gw_mandatory", "county_filing"},
     }
 
 
@@ -172,7 +167,9 @@ def test_a_diagram_with_a_filing_step_needs_the_mandatory_table(app):
     bpmn, dmn = deploy.read_files("suspension", "shandong")
     without = {k: v for k, v in dmn.items() if k != "suspension_mandatory.dmn"}
     with pytest.raises(InvalidModel) as refused:
-        deploy.check_decisions("suspension", bpmn, without)
+        deploy.check_decisions(
+            "suspension", bpmn, without, deploy.read_segments("suspension", "shandong")
+        )
     assert [p.element for p in refused.value.problems] == ["suspension_mandatory"]
     default_bpmn, default_dmn = deploy.read_files("suspension")
     deploy.check_decisions("suspension", default_bpmn, default_dmn)  # no filing step: no table

@@ -48,9 +48,12 @@ def test_the_shipped_default_transfer_passes_and_reports_its_paths(app):
 
 def test_a_draft_that_changes_the_chain_fails_with_the_first_difference(app):
     bpmn, dmn = deploy.read_files("transfer")
-    assert bpmn.count('check["needs_city"]') == 1
-    no_city = bpmn.replace('check["needs_city"]', "False")  # the city never reviews
-    report = testbench.run("transfer", "default", no_city, dmn)
+    segments = deploy.read_segments("transfer")
+    approvals = segments["transfer_approvals"]  # the sending side's reviews: a segment
+    assert approvals.count('check["needs_city"]') == 1
+    no_city = approvals.replace('check["needs_city"]', "False")  # the city never reviews
+    draft = {**segments, "transfer_approvals": no_city}
+    report = testbench.run("transfer", "default", bpmn, dmn, segments=draft)
     assert not report.passed
     assert failed(report) == {
         "高中跨县转学须经市级审核": "第 4 个人工步骤：期望 city_review 待办，实际待办：无（业务状态 completed）"
@@ -136,7 +139,8 @@ def test_every_scenario_names_real_variants_and_steps(path):
         steps = [s if isinstance(s, str) else s["step"] for s in scenario.steps]
         for variant in scenario.variants:
             bpmn, _ = deploy.read_files(procedure, variant)
-            ids = {el.get("id") for el in etree.fromstring(bpmn.encode()).iter()}
+            files = [bpmn, *deploy.read_segments(procedure, variant).values()]
+            ids = {el.get("id") for xml in files for el in etree.fromstring(xml.encode()).iter()}
             unknown = set(steps + list(scenario.expect.get("path") or [])) - ids
             assert not unknown, (scenario.name, variant, unknown)
 
@@ -144,11 +148,15 @@ def test_every_scenario_names_real_variants_and_steps(path):
 def test_a_step_sent_to_the_wrong_organisation_fails_its_scenario():
     """Scenarios say who acts: a county review moved to the city's lane no longer passes."""
     bpmn, dmn = deploy.read_files("suspension")
-    moved = bpmn.replace(
-        '<bpmn:lane id="lane_county" name="county">', '<bpmn:lane id="lane_county" name="city">'
+    segments = deploy.read_segments("suspension")
+    county = segments["suspension_county"]  # the county's review is a segment
+    moved = county.replace(
+        '<bpmn:lane id="county_lane_county" name="county">',
+        '<bpmn:lane id="county_lane_county" name="city">',
     )
-    assert moved != bpmn
-    report = testbench.run("suspension", "default", moved, dmn)
+    assert moved != county
+    draft = {**segments, "suspension_county": moved}
+    report = testbench.run("suspension", "default", bpmn, dmn, segments=draft)
     failed = [r for r in report.results if not r.passed]
     assert failed and any(
         "county_review：期望由 321202 办理，实际：3212" in r.difference for r in failed

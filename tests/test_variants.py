@@ -69,15 +69,15 @@ def test_a_variant_overrides_only_its_files():
     _, yuhong = deploy.read_files("suspension", "yuhong")
     assert yuhong["suspension_length.dmn"] == default_dmn["suspension_length.dmn"]
     assert deploy.overrides("transfer", "shandong") == ["transfer.bpmn"]
-    assert deploy.overrides("transfer", "zhushan") == [
-        "transfer.bpmn",
+    assert deploy.overrides("transfer", "zhushan") == [  # the papers: one segment
         "transfer_papers.dmn",
         "transfer_window.dmn",
+        "segments/transfer_approvals.bpmn",
     ]
     assert deploy.overrides("skip_grade", "zhushan") == []
     assert variants.overridden_files("shandong") == {
         "transfer": ["transfer.bpmn"],
-        "suspension": ["suspension.bpmn", "suspension_mandatory.dmn"],
+        "suspension": ["suspension_mandatory.dmn", "segments/suspension_county.bpmn"],
         "skip_grade": ["skip_grade_policy.dmn"],
         "repeat_grade": ["repeat_grade_policy.dmn"],
     }

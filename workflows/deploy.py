@@ -5,6 +5,12 @@ overrides: `<procedure>.bpmn` and/or `<procedure>*.dmn` (and its Chinese name, `
 Everything else comes from the default, so a variant that changes one number or switch ships
 one decision table. Each variant's files are deployed as versions of that variant; a variant
 without a version of a procedure runs the default's (`latest`).
+
+A local branch of a chain is a segment: the default diagram calls it (a `callActivity`
+whose calledElement is the segment's process id) and the default ships it as
+`segments/<segment>.bpmn`; a variant replaces it with `variants/<variant>/segments/
+<segment>.bpmn` and keeps the rest of the default's diagram, so a later fix to the default
+reaches it. A version stores the segments its diagram calls (`ProcessVersion.segments`).
 """
 
 from __future__ import annotations
@@ -19,10 +25,19 @@ import handlers
 from webapp.models import ProcessVersion, db
 from webapp.models.vocabulary import PROCEDURES
 
-from .specs import InvalidModel, Problem, content_hash, parse, steps_used
+from .specs import (
+    InvalidModel,
+    ParsedModel,
+    Problem,
+    called_segments,
+    content_hash,
+    parse,
+    steps_used,
+)
 
 BPMN_DIR = Path(__file__).parent / "bpmn"
 VARIANTS_DIR = BPMN_DIR / "variants"
+SEGMENTS = "segments"  # the folder of segments, in BPMN_DIR and in a variant's folder
 DEFAULT_VARIANT = "default"
 
 
@@ -45,12 +60,66 @@ def shipped_variants() -> list[str]:
 
 
 def overrides(procedure: str, variant: str) -> list[str]:
-    """The file names a shipped variant overrides for `procedure` (empty: it runs the default)."""
+    """The file names a shipped variant overrides for `procedure` (empty: it runs the default):
+    its diagram, its decision tables and the segments (`segments/<id>.bpmn`) its diagram calls."""
     if variant == DEFAULT_VARIANT:
         return []
     folder = VARIANTS_DIR / variant
     bpmn = folder / f"{procedure}.bpmn"
-    return ([bpmn.name] if bpmn.is_file() else []) + [p.name for p in _dmn_files(folder, procedure)]
+    names = [bpmn.name] if bpmn.is_file() else []
+    names += [p.name for p in _dmn_files(folder, procedure)]
+    own = [s for s in read_segments(procedure, variant) if _segment_file(s, variant) is not None]
+    return names + [f"{SEGMENTS}/{s}.bpmn" for s in own]
+
+
+def _segment_file(segment: str, variant: str) -> Path | None:
+    """The variant's own file of `segment` (None: it has none)."""
+    if variant == DEFAULT_VARIANT:
+        return None
+    path = VARIANTS_DIR / variant / SEGMENTS / f"{segment}.bpmn"
+    return path if path.is_file() else None
+
+
+def shipped_segment(segment: str, variant: str = DEFAULT_VARIANT) -> str | None:
+    """A segment's shipped BPMN: the variant's file, else the default's (None: neither)."""
+    path = _segment_file(segment, variant) or BPMN_DIR / SEGMENTS / f"{segment}.bpmn"
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def read_segments(
+    procedure: str, variant: str = DEFAULT_VARIANT, bpmn_xml: str | None = None
+) -> dict[str, str]:
+    """The shipped segments the procedure's diagram (or `bpmn_xml`) calls, each the
+    variant's file where it ships one, else the default's."""
+    if bpmn_xml is None:
+        bpmn_xml = read_files(procedure, variant)[0]
+    return called_segments(bpmn_xml, lambda segment: shipped_segment(segment, variant))
+
+
+def segments_for(
+    procedure: str, variant: str, bpmn_xml: str, given: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The segments a version of `bpmn_xml` runs: those `given`, else those of the variant's
+    newest version (what its instances run now), else the shipped files. Segments the
+    diagram does not call are left out."""
+    given = given or {}
+    stored: dict[str, str] | None = None
+
+    def lookup(segment: str) -> str | None:
+        nonlocal stored
+        if segment in given:
+            return given[segment]
+        if stored is None:  # asked only when a segment is not given
+            current = newest(procedure, variant)
+            stored = (current.segments or {}) if current is not None else {}
+        return stored.get(segment) or shipped_segment(segment, variant)
+
+    return called_segments(bpmn_xml, lookup)
+
+
+def parsed(version: ProcessVersion) -> ParsedModel:
+    """A stored version parsed (a version from before segments has none)."""
+    return parse(version.procedure, version.bpmn_xml, version.dmn, version.segments or {})
 
 
 def read_files(procedure: str, variant: str = DEFAULT_VARIANT) -> tuple[str, dict[str, str]]:
@@ -79,12 +148,15 @@ def decision_ids(dmn: dict[str, str]) -> set[str]:
     return ids
 
 
-def check_decisions(procedure: str, bpmn_xml: str, dmn: dict[str, str]) -> None:
-    """Refuse a version that lacks a decision table its handlers ask."""
-    handlers.load_all()  # the tables are declared where they are asked
+def check_decisions(
+    procedure: str, bpmn_xml: str, dmn: dict[str, str], segments: dict[str, str] | None = None
+) -> None:
+    """Refuse a version that lacks a decision table its handlers ask (in its diagram or in a
+    segment the diagram calls); the tables are declared where they are asked."""
+    handlers.load_all()
     forms.load_all()
     asked = [*handlers.PROCEDURE_TABLES.get(procedure, ())]
-    for step in sorted(steps_used(bpmn_xml)):
+    for step in sorted(steps_used(bpmn_xml, segments)):
         form = forms.FORMS.get(step)
         declared = handlers.STEP_TABLES.get(step, ()) + (form.tables if form else ())
         asked += [d for d in declared if d not in asked]
@@ -98,11 +170,22 @@ def check_decisions(procedure: str, bpmn_xml: str, dmn: dict[str, str]) -> None:
 def _stray_files(variant: str) -> list[Problem]:
     """A variant file that belongs to no procedure would be ignored silently: refuse it."""
     problems = []
+    called = {s for key in PROCEDURES for s in read_segments(key, variant)}
     for path in sorted((VARIANTS_DIR / variant).iterdir()):
         if path.name.startswith((".", "README")):
             continue
         if path.name == "variant.toml":  # its metadata (the Chinese name: workflows/variants.py)
             problems.extend(_metadata_problems(variant, path))
+            continue
+        if path.name == SEGMENTS and path.is_dir():
+            problems += [
+                Problem(
+                    f"variants/{variant}/{SEGMENTS}/{segment.name}",
+                    "没有流程调用这个子流程：文件名应为某个调用活动的 calledElement（<子流程>.bpmn）",
+                )
+                for segment in sorted(path.iterdir())
+                if not segment.name.startswith(".") and segment.stem not in called
+            ]
             continue
         known = any(
             path.name == f"{key}.bpmn" or path in _dmn_files(path.parent, key) for key in PROCEDURES
@@ -139,17 +222,26 @@ def validate_files() -> None:
             if variant != DEFAULT_VARIANT and not overrides(key, variant):
                 continue
             bpmn, dmn = read_files(key, variant)
-            parse(key, bpmn, dmn)
-            check_decisions(key, bpmn, dmn)
+            segments = read_segments(key, variant, bpmn)
+            parse(key, bpmn, dmn, segments)
+            check_decisions(key, bpmn, dmn, segments)
 
 
 def deploy(
-    procedure: str, bpmn_xml: str, dmn: dict[str, str], variant: str = DEFAULT_VARIANT, user=None
+    procedure: str,
+    bpmn_xml: str,
+    dmn: dict[str, str],
+    variant: str = DEFAULT_VARIANT,
+    user=None,
+    segments: dict[str, str] | None = None,
 ) -> ProcessVersion:
-    """Validate and store a new version unless the newest one has the same content."""
-    parsed = parse(procedure, bpmn_xml, dmn)
-    check_decisions(procedure, bpmn_xml, dmn)
-    digest = content_hash(bpmn_xml, dmn)
+    """Validate and store a new version unless the newest one has the same content.
+
+    `segments` are the segments the diagram calls (`segments_for` fills in those not given)."""
+    segments = segments_for(procedure, variant, bpmn_xml, segments)
+    model = parse(procedure, bpmn_xml, dmn, segments)
+    check_decisions(procedure, bpmn_xml, dmn, segments)
+    digest = content_hash(bpmn_xml, dmn, segments)
     current = newest(procedure, variant)
     if current is not None and current.content_hash == digest:
         return current
@@ -159,7 +251,8 @@ def deploy(
         version=(current.version + 1) if current else 1,
         bpmn_xml=bpmn_xml,
         dmn=dmn,
-        spec_json=parsed.spec_json,
+        segments=segments,
+        spec_json=model.spec_json,
         content_hash=digest,
         created_by_id=getattr(user, "id", None),
     )
@@ -180,10 +273,11 @@ def sync_files() -> list[ProcessVersion]:
         targets = [DEFAULT_VARIANT] + [v for v in shipped_variants() if overrides(key, v)]
         for variant in targets:
             bpmn, dmn = read_files(key, variant)
+            segments = read_segments(key, variant, bpmn)
             shipped = _newest_from_files(key, variant)
-            if shipped is not None and shipped.content_hash == content_hash(bpmn, dmn):
+            if shipped is not None and shipped.content_hash == content_hash(bpmn, dmn, segments):
                 continue
-            versions.append(deploy(key, bpmn, dmn, variant=variant))
+            versions.append(deploy(key, bpmn, dmn, variant=variant, segments=segments))
     return versions
 
 

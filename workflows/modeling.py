@@ -63,23 +63,33 @@ def names() -> dict[str, list[str]]:
     }
 
 
-def save(procedure: str, variant: str, bpmn_xml: str, dmn: dict[str, str], user):
+def save(
+    procedure: str,
+    variant: str,
+    bpmn_xml: str,
+    dmn: dict[str, str],
+    user,
+    segments: dict[str, str] | None = None,
+):
     """Validate, run the test bench, then deploy as the newest version of `variant`.
 
-    Raises InvalidModel (element-level problems) or BenchFailed; returns the version and the
-    bench report. An unchanged model returns the current version.
+    `segments` are the draft's segments; those the diagram calls but the draft does not
+    carry are the variant's newest version's, else the shipped files'
+    (`deploy.segments_for`). Raises InvalidModel (element-level problems) or BenchFailed;
+    returns the version and the bench report. An unchanged model returns the current version.
     """
     if procedure not in PROCEDURES:
         raise InvalidModel([Problem(procedure, f"未知的业务类型“{procedure}”")])
     if variant not in variants.known():
         raise InvalidModel([Problem(variant, f"未知的地区变体“{variant}”")])
-    report = testbench.run(procedure, variant, bpmn_xml, dmn)
+    segments = deploy.segments_for(procedure, variant, bpmn_xml, segments)
+    report = testbench.run(procedure, variant, bpmn_xml, dmn, segments=segments)
     if report.problems:
         raise InvalidModel([Problem(p["element"], p["message"]) for p in report.problems])
     if not report.passed:
         raise BenchFailed(report)
     before = deploy.newest(procedure, variant)
-    version = deploy.deploy(procedure, bpmn_xml, dmn, variant=variant, user=user)
+    version = deploy.deploy(procedure, bpmn_xml, dmn, variant=variant, user=user, segments=segments)
     if version is not before:  # an unchanged model deployed nothing: nothing to attribute
         audit(
             user,
@@ -166,11 +176,16 @@ def _name(xml: str) -> str:
 
 def changes(old: ProcessVersion, new: ProcessVersion) -> list[Change]:
     """A readable list of what changed: elements added, removed or edited, by id, across the
-    BPMN and every decision table."""
+    BPMN, every decision table and every segment."""
     found: list[Change] = []
     pairs = [("", old.bpmn_xml, new.bpmn_xml)] + [
         (f"{name}：", (old.dmn or {}).get(name, ""), (new.dmn or {}).get(name, ""))
         for name in sorted(set(old.dmn or {}) | set(new.dmn or {}))
+    ]
+    old_segments, new_segments = old.segments or {}, new.segments or {}
+    pairs += [
+        (f"子流程 {name}：", old_segments.get(name, ""), new_segments.get(name, ""))
+        for name in sorted(set(old_segments) | set(new_segments))
     ]
     for prefix, a, b in pairs:
         before = _elements(a) if a else {}

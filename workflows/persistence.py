@@ -16,7 +16,14 @@ from webapp.models import HumanTask, Incident, Instance, InstanceEvent, User, au
 
 from . import notices, routing, workdays
 from .errors import Conflict
-from .runtime import Workflow, completed_elements, dump_state, next_timer, ready_human_tasks
+from .runtime import (
+    Workflow,
+    completed_elements,
+    dump_state,
+    last_data,
+    next_timer,
+    ready_human_tasks,
+)
 from .specs import end_outcome
 
 REVIEW_DAYS = 10
@@ -30,7 +37,7 @@ def save(instance: Instance, wf: Workflow) -> None:
     """Write state, status, data and the open human-task rows for this instance."""
     instance.state = dump_state(wf)
     instance.wake_at = next_timer(wf)
-    last = wf.last_task.data if wf.last_task else {}
+    last = last_data(wf)
     instance.data = json_safe(last)
     if wf.is_completed():
         _finish(instance, wf, last)

@@ -19,9 +19,9 @@ from SpiffWorkflow.util.task import TaskState
 import handlers
 from webapp.models import Instance, InstanceEvent, ProcessVersion, db, utcnow
 
-from . import producer
+from . import deploy, producer
 from .scripting import SAFE_BUILTINS
-from .specs import SERIALIZER, ParsedModel, parse
+from .specs import SERIALIZER, ParsedModel
 
 Workflow = BpmnWorkflow  # what the layers above hold, without importing SpiffWorkflow
 
@@ -74,7 +74,7 @@ def version_model(instance: Instance) -> tuple[ParsedModel, str]:
     key = (version.id, version.content_hash)
     model = _VERSIONS.get(key)
     if model is None:
-        parsed = parse(instance.procedure, version.bpmn_xml, version.dmn)
+        parsed = deploy.parsed(version)
         model = _VERSIONS[key] = (parsed, version.spec_json)
     return model
 
@@ -83,7 +83,7 @@ def new_workflow(
     instance: Instance, version: ProcessVersion, user, data: dict, context: ContextFactory
 ) -> BpmnWorkflow:
     """A fresh workflow of `version` with the start data on its first task."""
-    parsed = parse(instance.procedure, version.bpmn_xml, version.dmn)
+    parsed = deploy.parsed(version)
     wf = BpmnWorkflow(
         parsed.spec, parsed.subprocess_specs, script_engine=_script_engine(instance, user, context)
     )
@@ -119,6 +119,22 @@ def next_timer(wf: BpmnWorkflow) -> datetime | None:
     return min(due, default=None)
 
 
+def last_data(wf: BpmnWorkflow) -> dict:
+    """The data of the step done last anywhere in the instance.
+
+    SpiffWorkflow runs a call activity (a segment) as a sub-workflow of its own: the top
+    workflow's `last_task` stays on the step before the call until the segment hands back.
+    Inside a running segment, that segment's data is the latest (the diagram's data as it
+    was handed in, plus its own)."""
+    running = [sp.last_task for sp in wf.subprocesses.values() if not sp.completed]
+    candidates = [(0, wf.last_task)] + [(1, task) for task in running]
+    candidates = [(depth, task) for depth, task in candidates if task is not None]
+    if not candidates:
+        return {}
+    # The latest change wins; at the same instant (a frozen clock) the running segment's.
+    return max(candidates, key=lambda c: (c[1].last_state_change, c[0]))[1].data
+
+
 def ready_human_tasks(wf: BpmnWorkflow) -> dict:
     """The steps waiting for a person, by task id (text)."""
     return {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
@@ -137,7 +153,7 @@ def completed_elements(wf: BpmnWorkflow) -> list[str]:
 
 def step_properties(instance: Instance, step: str) -> dict:
     """The `<spiffworkflow:property>` values of one step in the instance's own version."""
-    spec = version_model(instance)[0].spec.task_specs.get(step)
+    spec = version_model(instance)[0].task_spec(step)
     return spec.extensions.get("properties", {}) if spec is not None else {}
 
 

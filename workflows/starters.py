@@ -102,7 +102,7 @@ def transfer_start(org: Organization) -> TransferStart:
     version = deploy.latest("transfer", variants.variant_for(org))
     if version is None:
         return TransferStart(False, False, False)
-    used = steps_used(version.bpmn_xml)
+    used = steps_used(version.bpmn_xml, version.segments)
     return TransferStart(
         sending=start_slot(version.bpmn_xml) == "from_school",
         places="transfer_place" in used,

@@ -25,11 +25,15 @@ UNDER_WAY = TaskState.WAITING | TaskState.READY | TaskState.STARTED
 
 
 def diagram(instance: Instance, hidden: set[int] = frozenset()) -> dict:
-    """`{bpmn_xml, completed, active, rejected, failed, lanes}` for drawing the instance.
+    """`{bpmn_xml, completed, active, rejected, failed, lanes, segments}` for drawing the
+    instance.
 
-    Element ids, each list in the order the steps were reached; `lanes` maps lane ids to the
-    organisation acting in that lane for this instance (or a generic label, also for the
-    organisations in `hidden`: see `workflows.identity.hidden_orgs`).
+    Element ids, each list in the order the steps were reached (those inside segments
+    included); `lanes` maps lane ids to the organisation acting in that lane for this
+    instance (or a generic label, also for the organisations in `hidden`: see
+    `workflows.identity.hidden_orgs`). `segments` holds each segment the version's diagram
+    calls, in call order, as `{id, name, bpmn_xml, completed, active, rejected, failed,
+    lanes}` with only that segment's elements (ids are unique across a procedure's files).
     """
     completed: list[str] = []
     under_way: list[str] = []
@@ -54,14 +58,37 @@ def diagram(instance: Instance, hidden: set[int] = frozenset()) -> dict:
     failed = _unique(errored + _incident_elements(instance, under_way))
     active = [task.step for task in engine.open_tasks(instance)] + under_way
     active = [element for element in _unique(active) if element not in failed]
-    return {
+    whole = {
         "bpmn_xml": instance.process_version.bpmn_xml,
         "completed": _unique(completed),
         "active": active,
         "rejected": _rejected(instance, completed),
         "failed": failed,
-        "lanes": _lane_labels(instance, hidden),
+        "lanes": _lane_labels(_bpmn(instance), instance, hidden),
     }
+    whole["segments"] = [
+        _segment(segment, xml, whole, instance, hidden)
+        for segment, xml in (instance.process_version.segments or {}).items()
+    ]
+    return whole
+
+
+MARKED = ("completed", "active", "rejected", "failed")
+
+
+def _segment(segment: str, xml: str, whole: dict, instance: Instance, hidden: set[int]) -> dict:
+    """One segment's part of the diagram answer: its own elements of each list."""
+    root = _parse(xml)
+    process = root.find("bpmn:process", NS)
+    ids = set(root.xpath("//bpmn:*/@id", namespaces=NS))
+    out = {
+        "id": segment,
+        "name": process.get("name") if process is not None else segment,
+        "bpmn_xml": xml,
+    }
+    out.update({key: [e for e in whole[key] if e in ids] for key in MARKED})
+    out["lanes"] = _lane_labels(root, instance, hidden)
+    return out
 
 
 def _unique(ids: list[str]) -> list[str]:
@@ -88,8 +115,8 @@ def _incident_elements(instance: Instance, under_way: list[str]) -> list[str]:
     )
     if not incidents:
         return []
-    root = _bpmn(instance)
-    ids = set(root.xpath("//bpmn:*/@id", namespaces=NS))
+    roots = [_bpmn(instance), *map(_parse, (instance.process_version.segments or {}).values())]
+    ids = {i for root in roots for i in root.xpath("//bpmn:*/@id", namespaces=NS)}
     elements = []
     for incident in incidents:
         if incident.step in ids:
@@ -97,6 +124,7 @@ def _incident_elements(instance: Instance, under_way: list[str]) -> list[str]:
             continue
         tasks = [
             operator.getparent().getparent().get("id")
+            for root in roots
             for operator in root.iterfind(".//spiffworkflow:serviceTaskOperator", NS)
             if operator.get("id") == incident.step
         ]
@@ -104,13 +132,16 @@ def _incident_elements(instance: Instance, under_way: list[str]) -> list[str]:
     return elements
 
 
-def _bpmn(instance: Instance):
+def _parse(xml: str):
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    return etree.fromstring(instance.process_version.bpmn_xml.encode(), parser)
+    return etree.fromstring(xml.encode(), parser)
 
 
-def _lane_labels(instance: Instance, hidden: set[int]) -> dict[str, str]:
-    root = _bpmn(instance)
+def _bpmn(instance: Instance):
+    return _parse(instance.process_version.bpmn_xml)
+
+
+def _lane_labels(root, instance: Instance, hidden: set[int]) -> dict[str, str]:
     labels = {}
     for lane in root.iterfind(".//bpmn:lane", NS):
         slot = (lane.get("name") or "").strip()

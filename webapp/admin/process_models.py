@@ -87,6 +87,7 @@ def model_edit(procedure: str, variant: str):
         "variant": variant,
         "base_version": base.id,
         "bpmn_xml": base.bpmn_xml,
+        "segments": base.segments or {},  # sent back unchanged unless edited
         "names": modeling.names(),
         "urls": {
             "bench": url_for("admin.model_bench", procedure=procedure, variant=variant),
@@ -117,9 +118,12 @@ class _Refused(Exception):
         return jsonify(body), self.status
 
 
-def _draft(procedure: str, variant: str) -> tuple[ProcessVersion, str, dict[str, str]]:
-    """The posted draft: the version it was opened on, its BPMN and its DMN (the version's
-    files with the edited cells written in)."""
+def _draft(
+    procedure: str, variant: str
+) -> tuple[ProcessVersion, str, dict[str, str], dict[str, str]]:
+    """The posted draft: the version it was opened on, its BPMN, its DMN (the version's
+    files with the edited cells written in) and its segments (the version's, with any posted
+    `segments: {id: BPMN}` laid over them; those the BPMN does not call are left out)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise _Refused(400, "请求格式不对，请刷新页面后重试。")
@@ -137,7 +141,15 @@ def _draft(procedure: str, variant: str) -> tuple[ProcessVersion, str, dict[str,
         dmn = dmn_tables.apply(base.dmn or {}, body.get("dmn_cells") or {})
     except dmn_tables.DraftError as exc:
         raise _Refused(422, str(exc), []) from exc
-    return base, bpmn_xml, dmn
+    posted = body.get("segments") or {}
+    if not isinstance(posted, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in posted.items()
+    ):
+        raise _Refused(422, "子流程格式不对：应为 {子流程 id: BPMN}。", [])
+    segments = deploy.segments_for(
+        procedure, variant, bpmn_xml, {**(base.segments or {}), **posted}
+    )
+    return base, bpmn_xml, dmn, segments
 
 
 def _key(procedure: str, variant: str) -> str:
@@ -149,13 +161,13 @@ def model_bench(procedure: str, variant: str):
     """Run the draft against the variant's scenarios in the sandbox; remember a pass."""
     _check(procedure, variant)
     try:
-        _, bpmn_xml, dmn = _draft(procedure, variant)
+        _, bpmn_xml, dmn, segments = _draft(procedure, variant)
     except _Refused as refused:
         return refused.response()
-    report = testbench.run(procedure, variant, bpmn_xml, dmn)
+    report = testbench.run(procedure, variant, bpmn_xml, dmn, segments=segments)
     passed = dict(session.get(BENCH_KEY) or {})
     if report.passed:
-        passed[_key(procedure, variant)] = content_hash(bpmn_xml, dmn)
+        passed[_key(procedure, variant)] = content_hash(bpmn_xml, dmn, segments)
     else:
         passed.pop(_key(procedure, variant), None)
     session[BENCH_KEY] = passed
@@ -189,7 +201,7 @@ def model_save(procedure: str, variant: str):
 
 
 def _save(procedure: str, variant: str) -> ProcessVersion:
-    base, bpmn_xml, dmn = _draft(procedure, variant)
+    base, bpmn_xml, dmn, segments = _draft(procedure, variant)
     current = deploy.latest(procedure, variant)
     if current is None or current.id != base.id:
         raise _Refused(
@@ -198,17 +210,17 @@ def _save(procedure: str, variant: str) -> ProcessVersion:
             "请重新打开建模器，在最新版本上修改。",
         )
     try:
-        parse(procedure, bpmn_xml, dmn)
-        deploy.check_decisions(procedure, bpmn_xml, dmn)
+        parse(procedure, bpmn_xml, dmn, segments)
+        deploy.check_decisions(procedure, bpmn_xml, dmn, segments)
     except InvalidModel as exc:
         raise _Refused(422, "流程模型有误，未部署。", exc.problems) from exc
-    digest = content_hash(bpmn_xml, dmn)
+    digest = content_hash(bpmn_xml, dmn, segments)
     if base.variant == variant and base.content_hash == digest:
         raise _Refused(422, f"草稿与第 {base.version} 版相同，无需保存。")
     if (session.get(BENCH_KEY) or {}).get(_key(procedure, variant)) != digest:
         raise _Refused(409, "请先对这份草稿运行测试场景，全部通过后才能保存。")
     try:
-        version, _ = modeling.save(procedure, variant, bpmn_xml, dmn, current_user)
+        version, _ = modeling.save(procedure, variant, bpmn_xml, dmn, current_user, segments)
     except InvalidModel as exc:
         raise _Refused(422, "流程模型有误，未部署。", exc.problems) from exc
     except modeling.BenchFailed as exc:

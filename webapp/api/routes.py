@@ -242,7 +242,12 @@ def deploy_version(procedure: str):
     body = _body(schemas.ModelIn)
     try:
         version, _ = modeling.save(
-            procedure, body["variant"], body["bpmn_xml"], body["dmn"], current_user()
+            procedure,
+            body["variant"],
+            body["bpmn_xml"],
+            body["dmn"],
+            current_user(),
+            body["segments"],
         )
     except InvalidModel as exc:
         return _refused("流程模型有误，未部署。", exc.problems)

@@ -56,6 +56,19 @@ class ModelIn(BodyIn):
         values=fields.String(),
         load_default=dict,
     )
+    segments = fields.Dict(
+        keys=fields.String(
+            validate=validate.Regexp(
+                r"^[A-Za-z_][\w-]*$", error="子流程 id 须为调用活动的 calledElement。"
+            )
+        ),
+        values=fields.String(validate=validate.Length(min=1, max=2_000_000)),
+        load_default=dict,
+        metadata={
+            "description": "子流程（调用活动调用的流程）：{子流程 id: BPMN}。未提供的沿用该变体"
+            "最新版本的，再无则用随平台发布的文件"
+        },
+    )
 
 
 class VersionOut(Schema):
@@ -63,6 +76,10 @@ class VersionOut(Schema):
     created_at = UtcDateTime()
     created_by = fields.Function(lambda v: v.created_by.username if v.created_by else None)
     content_hash = fields.String()
+    segments = fields.Function(
+        lambda v: sorted(v.segments or {}),
+        metadata={"description": "该版本调用的子流程 id"},
+    )
 
 
 class TokenIn(BodyIn):
@@ -423,6 +440,17 @@ class TaskDetailOut(TaskOut):
         return FormOut().dump(FORMS[task.form_key])
 
 
+class SegmentDiagramOut(Schema):
+    id = fields.String(metadata={"description": "子流程 id（调用活动的 calledElement）"})
+    name = fields.String(metadata={"description": "子流程名称"})
+    bpmn_xml = fields.String()
+    completed = fields.List(fields.String(), metadata={"description": "子流程中已完成的元素 id"})
+    active = fields.List(fields.String(), metadata={"description": "子流程中待办步骤的元素 id"})
+    failed = fields.List(fields.String(), metadata={"description": "子流程中出错的元素 id"})
+    rejected = fields.List(fields.String(), metadata={"description": "子流程中审核不同意的步骤"})
+    lanes = fields.Dict(keys=fields.String(), values=fields.String())
+
+
 class DiagramOut(Schema):
     bpmn_xml = fields.String()
     completed = fields.List(fields.String(), metadata={"description": "已完成的元素 id"})
@@ -435,4 +463,11 @@ class DiagramOut(Schema):
         keys=fields.String(),
         values=fields.String(),
         metadata={"description": "泳道 id → 在该泳道办理的单位名称"},
+    )
+    segments = fields.List(
+        fields.Nested(SegmentDiagramOut),
+        metadata={
+            "description": "流程调用的子流程（调用活动），按调用顺序；各自只列本子流程的元素。"
+            "上面各列表已包含子流程中的元素"
+        },
     )

@@ -18,6 +18,9 @@ class ProcessVersion(db.Model):
     version = db.Column(db.Integer, nullable=False)
     bpmn_xml = db.Column(db.Text, nullable=False)
     dmn = db.Column(JSON, nullable=False, default=dict)
+    # The segments (called processes) the diagram calls, {segment id: BPMN}; None: a version
+    # from before segments, which calls none.
+    segments = db.Column(JSON)
     spec_json = db.Column(db.Text, nullable=False)
     content_hash = db.Column(db.String(64), nullable=False)
     created_at = db.Column(db.DateTime, default=utcnow, nullable=False)

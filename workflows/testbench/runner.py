@@ -23,22 +23,26 @@ def run(
     scenarios: list[Scenario] | None = None,
     *,
     deploy_as: str | None = None,
+    segments: dict[str, str] | None = None,
 ) -> Report:
     """Run a draft (BPMN + DMN of `procedure`, as a version of `variant`) against the
     scenarios that apply to `variant`; each scenario in a fresh sandbox.
 
     `deploy_as` puts the draft under another variant's name in the sandbox (the default's,
-    when the variant's shipped files are the default's: its instances fall back to it)."""
+    when the variant's shipped files are the default's: its instances fall back to it).
+    `segments` are the draft's segments (those not given: `deploy.segments_for`)."""
     report = Report(procedure, variant)
+    segments = deploy.segments_for(procedure, variant, bpmn_xml, segments)
     try:
-        parse(procedure, bpmn_xml, dmn)
-        deploy.check_decisions(procedure, bpmn_xml, dmn)
+        parse(procedure, bpmn_xml, dmn, segments)
+        deploy.check_decisions(procedure, bpmn_xml, dmn, segments)
     except InvalidModel as exc:
         report.problems = [p.as_dict() for p in exc.problems]
         return report
+    draft = (bpmn_xml, dmn, segments)
     for scenario in load(procedure, variant) if scenarios is None else scenarios:
         report.results.append(
-            _run_scenario(scenario, procedure, variant, (bpmn_xml, dmn), deploy_as or variant)
+            _run_scenario(scenario, procedure, variant, draft, deploy_as or variant)
         )
     return report
 
@@ -52,6 +56,7 @@ def run_shipped(procedure: str, variant: str) -> Report:
         variant,
         *deploy.read_files(procedure, variant),
         deploy_as=variant if own else deploy.DEFAULT_VARIANT,
+        segments=deploy.read_segments(procedure, variant),
     )
 
 
@@ -101,7 +106,7 @@ def _steps(box: Sandbox, instance: Instance, steps: list) -> None:
 
 
 def _run_scenario(
-    scenario: Scenario, procedure: str, variant: str, draft: tuple[str, dict], deploy_as: str
+    scenario: Scenario, procedure: str, variant: str, draft: tuple[str, dict, dict], deploy_as: str
 ) -> ScenarioResult:
     expect = scenario.expect
     result = ScenarioResult(

@@ -120,12 +120,13 @@ def placeholder_upload(user: User, name: str = "证明.pdf") -> list[int]:
     return [f.id]
 
 
-def deploy_for(procedure: str, variant: str, draft: tuple[str, dict] | None) -> None:
+def deploy_for(procedure: str, variant: str, draft: tuple[str, dict, dict] | None) -> None:
     """Deploy into the sandbox what instances of `procedure` under `variant` run."""
     if deploy.newest(procedure, variant) is not None:
         return
     if draft is not None:
-        deploy.deploy(procedure, *draft, variant=variant)
+        bpmn_xml, dmn, segments = draft
+        deploy.deploy(procedure, bpmn_xml, dmn, variant=variant, segments=segments)
     elif variant != deploy.DEFAULT_VARIANT and deploy.overrides(procedure, variant):
         deploy.deploy(procedure, *deploy.read_files(procedure, variant), variant=variant)
     elif deploy.newest(procedure) is None:
