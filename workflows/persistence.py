@@ -16,6 +16,7 @@ from webapp.models import HumanTask, Incident, Instance, InstanceEvent, User, au
 
 from . import notices, routing, workdays
 from .errors import Conflict
+from .model_rules import end_outcome
 from .runtime import (
     Workflow,
     completed_elements,
@@ -24,7 +25,6 @@ from .runtime import (
     next_timer,
     ready_human_tasks,
 )
-from .specs import end_outcome
 
 REVIEW_DAYS = 10
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -149,6 +150,36 @@ def ready_task(wf: BpmnWorkflow, task_uuid: str):
 def completed_elements(wf: BpmnWorkflow) -> list[str]:
     """The element ids of the steps done, in the order they were reached."""
     return [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED)]
+
+
+# Steps under way that are not (or not only) a person's task: a timer waiting, an automatic
+# step queued for a worker.
+UNDER_WAY = TaskState.WAITING | TaskState.READY | TaskState.STARTED
+
+
+@dataclass
+class ElementStates:
+    """Element ids of one instance's steps, each list in the order the steps were reached."""
+
+    completed: list[str] = field(default_factory=list)
+    errored: list[str] = field(default_factory=list)
+    under_way: list[str] = field(default_factory=list)  # gateways aside
+
+
+def element_states(wf: BpmnWorkflow) -> ElementStates:
+    """Where each step of the workflow stands, segments included, for drawing it."""
+    states = ElementStates()
+    for task in wf.get_tasks():
+        element = task.task_spec.bpmn_id
+        if element is None:
+            continue
+        if task.state == TaskState.COMPLETED:
+            states.completed.append(element)
+        elif task.state == TaskState.ERROR:
+            states.errored.append(element)
+        elif task.state & UNDER_WAY and "Gateway" not in type(task.task_spec).__name__:
+            states.under_way.append(element)
+    return states
 
 
 def step_properties(instance: Instance, step: str) -> dict:

@@ -5,12 +5,11 @@ and failed, and who acts in each lane. One answer for the API and for the browse
 from __future__ import annotations
 
 from lxml import etree
-from SpiffWorkflow.util.task import TaskState
 
 from webapp.models import Incident, Instance
 
-from . import engine, routing
-from .specs import NS, end_outcome
+from . import engine, routing, runtime
+from .model_rules import NS, end_outcome
 
 LEVEL_LABELS = {
     "school": "学校",
@@ -19,9 +18,6 @@ LEVEL_LABELS = {
     "province": "省级教育行政部门",
 }
 SIDE_LABELS = {"": "", "from_": "转出地", "to_": "转入地"}
-# Steps under way that are not (or not only) a person's task: a timer waiting, an automatic
-# step queued for a worker.
-UNDER_WAY = TaskState.WAITING | TaskState.READY | TaskState.STARTED
 
 
 def diagram(instance: Instance, hidden: set[int] = frozenset()) -> dict:
@@ -39,20 +35,10 @@ def diagram(instance: Instance, hidden: set[int] = frozenset()) -> dict:
     under_way: list[str] = []
     errored: list[str] = []
     if instance.state:
-        for task in engine.load(instance, None).get_tasks():
-            element = task.task_spec.bpmn_id
-            if element is None:
-                continue
-            if task.state == TaskState.COMPLETED:
-                completed.append(element)
-            elif task.state == TaskState.ERROR:
-                errored.append(element)
-            elif (
-                task.state & UNDER_WAY
-                and instance.status in ("running", "error")
-                and "Gateway" not in type(task.task_spec).__name__
-            ):
-                under_way.append(element)
+        states = runtime.element_states(engine.load(instance, None))
+        completed, errored = states.completed, states.errored
+        if instance.status in ("running", "error"):
+            under_way = states.under_way
     else:  # no saved state: the history still names the steps done
         completed = [event.step for event in instance.events]
     failed = _unique(errored + _incident_elements(instance, under_way))
