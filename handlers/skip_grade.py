@@ -37,7 +37,7 @@ class SkipGradeFacts:
     student: Student
     to_grade: int
     to_class_name: str
-    allowed: bool  # the local rule switch, set by the BPMN's script task `local_rules`
+    allowed: bool  # the region's switch, from the one-row table skip_grade_policy (`local_rules`)
 
     @property
     def cap(self) -> int:
