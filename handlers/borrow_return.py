@@ -40,12 +40,18 @@ RETURN_RULES = RuleSet()
 RETURN_RULES.add(NO_OPEN_PROCEDURE)
 
 
-@RETURN_RULES.rule("currently_borrowing", "该学生目前不在借读，无需办理借读结束。")
+@RETURN_RULES.rule(
+    "currently_borrowing", "该学生目前不在借读，无需办理借读结束。", source="000 第十五条 说明5"
+)
 def _currently_borrowing(f: ReturnFacts) -> bool:
     return f.student.borrow_host_id is not None and f.student.borrow_host_id == f.host_id
 
 
-@RETURN_RULES.rule("end_date_after_start", "借读结束日期不能早于借读开始日期（{f.borrow_start}）。")
+@RETURN_RULES.rule(
+    "end_date_after_start",
+    "借读结束日期不能早于借读开始日期（{f.borrow_start}）。",
+    source="平台规则：借读期间前后一致（000 第十五条）",
+)
 def _end_date_after_start(f: ReturnFacts) -> bool:
     return f.student.borrow_start is None or f.end_date >= f.student.borrow_start
 
