@@ -43,6 +43,8 @@ PLACEHOLDERS = {
     "grade_message": "本地区复学年级的说明（决策表给出）",
     "total_message": "休学总时长的说明",
     "window[reason]": "本地区转学时间的说明（决策表给出）",
+    "school.name": "学校名称",
+    "entry_year": "入学年份（级）",
 }
 _PLACEHOLDER = re.compile(r"\{f\.([^{}]+)\}")
 
