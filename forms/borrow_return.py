@@ -61,7 +61,13 @@ class BorrowReturnSchema(Schema):
         validate=validate.Length(min=1, max=4000, error="借读期间记录不能为空，最多 4000 字。"),
         error_messages={"required": "请填写借读期间的成绩、评定和奖惩记录。"},
     )
-    result_rows = ResultRows(load_default=list)
+    result_rows = ResultRows(
+        load_default=list,
+        metadata={
+            "description": "借读期间各科成绩：对象数组（term, subject, kind, result: pass|fail, "
+            "credits 可选），或每行一条的文本“学期 科目 类别 结果 [学分]”。",
+        },
+    )
     note = fields.String(load_default="", validate=validate.Length(max=1000))
     evidence = optional_evidence()
 
