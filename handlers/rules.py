@@ -16,14 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-# A citation of a seed document in a message: "（⑦ 第十条，000 第十七条）".
+# A citation of a seed document in a message: "（⑦ 第十条，000 第十七条）"; or, unbracketed,
+# a document number with its passage: "000 第十八条", "003 篇10 四", "000 第二部分 说明1".
 CITATION = re.compile(r"（([^（）]*(?:\b00\d\b|⑦)[^（）]*)）")
+_PART = r"(?:第二部分|§\S+?|⑦|篇\d+|第[一二三四五六七八九十百零]+条(?:\.\d+)?|说明\d+|[一二三四五六七八九十]+(?=\s|$))"
+BARE_CITATION = re.compile(rf"(?:\b00\d\b|⑦)(?:\s*{_PART})+")
 
 
 def cited_passage(message: str) -> str:
-    """The last bracketed citation in a message ("" when it cites none)."""
-    found = CITATION.findall(message)
-    return found[-1] if found else ""
+    """The last bracketed citation in a message, else its last bare one ("" when none)."""
+    found = CITATION.findall(message) or BARE_CITATION.findall(message)
+    return found[-1].strip() if found else ""
 
 
 @dataclass(frozen=True)

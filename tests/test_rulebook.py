@@ -89,7 +89,21 @@ def test_a_ruleset_belongs_to_the_procedure_of_its_module():
 
 def test_the_passage_is_read_from_the_message():
     assert cited_passage("毕业年级不办理（⑦ 第十条，000 第十七条）。") == "⑦ 第十条，000 第十七条"
+    assert cited_passage("依据 000 第十八条，休学者不得提前复学。") == "000 第十八条"
+    assert cited_passage("见 003 篇10 四 的规定。") == "003 篇10 四"
     assert cited_passage("班级（1）班已满。") == ""
+    assert cited_passage("该班已有 002 人。") == ""
+
+
+def test_a_passage_is_stated_in_one_place():
+    """Either the message cites it or `source=` gives it, never both (they would drift)."""
+    twice = [
+        f"{rs.module}:{r.name}"
+        for rs in RULESETS
+        for r in rs.rules
+        if r.source and cited_passage(r.message)
+    ]
+    assert twice == []
 
 
 def test_xueji_rules_writes_rules_md(app, runner, tmp_path):
