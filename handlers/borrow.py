@@ -96,7 +96,11 @@ BORROW_RULES.add(ACTIVE_STATUS)
 BORROW_RULES.add(NO_OPEN_PROCEDURE)
 
 
-@BORROW_RULES.rule("same_school", "借读学校与学生学籍所在学校相同，无需办理借读。")
+@BORROW_RULES.rule(
+    "same_school",
+    "借读学校与学生学籍所在学校相同，无需办理借读。",
+    source="平台规则：借读是到学籍所在学校以外的学校就读（000 第十三条）",
+)
 def _not_same_school(f: BorrowFacts) -> bool:
     return f.home.id != f.host.id
 
@@ -107,12 +111,17 @@ BORROW_RULES.add(NOT_BORROWING)
 @BORROW_RULES.rule(
     "grade_unchanged",
     "借读过程不得变更就读年级：学生现为 {f.student.grade} 年级，申请按 {f.grade} 年级借读。",
+    source="000 第十四条，第二部分 第十二条",
 )
 def _grade_unchanged(f: BorrowFacts) -> bool:
     return f.grade == f.student.grade
 
 
-@BORROW_RULES.rule("stage_offered", "借读学校不设该学生所在学段，不能接收其借读。")
+@BORROW_RULES.rule(
+    "stage_offered",
+    "借读学校不设该学生所在学段，不能接收其借读。",
+    source="平台规则：借读学校须开设该学段（000 第十三条 双方学校同意）",
+)
 def _stage_offered(f: BorrowFacts) -> bool:
     return offers_stage(f.host, f.stage)
 
@@ -120,12 +129,15 @@ def _stage_offered(f: BorrowFacts) -> bool:
 @BORROW_RULES.rule(
     "first_year_status",
     "起始年级（一年级、七年级、高一）学生须先在录取学校取得学籍后方可外出借读，该学生尚无学籍号。",
+    source="000 第十四条，第二部分 第十二条",
 )
 def _first_year_status(f: BorrowFacts) -> bool:
     return f.student.grade not in FIRST_YEAR_GRADES or bool(f.student.status_number)
 
 
-@BORROW_RULES.rule("same_area", "同一县（区）内的小学、初中学生原则上不办理借读。")
+@BORROW_RULES.rule(
+    "same_area", "同一县（区）内的小学、初中学生原则上不办理借读。", source="000 第十五条 说明1"
+)
 def _same_area(f: BorrowFacts) -> bool:
     return f.stage not in ("primary", "junior") or not f.same_county
 
@@ -134,6 +146,7 @@ def _same_area(f: BorrowFacts) -> bool:
     "senior_category",
     "高中阶段借读仅限父母因公出国一年以上、从事野外或流动性工作、支援边疆建设，"
     "以及军人、烈士、华侨（归侨）、港澳台同胞、在华外籍专家的子女；所选借读类别不符合。",
+    source="000 第二部分 第十一条",
 )
 def _senior_category(f: BorrowFacts) -> bool:
     return f.stage not in HIGH_SCHOOL or f.category in SENIOR_CATEGORIES
@@ -143,6 +156,7 @@ def _senior_category(f: BorrowFacts) -> bool:
     "host_quota",
     "借读学校的借读生不得多于在籍生数的 5%：该校在籍 {f.host_enrolled} 人，"
     "最多接收 {f.host_quota} 名借读生，现已有（含办理中）{f.host_borrowers} 名。",
+    source="000 第十五条 说明2",
 )
 def _host_quota(f: BorrowFacts) -> bool:
     return (f.host_borrowers + 1) * 100 <= f.host_enrolled * HOST_QUOTA_PERCENT

@@ -27,6 +27,7 @@ from webapp.models import (
 
 from . import Context, handler, procedure_tables
 from .records import change_records
+from .rules import RuleSet
 from .school_rules import GRADUATING_GRADES
 from .serials import reserve_serials
 
@@ -155,6 +156,34 @@ def _left_after_a_year(student: Student) -> bool:
     return (left_on - date(student.entry_year, 9, 1)).days >= 365
 
 
+@dataclass
+class CohortFacts:
+    school: Organization
+    entry_year: int
+    students: list[Student]
+
+
+COHORT_RULES = RuleSet()
+
+
+@COHORT_RULES.rule(
+    "empty_cohort",
+    "{f.school.name} {f.entry_year} 级没有处于毕业年级的在籍学生。",
+    source="000 第二十三条，第二部分 第二十三条；002 第三十一条（修业期满的在籍学生）",
+)
+def _cohort_not_empty(f: CohortFacts) -> bool:
+    return bool(f.students)
+
+
+@COHORT_RULES.rule(
+    "one_stage",
+    "同一批毕业验印只能包含一个学段的学生，请按学段分别提交。",
+    source="平台规则：各学段的毕业条件不同（000 第二十三条，第二部分 第二十三条；002 第三十一条）",
+)
+def _one_stage(f: CohortFacts) -> bool:
+    return len({s.stage for s in f.students}) <= 1
+
+
 def classify_one(ctx: Context, stage: str, facts: dict) -> tuple[str, list[str]]:
     """The weakest matching outcome of the stage's table, with the reasons that gave it."""
     outputs = ctx.decide(DECISION_FOR_STAGE[stage], facts)
@@ -168,21 +197,12 @@ def classify_one(ctx: Context, stage: str, facts: dict) -> tuple[str, list[str]]
 def classify(ctx: Context) -> dict:
     """Write the roster: every student of the cohort with a classification and its reasons."""
     school = db.session.get(Organization, ctx.data["school_id"])
-    students, left_ids = cohort(school.id, int(ctx.data["entry_year"]))
-    if not students:
-        return {
-            "ok": False,
-            "rule": "empty_cohort",
-            "message": f"{school.name} {ctx.data['entry_year']} 级没有处于毕业年级的在籍学生。",
-        }
-    stages = {s.stage for s in students}
-    if len(stages) > 1:
-        return {
-            "ok": False,
-            "rule": "one_stage",
-            "message": "同一批毕业验印只能包含一个学段的学生，请按学段分别提交。",
-        }
-    (stage,) = stages
+    entry_year = int(ctx.data["entry_year"])
+    students, left_ids = cohort(school.id, entry_year)
+    verdict = COHORT_RULES.first_failure(CohortFacts(school, entry_year, students))
+    if not verdict.ok:
+        return verdict.result()
+    (stage,) = {s.stage for s in students}
     facts = _gather(students, left_ids)
     db.session.execute(
         RosterEntry.__table__.delete().where(RosterEntry.instance_id == ctx.instance.id)

@@ -93,13 +93,17 @@ INFO_CHANGE_RULES.add(NO_OPEN_PROCEDURE)
 
 
 @INFO_CHANGE_RULES.rule(
-    "value_changed", "变更后的{f.field_label}与学籍记录中现有的相同，无需变更。"
+    "value_changed",
+    "变更后的{f.field_label}与学籍记录中现有的相同，无需变更。",
+    source="平台规则：变更须改变学籍信息（000 第八条.12）",
 )
 def _value_changed(f: InfoChangeFacts) -> bool:
     return f.field in f.changes
 
 
-@INFO_CHANGE_RULES.rule("id_number_valid", "新身份证号不符合 GB 11643：{f.id_problem}")
+@INFO_CHANGE_RULES.rule(
+    "id_number_valid", "新身份证号不符合 GB 11643：{f.id_problem}", source="GB 11643；000 第八条.12"
+)
 def _id_number_valid(f: InfoChangeFacts) -> bool:
     return f.field != "id_number" or not f.id_problem
 
@@ -108,6 +112,7 @@ def _id_number_valid(f: InfoChangeFacts) -> bool:
     "id_matches_identity",
     "变更后身份证号与出生日期、性别不一致（{f.identity_problem}）。"
     "如出生日期或性别也有误，请在变更身份证号时一并更正。",
+    source="GB 11643；000 第八条.12",
 )
 def _id_matches_identity(f: InfoChangeFacts) -> bool:
     if f.field == "name":
@@ -120,6 +125,7 @@ def _id_matches_identity(f: InfoChangeFacts) -> bool:
 @INFO_CHANGE_RULES.rule(
     "id_unique",
     "新身份证号已有其他有效学籍（一人一籍），全国学籍系统会自动拒绝该变更，请核实。",
+    source="002 一.5，003 篇4（一人一籍）",
 )
 def _id_unique(f: InfoChangeFacts) -> bool:
     if f.field != "id_number":

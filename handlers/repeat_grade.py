@@ -53,7 +53,11 @@ class RepeatGradeFacts:
 REPEAT_GRADE_RULES = RuleSet()
 
 
-@REPEAT_GRADE_RULES.rule("repeat_grade_allowed", "本地区不办理留级：{f.basis}。")
+@REPEAT_GRADE_RULES.rule(
+    "repeat_grade_allowed",
+    "本地区不办理留级：{f.basis}。",
+    source="003 篇10 四；000 ⑦ 第二十五条，002 第二十四条（变体）",
+)
 def _repeat_grade_allowed(f: RepeatGradeFacts) -> bool:
     return f.allowed
 
@@ -66,6 +70,7 @@ REPEAT_GRADE_RULES.add(NO_OPEN_PROCEDURE)
 @REPEAT_GRADE_RULES.rule(
     "one_grade_down",
     "留级只能降一个年级：学生现为 {f.student.grade} 年级，申请编入 {f.to_grade} 年级。",
+    source="003 篇10 四",
 )
 def _one_grade_down(f: RepeatGradeFacts) -> bool:
     return f.to_grade == f.student.grade - 1
@@ -75,6 +80,7 @@ def _one_grade_down(f: RepeatGradeFacts) -> bool:
     "same_stage",
     "留级不得跨学段：{f.student.grade} 年级是本学段的第一个年级（小学 1–6、初中 7–9、"
     "高中和中职 10–12 年级），不能降入上一学段。",
+    source="003 篇10 四（同一学段、同一学校内）",
 )
 def _same_stage(f: RepeatGradeFacts) -> bool:
     return f.student.grade not in STAGE_FIRST_GRADES
@@ -83,6 +89,7 @@ def _same_stage(f: RepeatGradeFacts) -> bool:
 @REPEAT_GRADE_RULES.rule(
     "class_size_cap",
     "留级编入的 {f.to_grade} 年级 {f.to_class_name} 班已达班额上限（{f.cap} 人），不能再编入。",
+    source="000 ⑦ 第八条",
 )
 def _class_size_cap(f: RepeatGradeFacts) -> bool:
     return class_has_room(f.student, f.student.school_id, f.to_grade, f.to_class_name)

@@ -123,7 +123,11 @@ RESUMPTION_RULES = RuleSet()
 RESUMPTION_RULES.add(ACTIVE_STATUS)
 
 
-@RESUMPTION_RULES.rule("suspended_status", "该学生当前不是休学状态，无需复学。")
+@RESUMPTION_RULES.rule(
+    "suspended_status",
+    "该学生当前不是休学状态，无需复学。",
+    source="000 第二十条，第二部分 第十九条",
+)
 def _suspended(f: ResumptionFacts) -> bool:
     return f.student.status == "suspended"
 
@@ -134,6 +138,7 @@ RESUMPTION_RULES.add(NO_OPEN_PROCEDURE)
 @RESUMPTION_RULES.rule(
     "no_early_return",
     "休学期至 {f.student.suspended_until} 届满，不得提前复学（申请复学日期 {f.resume_date}）。",
+    source="000 第十八条，第二部分 第十八条",
 )
 def _no_early_return(f: ResumptionFacts) -> bool:
     """Not before the end date, unless the region's `resumption_early_return` table allows it."""
@@ -141,12 +146,18 @@ def _no_early_return(f: ResumptionFacts) -> bool:
     return f.early_return or until is None or f.resume_date >= until
 
 
-@RESUMPTION_RULES.rule("resumption_grade", "{f.grade_message}")
+@RESUMPTION_RULES.rule(
+    "resumption_grade",
+    "{f.grade_message}",
+    source="000 第十九条、第二十条 说明3；第二部分 第十九条；002 第十四条；003 篇10",
+)
 def _resumption_grade(f: ResumptionFacts) -> bool:
     return f.to_grade in f.allowed_grades
 
 
-@RESUMPTION_RULES.rule("class_size_cap", "复学班级 {f.to_class_name} 已达班额上限，请另选班级。")
+@RESUMPTION_RULES.rule(
+    "class_size_cap", "复学班级 {f.to_class_name} 已达班额上限，请另选班级。", source="000 ⑦ 第八条"
+)
 def _class_size_cap(f: ResumptionFacts) -> bool:
     return class_has_room(f.student, f.student.school_id, f.to_grade, f.to_class_name)
 

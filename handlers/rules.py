@@ -1,13 +1,32 @@
 """Named rules: each a function with a name and a Chinese message, registered once.
 
-The rule's name is what a rejection shows and what the tests assert.
+The rule's name is what a rejection shows and what the tests assert. Every RuleSet made
+anywhere (a handler module, a region's own module) joins `RULESETS`, so the rule list
+(`xueji rules`, the admin page 规则清单) is generated from the code and never hand-kept.
+A rule's passage (the document it comes from, e.g. "000 第二十二条") is stated once: in
+its message, in Chinese brackets "（⑦ 第十条）", or, where the message has none, as
+`source=`.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+# A citation of a seed document in a message: "（⑦ 第十条，000 第十七条）"; or, unbracketed,
+# a document number with its passage: "000 第十八条", "003 篇10 四", "000 第二部分 说明1".
+CITATION = re.compile(r"（([^（）]*(?:\b00\d\b|⑦)[^（）]*)）")
+_PART = r"(?:第二部分|§\S+?|⑦|篇\d+|第[一二三四五六七八九十百零]+条(?:\.\d+)?|说明\d+|[一二三四五六七八九十]+(?=\s|$))"
+BARE_CITATION = re.compile(rf"(?:\b00\d\b|⑦)(?:\s*{_PART})+")
+
+
+def cited_passage(message: str) -> str:
+    """The last bracketed citation in a message, else its last bare one ("" when none)."""
+    found = CITATION.findall(message) or BARE_CITATION.findall(message)
+    return found[-1].strip() if found else ""
 
 
 @dataclass(frozen=True)
@@ -26,15 +45,29 @@ class Rule:
     name: str
     message: str
     check: Callable[[Any], bool]  # True when the facts satisfy the rule
+    source: str = ""  # the passage, where the message cites none
+
+    @property
+    def passage(self) -> str:
+        return self.source or cited_passage(self.message)
+
+
+RULESETS: list[RuleSet] = []
 
 
 class RuleSet:
-    def __init__(self) -> None:
-        self.rules: list[Rule] = []
+    """The rules one procedure checks, in order. `procedure` defaults to the key of the
+    module that makes it (handlers/<key>.py, one module per procedure key)."""
 
-    def rule(self, name: str, message: str):
+    def __init__(self, procedure: str | None = None) -> None:
+        self.rules: list[Rule] = []
+        self.module: str = sys._getframe(1).f_globals.get("__name__", "")
+        self.procedure: str = procedure or self.module.rpartition(".")[2]
+        RULESETS.append(self)
+
+    def rule(self, name: str, message: str, source: str = ""):
         def register(fn: Callable[[Any], bool]):
-            self.add(Rule(name, message, fn))
+            self.add(Rule(name, message, fn, source))
             return fn
 
         return register

@@ -64,21 +64,25 @@ ACTIVE_STATUS = Rule(
     "active_status",
     "该学生没有有效学籍（当前状态：{f.student.status_label}），不能办理。",
     _holds_active_status,
+    source="平台规则：学籍业务只为有学籍（在籍或休学）的学生办理（003 篇4）",
 )
 ENROLLED_STATUS = Rule(
     "enrolled_status",
     "学生当前为{f.student.status_label}状态：只有在籍（未休学）的学生可以办理。",
     _enrolled,
+    source="平台规则：休学中的学生先复学再办理（000 第十八条）",
 )
 NOT_BORROWING = Rule(
     "already_borrowing",
     "该学生正在{f.student.borrow_host.name}借读，须先办理借读结束。",
     lambda f: f.student.borrow_host_id is None,
+    source="000 第十五条 说明5（借读结束、返回原校后再办理）",
 )
 NO_OPEN_PROCEDURE = Rule(
     "no_open_procedure",
     "该学生已有其他正在办理的学籍业务，须办结后再申请。",
     _no_other_open_procedure,
+    source="平台规则：同一学生同时只办一项学籍业务（RULES.md 业务通则）",
 )
 
 

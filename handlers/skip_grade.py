@@ -48,7 +48,9 @@ SKIP_GRADE_RULES = RuleSet()
 
 
 @SKIP_GRADE_RULES.rule(
-    "skip_grade_allowed", "本地区学籍管理规定不允许跳级（如山东省：不跳级、不留级），不能办理。"
+    "skip_grade_allowed",
+    "本地区学籍管理规定不允许跳级（如山东省：不跳级、不留级），不能办理。",
+    source="000 第二十二条；000 ⑦ 第二十五条（山东不跳级）",
 )
 def _skip_grade_allowed(f: SkipGradeFacts) -> bool:
     return f.allowed
@@ -66,6 +68,7 @@ SKIP_GRADE_RULES.add(NO_OPEN_PROCEDURE)
 @SKIP_GRADE_RULES.rule(
     "one_grade_up",
     "跳级只能跳一个年级：学生现为 {f.student.grade} 年级，申请跳入 {f.to_grade} 年级。",
+    source="000 第二十二条",
 )
 def _one_grade_up(f: SkipGradeFacts) -> bool:
     return f.to_grade == f.student.grade + 1
@@ -74,6 +77,7 @@ def _one_grade_up(f: SkipGradeFacts) -> bool:
 @SKIP_GRADE_RULES.rule(
     "same_stage",
     "跳级不得跨学段：{f.student.grade} 年级是本学段最高年级，升入下一学段须经招生录取。",
+    source="000 第二十二条；000 第二部分 第一条（升入下一学段经招生录取）",
 )
 def _same_stage(f: SkipGradeFacts) -> bool:
     return grade_band(f.to_grade) == grade_band(f.student.grade)
@@ -82,6 +86,7 @@ def _same_stage(f: SkipGradeFacts) -> bool:
 @SKIP_GRADE_RULES.rule(
     "class_size_cap",
     "跳入的 {f.to_grade} 年级 {f.to_class_name} 班已达班额上限（{f.cap} 人），不能再编入。",
+    source="000 ⑦ 第八条",
 )
 def _class_size_cap(f: SkipGradeFacts) -> bool:
     return class_has_room(f.student, f.student.school_id, f.to_grade, f.to_class_name)

@@ -166,7 +166,11 @@ SUSPENSION_RULES.add(NO_OPEN_PROCEDURE)
 SUSPENSION_RULES.add(GRADUATING_YEAR)
 
 
-@SUSPENSION_RULES.rule("absence_threshold", "{f.threshold_message}")
+@SUSPENSION_RULES.rule(
+    "absence_threshold",
+    "{f.threshold_message}",
+    source="000 第十六条，第二部分 第十六条；002 第十二条；003 篇2、篇10",
+)
 def _absence_threshold(f: SuspensionFacts) -> bool:
     """Missed class as the table measures it; none for a suspension the school must order."""
     measure, minimum = f.threshold["measure"], f.threshold["minimum"]
@@ -185,7 +189,12 @@ def _suspension_total(f: SuspensionFacts) -> bool:
 
 
 SUSPENSION_TOTAL = SUSPENSION_RULES.add(
-    Rule("suspension_total", "{f.total_message}", _suspension_total)
+    Rule(
+        "suspension_total",
+        "{f.total_message}",
+        _suspension_total,
+        source="000 第二部分 第十八条；002 第十三条",
+    )
 )
 
 
@@ -287,7 +296,9 @@ EXTENSION_RULES = RuleSet()
 
 
 @EXTENSION_RULES.rule(
-    "suspended_status", "该学生当前为{f.student.status_label}状态，不是休学，无需续办休学。"
+    "suspended_status",
+    "该学生当前为{f.student.status_label}状态，不是休学，无需续办休学。",
+    source="000 第十八条（续办休学）",
 )
 def _still_suspended(f: SuspensionFacts) -> bool:
     return f.student.status == "suspended"

@@ -75,12 +75,12 @@ class TransferFacts:
         return self.to_school is None and self.placing_county is None
 
 
-def school_rule(name: str, message: str):
+def school_rule(name: str, message: str, source: str = ""):
     """A rule about the receiving school: it holds while no school is named yet (the
     check runs again once the county has placed the student)."""
 
     def register(fn):
-        RULES.add(Rule(name, message, lambda f: f.to_school is None or fn(f)))
+        RULES.add(Rule(name, message, lambda f: f.to_school is None or fn(f), source))
         return fn
 
     return register
@@ -89,6 +89,7 @@ def school_rule(name: str, message: str):
 @RULES.rule(
     "placed_in_county",
     "安置学校代码 {f.placed_code} 不存在，或不是{f.placing_county.name}的学校。",
+    source="000 ⑦ 第十二条",
 )
 def _placed_in_county(f: TransferFacts) -> bool:
     return f.placed_code is None or (
@@ -96,7 +97,11 @@ def _placed_in_county(f: TransferFacts) -> bool:
     )
 
 
-@school_rule("same_school", "转入学校与学生现就读学校相同，无需转学。")
+@school_rule(
+    "same_school",
+    "转入学校与学生现就读学校相同，无需转学。",
+    source="平台规则：转学须转入另一所学校（000 第九条）",
+)
 def _not_same_school(f: TransferFacts) -> bool:
     return f.from_school.id != f.to_school.id
 
@@ -104,6 +109,7 @@ def _not_same_school(f: TransferFacts) -> bool:
 @RULES.rule(
     "grade_unchanged",
     "转学不得改变年级：学生现为 {f.student.grade} 年级，申请转入 {f.to_grade} 年级。",
+    source="000 第十一条，第二部分 第九条；000 ⑦ 第十条",
 )
 def _grade_unchanged(f: TransferFacts) -> bool:
     return f.to_grade == f.student.grade
@@ -112,7 +118,9 @@ def _grade_unchanged(f: TransferFacts) -> bool:
 RULES.add(GRADUATING_YEAR)
 
 
-@RULES.rule("transfer_window", "{f.window[reason]}")
+@RULES.rule(
+    "transfer_window", "{f.window[reason]}", source="002 第十条、第十一条；003 篇10（变体）"
+)
 def _transfer_window(f: TransferFacts) -> bool:
     return bool(f.window.get("open"))
 
@@ -120,7 +128,11 @@ def _transfer_window(f: TransferFacts) -> bool:
 RULES.add(NOT_BORROWING)  # the borrowing ends (借读结束) before the record moves
 
 
-@school_rule("senior_vocational", "普通高中与中等职业学校之间不得互相转学。")
+@school_rule(
+    "senior_vocational",
+    "普通高中与中等职业学校之间不得互相转学。",
+    source="000 第二部分 §转学 说明1",
+)
 def _senior_vocational(f: TransferFacts) -> bool:
     if f.stage == "senior":
         return offers_stage(f.to_school, "senior") or not offers_stage(f.to_school, "vocational")
@@ -129,12 +141,18 @@ def _senior_vocational(f: TransferFacts) -> bool:
     return True
 
 
-@school_rule("stage_offered", "转入学校不设该学生所在学段。")
+@school_rule(
+    "stage_offered", "转入学校不设该学生所在学段。", source="平台规则：转入学校须开设该学段"
+)
 def _stage_offered(f: TransferFacts) -> bool:
     return offers_stage(f.to_school, f.stage)
 
 
-@RULES.rule("within_county", "初中、高中学生不得在本县（区）内转学。")
+@RULES.rule(
+    "within_county",
+    "初中、高中学生不得在本县（区）内转学。",
+    source="000 第九条；000 第二部分 §转学 说明1；000 ⑦ 第十条",
+)
 def _within_county(f: TransferFacts) -> bool:
     return f.stage not in ("junior", "senior") or not f.same_county
 
@@ -142,6 +160,7 @@ def _within_county(f: TransferFacts) -> bool:
 @school_rule(
     "private_to_public",
     "民办学校学生转入公办学校：义务教育阶段只能转入户籍所在县（区），高中阶段不得转入。",
+    source="000 §转学 说明1；000 第二部分 §转学 说明1",
 )
 def _private_to_public(f: TransferFacts) -> bool:
     if f.from_school.ownership != "private" or f.to_school.ownership != "public":
@@ -152,7 +171,9 @@ def _private_to_public(f: TransferFacts) -> bool:
     return f.to_county is not None and household == f.to_county.code[:6]
 
 
-@school_rule("star_rule", "三星级及以下学校的学生不得转入四星级学校。")
+@school_rule(
+    "star_rule", "三星级及以下学校的学生不得转入四星级学校。", source="000 第二部分 §转学 说明1"
+)
 def _star_rule(f: TransferFacts) -> bool:
     return not (
         f.from_school.star is not None
@@ -162,7 +183,9 @@ def _star_rule(f: TransferFacts) -> bool:
     )
 
 
-@school_rule("class_size_cap", "转入班级 {f.to_class_name} 已达班额上限，不能再转入。")
+@school_rule(
+    "class_size_cap", "转入班级 {f.to_class_name} 已达班额上限，不能再转入。", source="000 ⑦ 第八条"
+)
 def _class_size_cap(f: TransferFacts) -> bool:
     return class_has_room(f.student, f.to_school.id, f.student.grade, f.to_class_name)
 

@@ -24,6 +24,7 @@ WITHDRAWAL_RULES.add(NO_OPEN_PROCEDURE)
 @WITHDRAWAL_RULES.rule(
     "compulsory_withdrawal",
     "义务教育阶段学生不得退学，除非丧失学习能力，或年满16周岁且已完成九年义务教育（本人及监护人书面申请）。",
+    source="000 第二十六条.5",
 )
 def _compulsory_withdrawal(f: StudentFacts) -> bool:
     if f.student.stage not in COMPULSORY or f.reason == "lost_ability":

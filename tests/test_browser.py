@@ -724,3 +724,14 @@ def test_an_admin_changes_a_threshold_the_bench_passes_and_new_instances_follow_
     assert after.process_version.version == 2
     assert after.status == "running"
     assert [t.step for t in engine.open_tasks(after)] == ["school_review"]
+
+
+@pytest.mark.browser
+def test_the_admin_opens_the_rule_list_from_the_menu(server, browser, csrf_world):  # noqa: F811
+    person = Person(browser, server, "admin")
+    person.page.click("nav a:has-text('规则清单')")
+    expect(person.page.locator("h1")).to_have_text("规则清单")
+    row = person.page.locator("tr.rule", has_text="skip_grade_allowed")
+    expect(row.locator(".passage")).to_contain_text("000 第二十二条")
+    expect(row.locator(".variants")).to_contain_text("山东（shandong）")
+    person.close()

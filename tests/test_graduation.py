@@ -332,3 +332,17 @@ def test_final_step_runs_once(world):
     before = Certificate.query.count()
     handlers.HANDLERS["graduation.finalize"](Context(instance, None, instance.data))
     assert Certificate.query.count() == before
+
+
+def test_one_stage_per_cohort_is_a_named_rule(world):
+    """A school of two stages submits each stage's cohort apart (control: one stage goes on)."""
+    world.org("JH1", "海陵完全中学", "school", "321202", stages="junior+senior", ownership="public")
+    world.student("JH1", grade=9, entry_year=2024)
+    world.student("JH1", grade=12, entry_year=2024)
+    world.student("JH1", grade=9, entry_year=2025)
+    db.session.commit()
+    instance = submit(world, "JH1")
+    assert (instance.status, instance.reason) == ("rejected", "one_stage")
+    assert instance.reason_message == "同一批毕业验印只能包含一个学段的学生，请按学段分别提交。"
+    control = submit(world, "JH1", entry_year=2025)
+    assert control.status == "running" and control.data["check"]["stage"] == "junior"

@@ -174,10 +174,11 @@ def test_host_ends_the_borrowing_with_the_transcript(world, login):
     assert "借读期间成绩、评定和奖惩：（无） → 语文 92，数学 88；三好学生" in record
     assert "借读学校：高港实验小学 → （无）" in record
     assert 'id="student-borrowing"' not in record
-    # the host's roll no longer shows the student
+    # the host's roll no longer shows the student; it keeps a read-only copy (000 说明5)
     host = login("uP3")
     assert "李小明" not in text(host.get("/students"))
-    assert host.get(f"/students/{student.id}").status_code == 404
+    copy = text(host.get(f"/students/{student.id}"))
+    assert "借读期间学籍档案（留存）" in copy and "可发起的业务" not in copy
     assert StatusHistory.query.filter_by(student_id=student.id).count() == 2
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, delete, event, inspect, select, text
 from sqlalchemy.orm import Session
 
 from webapp.models import (
+    HostedCopy,
     HumanTask,
     Instance,
     InstanceScope,
@@ -58,6 +59,23 @@ def students(user):
 
 def student_or_none(user, student_id: int) -> Student | None:
     return students(user).filter(Student.id == student_id).first()
+
+
+def hosted_copy_or_none(user, student_id: int) -> HostedCopy | None:
+    """The read-only copy a school keeps of a record it hosted (000 说明5), its latest.
+
+    Only the host school's own users read it, by (host, student): one range of an index.
+    It reaches nothing else: no list, no search, no procedure.
+    """
+    if user.role != "school":
+        return None
+    return (
+        HostedCopy.query.filter(
+            HostedCopy.host_id == user.org_id, HostedCopy.student_id == student_id
+        )
+        .order_by(HostedCopy.id.desc())
+        .first()
+    )
 
 
 def holds_status(user, student: Student) -> bool:

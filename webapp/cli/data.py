@@ -1,4 +1,5 @@
-"""Data commands: the schema, imports from spreadsheets, backup and restore, variants."""
+"""Data commands: the schema, imports from spreadsheets, backup and restore, variants, the
+rule list."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from workflows import variants
+from workflows import rulebook, variants
 
 from .. import backup
 from ..imports import import_orgs, import_results, import_students
@@ -73,6 +74,14 @@ def register(cli: click.Group) -> None:
         """列出可用的地区变体，以及各市、县（区）的指定和实际执行的变体。"""
         _variant_list()
 
+    @cli.command("rules")
+    @click.option(
+        "--markdown", "file", help="写入该 Markdown 文件（如 rules.md），不写则输出到屏幕。"
+    )
+    def rules_command(file: str | None) -> None:
+        """规则清单：每条规则的名称、提示信息、出处、所在业务和改变它的地区变体（由代码和决策表生成）。"""
+        _rules(file)
+
 
 def _run_import(func: Callable, file: str) -> None:
     name = Path(file).name
@@ -118,6 +127,18 @@ def _variant_assign(org_code: str, variant: str) -> None:
     runs = variants.label(variants.variant_for(org))
     own = "取消了自己的指定" if org.variant is None else f"指定为 {variants.label(org.variant)}"
     click.echo(f"{org.name}（{org.code}）已{own}；其学校新发起的业务执行：{runs}。")
+
+
+def _rules(file: str | None) -> None:
+    text = rulebook.markdown()
+    if file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(file).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"无法写入文件 {file}：{exc.strerror or exc}")
+    click.echo(f"规则清单已写入 {file}（{len(rulebook.entries())} 条规则）。")
 
 
 def _variant_list() -> None:

@@ -17,6 +17,7 @@ from .processes import (
 from .records import (
     Certificate,
     CertificateSerial,
+    HostedCopy,
     Result,
     RosterEntry,
     StatusHistory,
@@ -62,6 +63,7 @@ __all__ = [
     "Notification",
     "Organization",
     "ProcessVersion",
+    "HostedCopy",
     "Result",
     "RosterEntry",
     "StatusHistory",

@@ -126,8 +126,28 @@ class Result(db.Model):
     current = db.Column(db.Boolean, nullable=False, default=True)
     recorded_at = db.Column(db.DateTime, default=utcnow, nullable=False)
     source = db.Column(db.String(255))
+    # The school where the student earned it, when not the school holding the status (a
+    # borrowing host's results kept at the end of the borrow-study, 000 说明5).
+    school_id = db.Column(db.Integer, db.ForeignKey("organization.id"))
 
     __table_args__ = (Index("ix_result_student_current", "student_id", "current"),)
+
+
+class HostedCopy(db.Model):
+    """The read-only copy of a record a borrowing host keeps after the student went back
+    (000 说明5 "借读学校…要留存学生电子档案"): the record as it stood when the borrowing
+    ended. The host reads it by (host, student), one index lookup; it gives no other reach."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    host_id = db.Column(db.Integer, db.ForeignKey("organization.id"), nullable=False)
+    student_id = db.Column(db.Integer, db.ForeignKey("student.id"), nullable=False)
+    instance_id = db.Column(db.Integer, db.ForeignKey("instance.id"), nullable=False, unique=True)
+    record = db.Column(JSON, nullable=False)
+    kept_at = db.Column(db.DateTime, default=utcnow, nullable=False)
+
+    host = db.relationship("Organization")
+
+    __table_args__ = (Index("ix_hosted_copy_host_student", "host_id", "student_id"),)
 
 
 class Certificate(db.Model):

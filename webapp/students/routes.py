@@ -10,7 +10,7 @@ from workflows import jurisdiction
 from workflows.starters import may_start_for
 
 from .. import lists
-from ..models import Instance, Student
+from ..models import HostedCopy, Instance, Result, Student
 from ..search import students_matching
 from ..views_common import describe_change, paginate
 from . import bp
@@ -47,7 +47,10 @@ def detail(student_id: int):
     """One record: identity, school, status, certificates, history, procedures to start."""
     student = jurisdiction.student_or_none(current_user, student_id)
     if student is None:
-        abort(404)
+        copy = jurisdiction.hosted_copy_or_none(current_user, student_id)
+        if copy is None:
+            abort(404)
+        return _hosted_copy(copy)
     history = [(row, describe_change(row.before or {}, row.after or {})) for row in student.history]
     instances = (
         jurisdiction.instances(current_user)
@@ -63,6 +66,17 @@ def detail(student_id: int):
         startable=_startable(student),
         holds_status=jurisdiction.holds_status(current_user, student),
     )
+
+
+def _hosted_copy(copy: HostedCopy) -> str:
+    """The record a school hosted, as it stood when the borrowing ended: read only, with the
+    results kept in the school's name; nothing may be started from it."""
+    results = (
+        Result.query.filter(Result.student_id == copy.student_id, Result.school_id == copy.host_id)
+        .order_by(Result.term, Result.id)
+        .all()
+    )
+    return render_template("students/hosted_copy.html", copy=copy, results=results)
 
 
 def _startable(student: Student) -> list[tuple]:
