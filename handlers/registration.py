@@ -22,6 +22,7 @@ from webapp.models import Organization, StatusHistory, Student, db
 from webapp.models.vocabulary import STAGE_GRADES
 
 from . import Context, handler
+from .admission import STRUCK_RULE, check_report, city_admits
 from .records import create_records
 from .serials import reserve_serials
 
@@ -136,6 +137,7 @@ def _registration_rules(
             _school_age(row, values["birth_date"], entry_year, deferral)
         values["deferral"] = deferral
         _earlier_record(row, values, earlier)
+        check_report(row, values)
 
     return check
 
@@ -162,6 +164,18 @@ def _earlier_seen(rows: list[dict], students: list[dict[str, Any]]) -> list[dict
         for s in students
         if s.get("earlier_record_id")
     ]
+
+
+def _struck(rows: list[dict], students: list[dict[str, Any]]) -> tuple[list, list[dict]]:
+    """The students who keep their place, and those who lost it (admission.check_report)."""
+    row_of = {_id_of(r): n for n, r in enumerate(rows, start=1)}
+    struck = [
+        {"row": row_of.get(s["id_number"]), "name": s["name"], "rule": STRUCK_RULE}
+        | {"message": s["struck"]}
+        for s in students
+        if s.get("struck")
+    ]
+    return [s for s in students if not s.get("struck")], struck
 
 
 def _id_of(row: dict) -> str:
@@ -254,6 +268,14 @@ def check(ctx: Context) -> dict:
     rows = ctx.data["rows"]
     students, errors = check_list(rows, school, int(ctx.data["entry_year"]))
     verdict = _verdict(rows, errors)
+    # Senior and vocational new students: the city admits and approves after the county.
+    verdict["needs_city"] = any(city_admits(s["grade"]) for s in students)
+    students, struck = _struck(rows, students)
+    if struck and not errors:
+        verdict["struck"] = struck
+        verdict["message"] += (
+            f"其中 {len(struck)} 人逾期未报到，取消入学资格，不予注册（⑦ 第六条）。"
+        )
     seen = _earlier_seen(rows, students) if not errors else []
     if seen:
         verdict["earlier_records"] = seen
@@ -274,11 +296,12 @@ def finalize(ctx: Context) -> dict:
     school = db.session.get(Organization, ctx.data["school_id"])
     entry_year = int(ctx.data["entry_year"])
     students, errors = check_list(rows, school, entry_year)
+    students, struck = _struck(rows, students)
     seen = {r["record_id"] for r in ctx.data.get("check", {}).get("earlier_records", [])}
-    numbers = {_id_of(r): n for n, r in enumerate(rows, start=1)}
+    row_of = {_id_of(r): n for n, r in enumerate(rows, start=1)}
     for s in students:
         if s.get("earlier_record_id") and s["earlier_record_id"] not in seen:
-            errors.append(RowError(numbers.get(s["id_number"]), "id_number", UNSEEN_EARLIER))
+            errors.append(RowError(row_of.get(s["id_number"]), "id_number", UNSEEN_EARLIER))
     if errors:
         return _verdict(rows, errors, when="办结前复查：未创建任何学籍。")
     numbers = numbering(ctx.data)(students, school, entry_year)
@@ -301,4 +324,7 @@ def finalize(ctx: Context) -> dict:
         numbering=ctx.data.get("status_number_format") or DEFAULT_NUMBERING,
         message=f"已为 {created} 名新生建立学籍并编发学籍号。",
     )
+    if struck:
+        verdict["struck"] = struck
+        verdict["message"] += f"{len(struck)} 人逾期未报到，取消入学资格，未注册（⑦ 第六条）。"
     return verdict

@@ -10,7 +10,7 @@ from webapp.models import StatusHistory, Student
 from workflows import engine
 
 from .flows import evidence, open_steps, review, second_user
-from .test_registration import admitted, same_person, submit
+from .test_registration import admitted, city_review, same_person, submit
 from .test_registration import review as county_review
 
 
@@ -105,7 +105,7 @@ def test_rule_earlier_record_seen_by_county(world, login):
     page = login("u321203").get(f"/instances/{instance.id}").get_data(as_text=True)
     assert 'id="earlier-records"' in page and vocational.status_number in page
 
-    done = county_review(world, instance, county="321203")
+    done = city_review(world, county_review(world, instance, county="321203"))
     assert done.status == "completed"
     new = Student.query.filter_by(id_number=vocational.id_number, status="enrolled").one()
     (row,) = StatusHistory.query.filter_by(student_id=new.id).all()
