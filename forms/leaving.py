@@ -27,9 +27,10 @@ def leaving_schema(name: str, choices) -> type[Schema]:
 
 
 def leaving_form(
-    key: str, title: str, reason_label: str, schema: type[Schema], choices
+    key: str, title: str, reason_label: str, schema: type[Schema], choices, extra=()
 ) -> FormSpec:
-    """Register the application of a leaving procedure: reason, note, evidence."""
+    """Register the application of a leaving procedure: reason, the `extra` fields some
+    reasons ask, note, evidence."""
     return register(
         FormSpec(
             key=key,
@@ -37,6 +38,7 @@ def leaving_form(
             schema=schema,
             fields=(
                 Field("reason", reason_label, "select", choices, required=True),
+                *extra,
                 NOTE,
                 EVIDENCE,
             ),

@@ -19,6 +19,9 @@ COLUMNS_HELP = (
     "birth_date、school_code、grade、class_name、entry_year、household_code、guardian_name、"
     "guardian_phone；school_code 与 entry_year 可留空（取本次注册的学校和入学年份）。"
     "小学一年级新生入学时已满 7 周岁的，须在 deferral 列注明延缓入学的批准情况。"
+    "高中、中职新生（市教育局统一录取）另填 report_by（录取通知书规定的报到截止日期）、"
+    "reported_on（到校报到日期）；请假的在 leave 列注明。规定报到时间结束两周后仍未报到且未"
+    "请假的，取消入学资格，不予注册（⑦ 第六条）。"
 )
 
 

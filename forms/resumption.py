@@ -53,7 +53,8 @@ RESUMPTION_APPLY = register(
                 "证明材料",
                 "files",
                 required=True,
-                help="休学证明；因病休学的须附医院康复证明。PDF、JPEG 或 PNG，单个不超过 10 MB。",
+                help="休学证明；因病休学的须附医院康复证明；退学（流失）后重返学校的，附本人或监护人"
+                "的复学申请（在原档案上复学，不新建档案）。PDF、JPEG 或 PNG，单个不超过 10 MB。",
             ),
         ),
     )

@@ -128,7 +128,8 @@ TRANSFER_PLACE = register(
             Field(
                 "to_school_code",
                 "安置学校代码",
-                help="按相对就近的原则，安置到本县（区）设有该学段的学校。",
+                help="按相对就近的原则，安置到本县（区）设有该学段的学校；转出学校写明了学校的，"
+                "同意时填写该校代码，或另行安置。",
             ),
             Field("to_class_name", "安置班级", help="可不填，由学校分班。"),
             Field("comment", "说明", "textarea"),

@@ -18,10 +18,11 @@ from typing import Any
 
 from forms.spreadsheets import RowError, records_table
 from forms.student_rows import HELD_ELSEWHERE, STUDENT_COLUMNS, check_students
-from webapp.models import Organization, StatusHistory, db
+from webapp.models import Organization, StatusHistory, Student, db
 from webapp.models.vocabulary import STAGE_GRADES
 
 from . import Context, handler
+from .admission import STRUCK_RULE, check_report, city_admits
 from .records import create_records
 from .serials import reserve_serials
 
@@ -32,6 +33,24 @@ SCHOOL_AGE = 6  # 000 第五条: 小学新生入学年龄为年满 6 周岁（�
 # A `deferral` cell that says "no"; anything else notes a deferral (延缓入学, e.g. its approval).
 NOT_NOTED = {"", "0", "否", "无", "no", "n", "false"}
 PROBLEMS_IN_MESSAGE = 3
+
+# An ID number whose record was withdrawn (流失) or cancelled (注销, perhaps by mistake): a
+# drop-out who comes back resumes on that record, "无需再为其建立新的电子档案" (003 篇2 第十四条,
+# 篇7 第十二条), except a vocational one, who may not resume (002 第十六条); any other second
+# record is made only once the county has seen the first (its review lists them).
+EARLIER_STATUSES = ("withdrawn", "cancelled")
+RETURNING_DROPOUT = (
+    "该身份证号已有退学（流失）的学籍档案：重返学校继续学习的，由原就读学校按复学办理，"
+    "无需再建立新的学籍档案（003 篇2 第十四条、篇7 第十二条）；如有疑问请联系主管教育行政部门。"
+)
+UNSEEN_EARLIER = (
+    "该身份证号在县级审核后才出现退学或注销的学籍档案：须经县级教育行政部门看到原档案后"
+    "才能建立新学籍，已退回学校重新提交。"
+)
+ROW_RULES = {
+    RETURNING_DROPOUT: "returning_dropout_resumes",
+    UNSEEN_EARLIER: "earlier_record_seen_by_county",
+}
 
 
 # -- the rows --------------------------------------------------------------------------------
@@ -62,7 +81,34 @@ def _school_age(row, birth: date, entry_year: int, deferral: str | None) -> None
         )
 
 
-def _registration_rules(school: Organization, entry_year: int) -> Callable:
+def earlier_records(id_numbers) -> dict[str, Student]:
+    """The latest withdrawn or cancelled record of each of these ID numbers."""
+    wanted = sorted({str(n).strip().upper() for n in id_numbers if n})
+    found: dict[str, Student] = {}
+    for start in range(0, len(wanted), 500):
+        for student in Student.query.filter(
+            Student.id_number.in_(wanted[start : start + 500]),
+            Student.status.in_(EARLIER_STATUSES),
+        ).order_by(Student.id):
+            found[student.id_number] = student
+    return found
+
+
+def _earlier_record(row, values: dict[str, Any], earlier: dict[str, Student]) -> None:
+    """A returning drop-out is refused (resume instead); any other earlier record is named
+    in the row's values for the county to see (`earlier_record_id`)."""
+    old = earlier.get(values["id_number"] or "")
+    if old is None or any(e.row == row.number and e.field == "id_number" for e in row.errors):
+        return
+    if old.status == "withdrawn" and old.stage != "vocational":
+        row.error("id_number", RETURNING_DROPOUT)
+    else:
+        values["earlier_record_id"] = old.id
+
+
+def _registration_rules(
+    school: Organization, entry_year: int, earlier: dict[str, Student]
+) -> Callable:
     """This procedure's rules on top of the student import's, for one school's list."""
     entry_grades = sorted({ENTRY_GRADES[s] for s in school.stage_list})
     grade_names = "、".join(ENTRY_GRADE_NAMES[g] for g in entry_grades) or "未设置学段"
@@ -90,6 +136,8 @@ def _registration_rules(school: Organization, entry_year: int) -> Callable:
         if grade == 1 and values["birth_date"] is not None:
             _school_age(row, values["birth_date"], entry_year, deferral)
         values["deferral"] = deferral
+        _earlier_record(row, values, earlier)
+        check_report(row, values)
 
     return check
 
@@ -104,13 +152,42 @@ def check_list(
             values["school_code"] = school.code
         if not values.get("entry_year"):
             values["entry_year"] = str(entry_year)
-    return check_students(table, _registration_rules(school, entry_year))
+    earlier = earlier_records(v.get("id_number") for _, v in table.rows)
+    return check_students(table, _registration_rules(school, entry_year, earlier))
+
+
+def _earlier_seen(rows: list[dict], students: list[dict[str, Any]]) -> list[dict]:
+    """The rows whose ID has an earlier record, as the county's review lists them."""
+    by_id = {_id_of(r): n for n, r in enumerate(rows, start=1)}
+    return [
+        {"row": by_id.get(s["id_number"]), "name": s["name"], "record_id": s["earlier_record_id"]}
+        for s in students
+        if s.get("earlier_record_id")
+    ]
+
+
+def _struck(rows: list[dict], students: list[dict[str, Any]]) -> tuple[list, list[dict]]:
+    """The students who keep their place, and those who lost it (admission.check_report)."""
+    row_of = {_id_of(r): n for n, r in enumerate(rows, start=1)}
+    struck = [
+        {"row": row_of.get(s["id_number"]), "name": s["name"], "rule": STRUCK_RULE}
+        | {"message": s["struck"]}
+        for s in students
+        if s.get("struck")
+    ]
+    return [s for s in students if not s.get("struck")], struck
+
+
+def _id_of(row: dict) -> str:
+    value = next((v for k, v in row.items() if str(k).strip().lower() == "id_number"), "")
+    return str(value or "").strip().upper()
 
 
 def _verdict(rows: list[dict], errors: list[RowError], when: str = "") -> dict:
     problems = [
         {"row": e.row, "field": e.field, "message": e.message, "name": _name(rows, e.row)}
         | ({"held_elsewhere": True} if e.message == HELD_ELSEWHERE else {})
+        | ({"rule": ROW_RULES[e.message]} if e.message in ROW_RULES else {})
         for e in errors
     ]
     bad_rows = len({e.row for e in errors})
@@ -189,8 +266,24 @@ def check(ctx: Context) -> dict:
     numbering(ctx.data)  # a misspelt local rule fails at the first step, not after review
     school = db.session.get(Organization, ctx.data["school_id"])
     rows = ctx.data["rows"]
-    _, errors = check_list(rows, school, int(ctx.data["entry_year"]))
-    return _verdict(rows, errors)
+    students, errors = check_list(rows, school, int(ctx.data["entry_year"]))
+    verdict = _verdict(rows, errors)
+    # Senior and vocational new students: the city admits and approves after the county.
+    verdict["needs_city"] = any(city_admits(s["grade"]) for s in students)
+    students, struck = _struck(rows, students)
+    if struck and not errors:
+        verdict["struck"] = struck
+        verdict["message"] += (
+            f"其中 {len(struck)} 人逾期未报到，取消入学资格，不予注册（⑦ 第六条）。"
+        )
+    seen = _earlier_seen(rows, students) if not errors else []
+    if seen:
+        verdict["earlier_records"] = seen
+        verdict["message"] += (
+            f"其中 {len(seen)} 人的身份证号已有退学或注销的学籍档案，请县级教育行政部门核对原档案"
+            "后再决定是否建立新学籍。"
+        )
+    return verdict
 
 
 @handler("registration.finalize")
@@ -203,17 +296,27 @@ def finalize(ctx: Context) -> dict:
     school = db.session.get(Organization, ctx.data["school_id"])
     entry_year = int(ctx.data["entry_year"])
     students, errors = check_list(rows, school, entry_year)
+    students, struck = _struck(rows, students)
+    seen = {r["record_id"] for r in ctx.data.get("check", {}).get("earlier_records", [])}
+    row_of = {_id_of(r): n for n, r in enumerate(rows, start=1)}
+    for s in students:
+        if s.get("earlier_record_id") and s["earlier_record_id"] not in seen:
+            errors.append(RowError(row_of.get(s["id_number"]), "id_number", UNSEEN_EARLIER))
     if errors:
         return _verdict(rows, errors, when="办结前复查：未创建任何学籍。")
     numbers = numbering(ctx.data)(students, school, entry_year)
     records, notes = [], []
     for values, number in zip(students, numbers, strict=True):
         deferral = values.pop("deferral", None)
+        earlier = values.pop("earlier_record_id", None)
         listed = values.pop("school")
         records.append(
             {**values, "school_id": listed.id, "status": "enrolled", "status_number": number}
         )
-        notes.append({"deferral": deferral} if deferral else {})
+        notes.append(
+            ({"deferral": deferral} if deferral else {})
+            | ({"earlier_record_id": earlier} if earlier else {})
+        )
     created = create_records(ctx, "registration", records, school.id, notes)
     verdict = _verdict(rows, [])
     verdict.update(
@@ -221,4 +324,7 @@ def finalize(ctx: Context) -> dict:
         numbering=ctx.data.get("status_number_format") or DEFAULT_NUMBERING,
         message=f"已为 {created} 名新生建立学籍并编发学籍号。",
     )
+    if struck:
+        verdict["struck"] = struck
+        verdict["message"] += f"{len(struck)} 人逾期未报到，取消入学资格，未注册（⑦ 第六条）。"
     return verdict

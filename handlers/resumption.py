@@ -1,5 +1,9 @@
 """Resumption (复学): checks and the final step (RULES.md §2).
 
+A drop-out (流失: here a withdrawn record) who comes back resumes on the record already
+kept, never on a new one (003 篇2 第十四条, 篇7 第十二条 "无需再为其建立新的电子档案"), at the
+school that kept it; a vocational student who withdrew may not (002 第十六条).
+
 The grades a student may come back to are the instance's `resumption_grade` table (stage,
 months off, equal progress → the grades allowed); whether a student may come back before
 the end date is its one-row `resumption_early_return` table (the default: not before).
@@ -11,16 +15,18 @@ import functools
 from dataclasses import dataclass
 from datetime import date
 
-from webapp.models import Instance, StatusHistory, Student, db
+from webapp.models import ACTIVE_STATUSES, Instance, StatusHistory, Student, db
 from webapp.models.vocabulary import STAGE_GRADES
 
 from . import Context, handler, procedure_tables
 from .months import months_begun
 from .records import change_record
 from .rules import RuleSet
-from .school_rules import ACTIVE_STATUS, NO_OPEN_PROCEDURE, class_has_room
+from .school_rules import NO_OPEN_PROCEDURE, class_has_room
 
 TABLES = procedure_tables("resumption", "resumption_grade")
+# 流失 (drop-out) in the documents: on this platform a withdrawn (退学) record.
+RETURNING_STATUS = "withdrawn"
 
 
 def resumed(ctx: Context) -> bool:
@@ -55,14 +61,16 @@ class ResumptionFacts:
 
     @property
     def suspended_since(self) -> date | None:
-        """The start of the current suspension, from its approval (None: not on record)."""
+        """The start of the current suspension, from its approval, or for a returning
+        drop-out the day the record was withdrawn (None: not on record)."""
+        procedure = "withdrawal" if self.student.status == RETURNING_STATUS else "suspension"
         row = (
-            StatusHistory.query.filter_by(student_id=self.student.id, procedure="suspension")
+            StatusHistory.query.filter_by(student_id=self.student.id, procedure=procedure)
             .order_by(StatusHistory.id.desc())
             .first()
         )
-        if row is None:
-            return None
+        if row is None or procedure == "withdrawal":
+            return row.at.date() if row else None
         instance = db.session.get(Instance, row.instance_id) if row.instance_id else None
         start = ((instance.data if instance else {}).get("suspension") or {}).get("start")
         return date.fromisoformat(start) if start else row.at.date()
@@ -120,16 +128,41 @@ def _resumption_facts(ctx: Context) -> ResumptionFacts:
 
 
 RESUMPTION_RULES = RuleSet()
-RESUMPTION_RULES.add(ACTIVE_STATUS)
 
 
 @RESUMPTION_RULES.rule(
     "suspended_status",
-    "该学生当前不是休学状态，无需复学。",
-    source="000 第二十条，第二部分 第十九条",
+    "该学生当前为{f.student.status_label}状态：只有休学的学生，或退学（流失）后重返学校的学生"
+    "（003 篇2 第十四条），可以办理复学。",
 )
 def _suspended(f: ResumptionFacts) -> bool:
-    return f.student.status == "suspended"
+    return f.student.status in ("suspended", RETURNING_STATUS)
+
+
+@RESUMPTION_RULES.rule(
+    "vocational_withdrawn_no_return",
+    "中等职业学校退学的学生不得申请复学（002 第十六条）。",
+)
+def _vocational_withdrawn(f: ResumptionFacts) -> bool:
+    return f.student.status != RETURNING_STATUS or f.stage != "vocational"
+
+
+@RESUMPTION_RULES.rule(
+    "returning_one_status",
+    "该身份证号已持有其他学籍（一人只能有一个学籍），原退学档案不能再恢复；"
+    "如有疑问请联系主管教育行政部门核实。",
+    source="000 第八条.8（查重：一人只有一个学籍）",
+)
+def _returning_one_status(f: ResumptionFacts) -> bool:
+    if f.student.status != RETURNING_STATUS:
+        return True
+    return not db.session.query(
+        Student.query.filter(
+            Student.id_number == f.student.id_number,
+            Student.id != f.student.id,
+            Student.status.in_(ACTIVE_STATUSES),
+        ).exists()
+    ).scalar()
 
 
 RESUMPTION_RULES.add(NO_OPEN_PROCEDURE)
@@ -169,7 +202,8 @@ def check_resumption(ctx: Context) -> dict:
 
 @handler("resumption.finalize")
 def finalize_resumption(ctx: Context) -> dict:
-    """Status 在籍 at the student's current school (it may have changed while suspended)."""
+    """Status 在籍 at the student's current school (it may have changed while suspended),
+    on the same record for a returning drop-out: its number and history stay."""
     facts = _resumption_facts(ctx)
     changes = {
         "status": "enrolled",

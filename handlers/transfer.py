@@ -196,10 +196,10 @@ def _facts(ctx: Context) -> TransferFacts:
     county_id = data.get("to_county_id")
     placing = db.session.get(Organization, county_id) if county_id else None
     placed_code = (data.get("to_school_code") or None) if placing else None
-    if data.get("to_school_id"):
-        to_school = db.session.get(Organization, data["to_school_id"])
-    elif placed_code:
+    if placed_code:  # the county's placement (or, until it places, the school first named)
         to_school = Organization.query.filter_by(code=placed_code, level="school").first()
+    elif data.get("to_school_id"):
+        to_school = db.session.get(Organization, data["to_school_id"])
     else:
         to_school = None
     return TransferFacts(
@@ -246,6 +246,7 @@ def check(ctx: Context) -> dict:
         same_county=facts.same_county,
         same_city=facts.same_city,
         needs_city=(high_school and not facts.same_county) or not facts.same_city,
+        # read by shandong diagrams deployed before every compulsory move passed the county
         placing=facts.to_school is None and facts.placing_county is not None,
         leaves_region=facts.leaves_region,
         to_school_id=facts.to_school.id if facts.to_school else None,
@@ -258,8 +259,8 @@ def move(ctx: Context) -> dict:
     facts = _facts(ctx)
     changes = {"school_id": facts.to_school.id, "class_name": facts.to_class_name}
     _, row = change_record(ctx, "transfer", changes, (facts.from_school.id,))
-    if ctx.instance.partner_school_id is None:  # placed by the county: the school now sees it
-        ctx.name_partner_school(facts.to_school.id)
+    if ctx.instance.partner_school_id != facts.to_school.id:  # placed by the county: the
+        ctx.name_partner_school(facts.to_school.id)  # school it chose now sees the instance
     return {"moved": True, "history_id": row.id if row else None}
 
 

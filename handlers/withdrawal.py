@@ -1,11 +1,23 @@
-"""Withdrawal (退学): the check and the final step (RULES.md §5)."""
+"""Withdrawal (退学): the check and the final step (RULES.md §5).
+
+A senior student absent without leave is withdrawn automatically after written reminders
+(000 ⑦ 第二十二条): a reason of this procedure, since its chain is the same — the school
+records it, a second registrar reviews, the county files it — and it ends in the same status;
+its own rules judge the absence and the reminders.
+"""
 
 from __future__ import annotations
 
-from webapp.models import db
+from dataclasses import dataclass, fields
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+from forms.withdrawal import ABSENT_WITHOUT_LEAVE
+from webapp.models import china_today, db
 
 from . import Context, handler
-from .leaving import StudentFacts, leave, student_facts, verdict
+from .leaving import StudentFacts, leave, student_facts
 from .records import issue_certificate
 from .rules import RuleSet
 from .school_rules import ACTIVE_STATUS, NO_OPEN_PROCEDURE
@@ -14,6 +26,20 @@ COMPULSORY = ("primary", "junior")
 # 000 第二十六条.5: compulsory-stage withdrawal only for lost ability, or 16+ with nine years done.
 MIN_WITHDRAWAL_AGE = 16
 NINE_YEARS_GRADE = 9
+
+
+@dataclass
+class WithdrawalFacts(StudentFacts):
+    absent_since: date | None = None  # 擅自离校日期
+    reminded_on: date | None = None  # the school's last written reminder (督促返校)
+
+    @property
+    def absent(self) -> bool:
+        return self.reason == ABSENT_WITHOUT_LEAVE
+
+    @property
+    def month_after(self) -> date:
+        return self.absent_since + relativedelta(months=1)
 
 
 WITHDRAWAL_RULES = RuleSet()
@@ -34,18 +60,69 @@ def _compulsory_withdrawal(f: StudentFacts) -> bool:
     return False
 
 
+@WITHDRAWAL_RULES.rule(
+    "absence_senior_only",
+    "擅自离校按自动退学处理只适用于普通高中学生（000 ⑦ 第二十二条“高中学生擅自离校”）。",
+)
+def _absence_senior_only(f: WithdrawalFacts) -> bool:
+    return not f.absent or f.student.stage == "senior"
+
+
+@WITHDRAWAL_RULES.rule(
+    "absence_not_suspended",
+    "该学生处于休学状态，不属擅自离校，不能按擅自离校作自动退学处理（000 ⑦ 第二十二条）。",
+)
+def _absence_not_suspended(f: WithdrawalFacts) -> bool:
+    return not f.absent or f.student.status != "suspended"
+
+
+@WITHDRAWAL_RULES.rule(
+    "absence_over_a_month",
+    "学生擅自离校一个月以上，学校方可作自动退学处理（000 ⑦ 第二十二条）：{f.absent_since} "
+    "离校，{f.month_after} 以后方可办理。",
+)
+def _absence_over_a_month(f: WithdrawalFacts) -> bool:
+    return not f.absent or f.month_after < f.today
+
+
+@WITHDRAWAL_RULES.rule(
+    "absence_reminded",
+    "未记录书面督促返校：学校应先通过信函等方式督促学生返校，并将督促材料副本存档，"
+    "督促日期应在离校之后、办理之前（000 ⑦ 第二十二条）。",
+)
+def _absence_reminded(f: WithdrawalFacts) -> bool:
+    if not f.absent:
+        return True
+    return f.reminded_on is not None and f.absent_since <= f.reminded_on <= f.today
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def withdrawal_facts(ctx: Context) -> WithdrawalFacts:
+    """The student's facts on the China date (the month of absence is counted on it)."""
+    base = {f.name: getattr(student_facts(ctx), f.name) for f in fields(StudentFacts)}
+    return WithdrawalFacts(
+        **{**base, "today": china_today()},
+        absent_since=_date(ctx.data.get("absent_since")),
+        reminded_on=_date(ctx.data.get("reminded_on")),
+    )
+
+
 @handler("withdrawal.check")
 def check_withdrawal(ctx: Context) -> dict:
-    return verdict(WITHDRAWAL_RULES, ctx)
+    return WITHDRAWAL_RULES.first_failure(withdrawal_facts(ctx)).result()
 
 
 @handler("withdrawal.finalize")
 def finalize_withdrawal(ctx: Context) -> dict:
-    """Status 退学; a student who studied at least one year gets a 肄业 certificate record."""
+    """Status 退学; a student who studied at least one year gets a 肄业 certificate record,
+    except one withdrawn automatically (自动退学学生，不发给肄业证书, 000 ⑦ 第二十九条)."""
     facts = student_facts(ctx)
     student, row = leave(ctx, "withdrawal", "withdrawn")
     number = None
-    if row is not None and facts.years_studied >= 1:
+    if row is not None and facts.years_studied >= 1 and facts.reason != ABSENT_WITHOUT_LEAVE:
         number = f"YY{facts.today.year}{student.school.code}{ctx.instance.id:06d}"
         issue_certificate(ctx, student, "肄业证书", number)
     db.session.flush()

@@ -39,6 +39,8 @@ def admitted(n: int, school="P1", grade=1, birth=AGE_OK, gender=None, **over) ->
         "guardian_name": "李华",
         "guardian_phone": "13900000000",
     }
+    if grade >= 10:  # admitted by the city: the notice's reporting day, and the report
+        row.update(report_by=f"{ENTRY}-09-01", reported_on=f"{ENTRY}-08-30")
     row.update(over)
     return row
 
@@ -73,6 +75,13 @@ def review(world, instance, decision="approve", comment="", county="321202"):
     (task,) = engine.open_tasks(instance)
     assert task.step == "county_review"
     return engine.complete(task.id, world.users[county], {"decision": decision, "comment": comment})
+
+
+def city_review(world, instance, decision="approve", comment="", city="3212"):
+    """Senior and vocational lists: the city admits and approves after the county."""
+    (task,) = engine.open_tasks(instance)
+    assert task.step == "city_review"
+    return engine.complete(task.id, world.users[city], {"decision": decision, "comment": comment})
 
 
 def problems(instance) -> list[tuple[int, str, str]]:
@@ -423,13 +432,16 @@ def test_a_region_switches_to_fujian_vocational_numbers(world):
 
     first = [vocational(1), vocational(2)]
     instance = review(world, submit(world, first, school="V1"), county="321203")
+    instance = city_review(world, instance)  # the city admits vocational students (item 13)
     assert instance.status == "completed"
     # 2 entry year + 2 county (321203) + 2 school (V1 → 01) + 4 serial (002 第八条)
     numbers = sorted(s.status_number for s in registered(first))
     assert numbers == ["2603010001", "2603010002"]
 
     second = [vocational(3)]
-    instance = review(world, submit(world, second, school="V1"), county="321203")
+    instance = city_review(
+        world, review(world, submit(world, second, school="V1"), county="321203")
+    )
     assert [s.status_number for s in registered(second)] == ["2603010003"]
 
 

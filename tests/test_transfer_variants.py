@@ -154,6 +154,44 @@ def test_shandong_placement_must_name_a_school_of_that_county(world):
     )
 
 
+def test_shandong_a_named_school_still_needs_the_receiving_county(world, login):
+    """000 ⑦ 第十二条: the receiving bureau agrees and places, even when the sending school
+    names a school; the named school is the county's to confirm or replace. Before, the move
+    went school → sending county → receiving school and the receiving county was never asked."""
+    variants.assign("3212", "shandong")
+    world.org("P5", "高港第二小学", "school", "321203", stages="primary", ownership="public")
+    db.session.commit()
+    student = world.student("P1", grade=4)
+    instance = engine.start("transfer", world.users["P1"], transfer_data(student, "P3"))
+    assert (instance.variant, open_steps(instance)) == (
+        "shandong",
+        [("from_county_review", "321202")],
+    )
+    instance = act(world, instance)  # 海陵区 confirms
+    assert open_steps(instance) == [("place_student", "321203")]  # not 高港实验小学 itself
+
+    # The county places outside its county: refused by the rule, the step comes back.
+    refused = place(world, instance, decision="approve", to_school_code="P4")
+    assert open_steps(refused) == [("place_student", "321203")]
+    assert refused.data["check"]["rule"] == "placed_in_county"
+    # It places nearer than the school named: the record goes there, and that school sees it.
+    done = place(world, refused, decision="approve", to_school_code="P5", to_class_name="2")
+    assert (done.status, student.school.code, student.class_name) == ("completed", "P5", "2")
+    assert done.partner_school_id == world.orgs["P5"].id
+    assert login("uP5").get(f"/instances/{done.id}").status_code == 200
+
+
+def test_shandong_a_named_school_the_county_confirms(world):
+    variants.assign("3212", "shandong")
+    db.session.commit()
+    student = world.student("J1", grade=8)
+    instance = engine.start("transfer", world.users["J1"], transfer_data(student, "J2"))
+    instance = act(world, instance)
+    done = place(world, instance, decision="approve", to_school_code="J2")
+    assert (done.status, student.school.code) == ("completed", "J2")
+    assert [t.step for t in done.tasks] == ["from_county_review", "place_student"]
+
+
 def test_shandong_sending_start_refusals_name_the_field(world, login):
     variants.assign("3212", "shandong")
     db.session.commit()

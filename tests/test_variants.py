@@ -286,11 +286,11 @@ def test_shandong_forbids_skipping_a_grade(world):
 
 
 def test_fujian_vocational_registers_ten_digit_status_numbers(world):
-    from .test_registration import admitted, registered, review, submit
+    from .test_registration import admitted, city_review, registered, review, submit
 
     assign(world, "321203", "fujian_vocational")
     rows = [admitted(n, school="V1", grade=10, birth=date(2010, 10, 1)) for n in (1, 2)]
-    instance = review(world, submit(world, rows, school="V1"), county="321203")
+    instance = city_review(world, review(world, submit(world, rows, school="V1"), county="321203"))
     assert (instance.variant, instance.status) == ("fujian_vocational", "completed")
     numbers = sorted(s.status_number for s in registered(rows))
     assert numbers == ["2603010001", "2603010002"]

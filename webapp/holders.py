@@ -1,7 +1,8 @@
 """Who already holds the status a registration list asked for, shown only to a viewer whose
 reach covers that record (the supervising bureau, or the school itself): the list's own
 problems say only that the ID holds a status somewhere, so a school learns nothing of
-another jurisdiction's pupil by submitting ID numbers."""
+another jurisdiction's pupil by submitting ID numbers. The same for the withdrawn or
+cancelled records a list's IDs already have, which the county sees before it approves."""
 
 from __future__ import annotations
 
@@ -37,4 +38,17 @@ def visible_holders(user, instance: Instance) -> dict[int, str]:
         row: f"学籍在{s.school.name}（{STATUS_LABELS[s.status]}，学籍号 {s.status_number}）"
         for row, number in wanted.items()
         if (s := held.get(number)) is not None
+    }
+
+
+def visible_earlier(user, instance: Instance) -> dict[int, str]:
+    """Record id → "school, status, status number" of the withdrawn or cancelled records a
+    registration list's IDs already have (the county sees them before approving)."""
+    listed = ((instance.data or {}).get("check") or {}).get("earlier_records") or []
+    ids = {r["record_id"] for r in listed if isinstance(r.get("record_id"), int)}
+    if not ids:
+        return {}
+    return {
+        s.id: f"{s.school.name}（{STATUS_LABELS[s.status]}，学籍号 {s.status_number}）"
+        for s in jurisdiction.students(user).filter(Student.id.in_(ids))
     }

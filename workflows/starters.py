@@ -157,6 +157,10 @@ def _start_transfer_from_sending_school(
         if to_school is None:
             raise Invalid("转入学校代码不存在。", {"to_school_code": ["转入学校代码不存在。"]})
         data["to_school_id"] = to_school.id
+        if start.places and student.stage in ("primary", "junior"):
+            # The receiving county still agrees and places (000 ⑦ 第十二条): the school named
+            # here is a proposal the county confirms or replaces.
+            data["to_county_id"] = to_school.ancestor("county").id
         return StartPlan(student, data, student.school_id, to_school.id, sending_rules=True)
     if clean["to_county_code"]:
         data["to_county_id"] = _placing_county(clean["to_county_code"], student, start).id

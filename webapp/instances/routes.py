@@ -23,7 +23,7 @@ from workflows import (
 from workflows.errors import Conflict, Forbidden, Invalid
 
 from .. import lists
-from ..holders import visible_holders
+from ..holders import visible_earlier, visible_holders
 from ..models import FileUpload, Instance
 from ..views_common import (
     INSTANCE_STATUS_LABELS,
@@ -105,6 +105,7 @@ def detail(instance_id: int):
         open_tasks=engine.open_tasks(instance),
         events=instance.events,
         holders=visible_holders(current_user, instance),
+        earlier=visible_earlier(current_user, instance),
         hidden_orgs=hidden,
         may_refuse=_may_refuse(instance),
     )
