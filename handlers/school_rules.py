@@ -70,6 +70,15 @@ ENROLLED_STATUS = Rule(
     "学生当前为{f.student.status_label}状态：只有在籍（未休学）的学生可以办理。",
     _enrolled,
 )
+# 000 第十八条; 第二部分 第十八条, 第二十条 说明2 (RULES.md additions): a suspended student
+# studies nowhere else. Every procedure that seats the student at another school while the
+# record stays suspended asks it; a transfer only moves the record (T9) and does not.
+NOT_SUSPENDED = Rule(
+    "suspended_studies_nowhere",
+    "学生正在休学（休学期至 {f.student.suspended_until}）：休学者不得提前复学，"
+    "也不得中途到其他学校上学（000 第十八条，第二部分 第十八条）。",
+    lambda f: f.student.status != "suspended",
+)
 NOT_BORROWING = Rule(
     "already_borrowing",
     "该学生正在{f.student.borrow_host.name}借读，须先办理借读结束。",
