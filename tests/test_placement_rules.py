@@ -10,10 +10,12 @@ from datetime import date
 import pytest
 
 from webapp.extensions import db
+from webapp.models import Student
 from workflows import engine, variants
 from workflows.errors import Invalid
 
 from .flows import act, approve_all, at, borrow_data, enrol, open_steps, transfer_data
+from .test_registration import admitted, problems, resubmit, review, submit
 from .test_suspension import decide, second_user, suspend
 from .test_suspension import start as start_suspension
 
@@ -157,3 +159,21 @@ def test_class_size_cap_resumption_is_checked_again_at_the_final_step(world):
     assert accepted.status == "completed" and control.class_name == "2"
     assert (refused.status, refused.reason) == ("rejected", "class_size_cap")
     assert student.status == "suspended"
+
+
+def test_class_size_cap_registration_counts_the_class_and_the_list(world):
+    """新生注册 seats new pupils in classes too: 44 in 一(1)班 take one more, not two."""
+    for _ in range(44):
+        world.student("P1", grade=1, class_name="一(1)班")
+    refused = submit(world, [admitted(1), admitted(2)])
+    assert open_steps(refused) == [("fix_rows", "P1")]
+    ((row, field, message),) = problems(refused)
+    assert (row, field) == (2, "class_name")
+    assert "class_size_cap" in message and "45 人" in message and "000 ⑦ 第八条" in message
+
+    fixed = [admitted(1), admitted(2, class_name="一(2)班")]  # the control: the 45th seat
+    accepted = review(world, resubmit(world, refused, fixed))
+    assert accepted.status == "completed"
+    assert (
+        Student.query.filter_by(school_id=world.orgs["P1"].id, class_name="一(1)班").count() == 45
+    )
