@@ -19,6 +19,12 @@ def offers_stage(school: Organization, stage: str) -> bool:
 
 
 def students_in_class(school_id: int, grade: int, class_name: str) -> int:
+    """Pupils seated in the class. The school's row is locked until the transaction ends
+    (FOR UPDATE, where the database has it), so that two final steps seating pupils at one
+    school count one after the other and never both take the last seat."""
+    db.session.execute(
+        db.select(Organization.id).where(Organization.id == school_id).with_for_update()
+    )
     return (
         db.session.query(db.func.count(Student.id))
         .filter(
