@@ -1,10 +1,11 @@
 """Transfer (转学) forms: the application, its correction after a return, the receiving
 school's confirmation where the sending school starts (yuhong, shandong), and the receiving
-county's placement (shandong: compulsory students are placed by the county, 相对就近).
+county's placement (shandong: compulsory students are placed by the county, 相对就近) and
+the placed school's class (编班).
 
 The receiving side names the class before the record moves (RULES.md additions, "Class
-placement"): the receiving school when it starts, in its confirmation otherwise, the county
-when it places the student."""
+placement"): the receiving school when it starts, in its confirmation otherwise, and the school a
+county placed the student in, in its own step."""
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
@@ -90,8 +91,27 @@ class TransferPlaceSchema(Schema):
     def school_when_placing(self, data, **kwargs):
         if data["decision"] == "approve" and not data["to_school_code"].strip():
             raise ValidationError("同意接收时须写明安置学校代码。", "to_school_code")
-        if data["decision"] == "approve" and not data["to_class_name"].strip():
-            raise ValidationError(CLASS_NEEDED, "to_class_name")
+
+
+class TransferClassSchema(Schema):
+    """The school a county placed the student in names the class (编班)."""
+
+    to_class_name = fields.String(
+        required=True,
+        validate=validate.Length(max=32),
+        error_messages={"required": CLASS_NEEDED},
+    )
+    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+
+    @validates("to_class_name")
+    def class_not_blank(self, value, **kwargs):
+        if not value.strip():
+            raise ValidationError(CLASS_NEEDED)
+
+    def load(self, data, **kwargs):
+        out = super().load(data, **kwargs)
+        out["to_class_name"] = out["to_class_name"].strip()
+        return out
 
 
 class TransferReceiveSchema(ReviewSchema):
@@ -163,7 +183,7 @@ TRANSFER_PLACE = register(
                 "安置学校代码",
                 help="按相对就近的原则，安置到本县（区）设有该学段的学校。",
             ),
-            Field("to_class_name", "安置班级", help="同意接收时必填：学籍转移前须编定班级。"),
+            Field("to_class_name", "建议班级", help="可不填：由安置的学校编班。"),
             Field("comment", "说明", "textarea"),
         ),
     )
@@ -178,6 +198,18 @@ TRANSFER_RECEIVE = register(
             Field("decision", "意见", "radio", DECISIONS, required=True),
             Field("to_class_name", "编入班级", help="同意接收时必填，如“2”或“四（2）班”。"),
             Field("comment", "意见说明", "textarea", help="不同意或退回时必填。"),
+        ),
+    )
+)
+
+TRANSFER_CLASS = register(
+    FormSpec(
+        key="transfer_class",
+        title="转入学校编班",
+        schema=TransferClassSchema,
+        fields=(
+            Field("to_class_name", "编入班级", required=True, help="如“2”或“四（2）班”。"),
+            Field("comment", "说明", "textarea"),
         ),
     )
 )

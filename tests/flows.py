@@ -70,7 +70,7 @@ def act(
     payload = data
     if task.form_key in ("review", "review_receive"):
         payload = {"decision": decision, "comment": comment, **data}
-    if task.form_key == "review_receive":  # the receiving school names the class
+    if task.form_key in ("review_receive", "transfer_class"):  # the receiving school's class
         payload.setdefault("to_class_name", instance.data.get("to_class_name") or "1")
     return engine.complete(task.id, actor_for(world, task), payload)
 

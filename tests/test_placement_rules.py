@@ -177,3 +177,21 @@ def test_class_size_cap_registration_counts_the_class_and_the_list(world):
     assert (
         Student.query.filter_by(school_id=world.orgs["P1"].id, class_name="一(1)班").count() == 45
     )
+
+
+def test_class_named_by_the_school_a_shandong_county_placed_the_student_in(world):
+    variants.assign("3212", "shandong")
+    db.session.commit()
+    student = world.student("P1", grade=4)
+    data = transfer_data(student, None, to_county_code="321203", to_class_name="")
+    instance = act(world, engine.start("transfer", world.users["P1"], data))  # 海陵区 confirms
+    (placing,) = engine.open_tasks(instance)
+    county = world.users["321203"]  # 高港区 places the pupil at P3
+    instance = engine.complete(placing.id, county, {"decision": "approve", "to_school_code": "P3"})
+    assert open_steps(instance) == [("to_school_class", "P3")]
+    (task,) = engine.open_tasks(instance)
+    with pytest.raises(Invalid) as refused:
+        engine.complete(task.id, world.users["P3"], {"to_class_name": " "})
+    assert "to_class_name" in refused.value.fields
+    instance = engine.complete(task.id, world.users["P3"], {"to_class_name": "2"})
+    assert (instance.status, student.school.code, student.class_name) == ("completed", "P3", "2")

@@ -111,10 +111,7 @@ def test_shandong_sending_school_names_a_county_which_places_the_student(world, 
     assert "同意接收并安置" in page and 'name="to_school_code"' in page
 
     # A school of the wrong stage: the automatic check sends the step back, naming the rule.
-    wrong = county.post(
-        f"/tasks/{task.id}",
-        data={"decision": "approve", "to_school_code": "J2", "to_class_name": "3"},
-    )
+    wrong = county.post(f"/tasks/{task.id}", data={"decision": "approve", "to_school_code": "J2"})
     assert wrong.status_code == 302
     (again,) = engine.open_tasks(instance)
     assert again.step == "place_student" and again.id != task.id
@@ -126,6 +123,12 @@ def test_shandong_sending_school_names_a_county_which_places_the_student(world, 
         data={"decision": "approve", "to_school_code": "P3", "to_class_name": "3"},
     )
     assert placed.status_code == 302
+    # Issue 14: the placed school names the class before the record moves (the county's
+    # suggestion stands until it does).
+    (seat,) = engine.open_tasks(instance)
+    assert (seat.step, seat.org.code) == ("to_school_class", "P3")
+    seated = login("uP3").post(f"/tasks/{seat.id}", data={"to_class_name": "3"})
+    assert seated.status_code == 302
     db.session.refresh(instance)
     assert instance.status == "completed"
     assert (student.school.code, student.class_name) == ("P3", "3")
@@ -145,7 +148,7 @@ def test_shandong_placement_must_name_a_school_of_that_county(world):
     data = transfer_data(student, None, to_county_code="321203")
     instance = engine.start("transfer", world.users["P1"], data)
     instance = act(world, instance)
-    refused = place(world, instance, decision="approve", to_school_code="P2", to_class_name="1")
+    refused = place(world, instance, decision="approve", to_school_code="P2")  # 海陵区's school
     assert open_steps(refused) == [("place_student", "321203")]
     assert refused.data["check"]["rule"] == "placed_in_county"
     assert "高港区" in refused.data["check"]["message"]
