@@ -1,10 +1,20 @@
-"""Transfer (转学) forms: the application, its correction after a return, and the receiving
-county's placement (shandong: compulsory students are placed by the county, 相对就近)."""
+"""Transfer (转学) forms: the application, its correction after a return, the receiving
+school's confirmation where the sending school starts (yuhong, shandong), and the receiving
+county's placement (shandong: compulsory students are placed by the county, 相对就近) and
+the placed school's class (编班).
+
+The receiving side names the class before the record moves (RULES.md additions, "Class
+placement"): the receiving school when it starts, in its confirmation otherwise, and the school a
+county placed the student in, in its own step."""
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from . import Field, FormSpec, register
+from .review import DECISIONS, ReviewSchema
 from .validators import check_id_number
+
+CLASS_NEEDED = "同意接收时须写明编入的班级（学籍转移前由转入方编定班级）。"
+CLASS_NEEDED_AT_START = "转入学校发起转学时须写明转入班级（学籍转移前由转入学校编定班级）。"
 
 REASONS = (("household_move", "户籍迁移"), ("parent_work", "父母工作调动"), ("other", "其他"))
 
@@ -16,7 +26,8 @@ class TransferCorrectSchema(Schema):
         validate=validate.Range(1, 12, error="年级必须在 1 到 12 之间。"),
         error_messages={"required": "请填写转入年级。", "invalid": "年级必须是整数。"},
     )
-    to_class_name = fields.String(load_default="", validate=validate.Length(max=32))
+    # Left out of a correction, the class named before stays.
+    to_class_name = fields.String(validate=validate.Length(max=32))
     reason = fields.String(
         required=True,
         validate=validate.OneOf([r for r, _ in REASONS], error="转学原因不在可选范围内。"),
@@ -26,6 +37,7 @@ class TransferCorrectSchema(Schema):
 
 
 class TransferApplySchema(TransferCorrectSchema):
+    to_class_name = fields.String(load_default="", validate=validate.Length(max=32))
     id_number = fields.String(required=True, error_messages={"required": "请填写身份证号。"})
     name = fields.String(
         required=True,
@@ -81,11 +93,52 @@ class TransferPlaceSchema(Schema):
             raise ValidationError("同意接收时须写明安置学校代码。", "to_school_code")
 
 
+class TransferClassSchema(Schema):
+    """The school a county placed the student in names the class (编班)."""
+
+    to_class_name = fields.String(
+        required=True,
+        validate=validate.Length(max=32),
+        error_messages={"required": CLASS_NEEDED},
+    )
+    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+
+    @validates("to_class_name")
+    def class_not_blank(self, value, **kwargs):
+        if not value.strip():
+            raise ValidationError(CLASS_NEEDED)
+
+    def load(self, data, **kwargs):
+        out = super().load(data, **kwargs)
+        out["to_class_name"] = out["to_class_name"].strip()
+        return out
+
+
+class TransferReceiveSchema(ReviewSchema):
+    """The receiving school confirms and names the class (or refuses, or returns)."""
+
+    to_class_name = fields.String(load_default="", validate=validate.Length(max=32))
+
+    @validates_schema
+    def class_when_approving(self, data, **kwargs):
+        if data.get("decision") == "approve" and not data.get("to_class_name", "").strip():
+            raise ValidationError(CLASS_NEEDED, "to_class_name")
+
+    def load(self, data, **kwargs):
+        out = super().load(data, **kwargs)
+        out["to_class_name"] = out["to_class_name"].strip()
+        return out
+
+
 _CORRECT_FIELDS = (
     Field(
         "to_grade", "转入年级", "number", required=True, help="转学不改变年级（1–12，高一为 10）。"
     ),
-    Field("to_class_name", "转入班级", help="可不填，由转入学校分班。"),
+    Field(
+        "to_class_name",
+        "转入班级",
+        help="转入学校发起时必填；由转出学校发起时，转入学校在确认接收时编定班级。",
+    ),
     Field("reason", "转学原因", "select", REASONS, required=True),
     Field("note", "说明", "textarea"),
 )
@@ -131,7 +184,32 @@ TRANSFER_PLACE = register(
                 help="按相对就近的原则，安置到本县（区）设有该学段的学校；转出学校写明了学校的，"
                 "同意时填写该校代码，或另行安置。",
             ),
-            Field("to_class_name", "安置班级", help="可不填，由学校分班。"),
+            Field("to_class_name", "建议班级", help="可不填：由安置的学校编班。"),
+            Field("comment", "说明", "textarea"),
+        ),
+    )
+)
+
+TRANSFER_RECEIVE = register(
+    FormSpec(
+        key="review_receive",
+        title="转入学校确认接收并编班",
+        schema=TransferReceiveSchema,
+        fields=(
+            Field("decision", "意见", "radio", DECISIONS, required=True),
+            Field("to_class_name", "编入班级", help="同意接收时必填，如“2”或“四（2）班”。"),
+            Field("comment", "意见说明", "textarea", help="不同意或退回时必填。"),
+        ),
+    )
+)
+
+TRANSFER_CLASS = register(
+    FormSpec(
+        key="transfer_class",
+        title="转入学校编班",
+        schema=TransferClassSchema,
+        fields=(
+            Field("to_class_name", "编入班级", required=True, help="如“2”或“四（2）班”。"),
             Field("comment", "说明", "textarea"),
         ),
     )

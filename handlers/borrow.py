@@ -14,7 +14,13 @@ from webapp.models import Instance, Organization, Student, db
 from . import Context, handler
 from .records import change_record
 from .rules import RuleSet
-from .school_rules import ACTIVE_STATUS, NO_OPEN_PROCEDURE, NOT_BORROWING, offers_stage
+from .school_rules import (
+    ACTIVE_STATUS,
+    NO_OPEN_PROCEDURE,
+    NOT_BORROWING,
+    NOT_SUSPENDED,
+    offers_stage,
+)
 
 # 000 说明2: borrowing students may not exceed 5% of the host school's enrolled students.
 HOST_QUOTA_PERCENT = 5
@@ -94,6 +100,7 @@ class BorrowFacts:
 BORROW_RULES = RuleSet()
 BORROW_RULES.add(ACTIVE_STATUS)
 BORROW_RULES.add(NO_OPEN_PROCEDURE)
+BORROW_RULES.add(NOT_SUSPENDED)
 
 
 @BORROW_RULES.rule(

@@ -24,6 +24,7 @@ from webapp.models.vocabulary import STAGE_GRADES
 from . import Context, handler
 from .admission import STRUCK_RULE, check_report, city_admits
 from .records import create_records
+from .school_rules import CLASS_CAPS, students_in_class
 from .serials import reserve_serials
 
 # The grade a new student enters at each stage (新生 = the first year of the stage).
@@ -113,6 +114,22 @@ def _registration_rules(
     entry_grades = sorted({ENTRY_GRADES[s] for s in school.stage_list})
     grade_names = "、".join(ENTRY_GRADE_NAMES[g] for g in entry_grades) or "未设置学段"
     offered = {g for s in school.stage_list for g in STAGE_GRADES[s]}
+    seats: dict[tuple[int, str], int] = {}  # (grade, class) → pupils seated, list rows so far
+
+    def class_size_cap(row, grade: int, class_name: str) -> None:
+        """000 ⑦ 第八条: the class stays within its stage's cap, counting those already in
+        it and the rows above (checked again by the finishing step)."""
+        stage = next(s for s in school.stage_list if grade in STAGE_GRADES[s])
+        key = (grade, class_name)
+        if key not in seats:
+            seats[key] = students_in_class(school.id, grade, class_name)
+        seats[key] += 1
+        if seats[key] > CLASS_CAPS[stage]:
+            row.error(
+                "class_name",
+                f"class_size_cap：{grade} 年级 {class_name} 班已达班额上限（{CLASS_CAPS[stage]} 人，"
+                "000 ⑦ 第八条），请编入其他班级。",
+            )
 
     def check(row, values: dict[str, Any]) -> None:
         listed = values["school"]
@@ -132,6 +149,8 @@ def _registration_rules(
             row.error(
                 "grade", f"新生注册只登记起始年级（本校：{grade_names}），实为 {grade} 年级。"
             )
+        if grade in entry_grades and values["class_name"]:
+            class_size_cap(row, grade, values["class_name"])
         deferral = _deferral(row.values)
         if grade == 1 and values["birth_date"] is not None:
             _school_age(row, values["birth_date"], entry_year, deferral)

@@ -19,6 +19,12 @@ def offers_stage(school: Organization, stage: str) -> bool:
 
 
 def students_in_class(school_id: int, grade: int, class_name: str) -> int:
+    """Pupils seated in the class. The school's row is locked until the transaction ends
+    (FOR UPDATE, where the database has it), so that two final steps seating pupils at one
+    school count one after the other and never both take the last seat."""
+    db.session.execute(
+        db.select(Organization.id).where(Organization.id == school_id).with_for_update()
+    )
     return (
         db.session.query(db.func.count(Student.id))
         .filter(
@@ -71,6 +77,15 @@ ENROLLED_STATUS = Rule(
     "学生当前为{f.student.status_label}状态：只有在籍（未休学）的学生可以办理。",
     _enrolled,
     source="平台规则：休学中的学生先复学再办理（000 第十八条）",
+)
+# 000 第十八条; 第二部分 第十八条, 第二十条 说明2 (RULES.md additions): a suspended student
+# studies nowhere else. Every procedure that seats the student at another school while the
+# record stays suspended asks it; a transfer only moves the record (T9) and does not.
+NOT_SUSPENDED = Rule(
+    "suspended_studies_nowhere",
+    "学生正在休学（休学期至 {f.student.suspended_until}）：休学者不得提前复学，"
+    "也不得中途到其他学校上学（000 第十八条，第二部分 第十八条）。",
+    lambda f: f.student.status != "suspended",
 )
 NOT_BORROWING = Rule(
     "already_borrowing",

@@ -40,6 +40,7 @@ from .school_rules import (
     ENROLLED_STATUS,
     GRADUATING_YEAR,
     NO_OPEN_PROCEDURE,
+    NOT_BORROWING,
     graduating_grades,
 )
 
@@ -163,6 +164,8 @@ SUSPENSION_RULES = RuleSet()
 
 SUSPENSION_RULES.add(ENROLLED_STATUS)
 SUSPENSION_RULES.add(NO_OPEN_PROCEDURE)
+# A suspended student studies nowhere else (000 第十八条): the borrowing ends first.
+SUSPENSION_RULES.add(NOT_BORROWING)
 SUSPENSION_RULES.add(GRADUATING_YEAR)
 
 

@@ -20,6 +20,7 @@ from .records import change_record
 from .rules import Rule, RuleSet, Verdict
 from .school_rules import (
     ACTIVE_STATUS,
+    CLASS_CAPS,
     GRADUATING_YEAR,
     NO_OPEN_PROCEDURE,
     NOT_BORROWING,
@@ -49,6 +50,10 @@ class TransferFacts:
     @property
     def stage(self) -> str:
         return self.student.stage
+
+    @property
+    def cap(self) -> int:
+        return CLASS_CAPS[self.student.stage]
 
     @property
     def from_county(self) -> Organization | None:
@@ -172,22 +177,50 @@ def _private_to_public(f: TransferFacts) -> bool:
 
 
 @school_rule(
-    "star_rule", "三星级及以下学校的学生不得转入四星级学校。", source="000 第二部分 §转学 说明1"
+    "star_rule",
+    "三星级及以下普通高中的学生不得转入四星级普通高中（000 第二部分 说明1）。",
 )
 def _star_rule(f: TransferFacts) -> bool:
+    """Four-star general high schools only (000 第二部分 说明1; RULES.md additions): a
+    primary or junior move between rated schools is not refused."""
     return not (
-        f.from_school.star is not None
+        f.stage == "senior"
+        and f.from_school.star is not None
         and f.from_school.star <= 3
         and f.to_school.star is not None
         and f.to_school.star >= 4
     )
 
 
-@school_rule(
-    "class_size_cap", "转入班级 {f.to_class_name} 已达班额上限，不能再转入。", source="000 ⑦ 第八条"
+CLASS_SIZE_CAP = "class_size_cap"
+CLASS_SIZE_MESSAGE = (
+    "转入班级 {f.to_class_name} 已达班额上限（{f.cap} 人，000 ⑦ 第八条），不能再转入。"
 )
+
+
+@school_rule(CLASS_SIZE_CAP, CLASS_SIZE_MESSAGE)
 def _class_size_cap(f: TransferFacts) -> bool:
     return class_has_room(f.student, f.to_school.id, f.student.grade, f.to_class_name)
+
+
+# Right before the record moves (RULES.md additions, "Class placement"): the receiving side
+# has named the class, and the class still has room, whatever moved in while the reviewers
+# decided. The other rules were settled at the start (and a suspended student's record may
+# move, T9).
+PLACEMENT_RULES = RuleSet()
+PLACEMENT_RULES.add(ACTIVE_STATUS)
+
+
+@PLACEMENT_RULES.rule(
+    "class_named",
+    "学籍转移前须由转入方编定班级（000 ⑦ 第八条 班额；转入学校确认接收时写明班级），"
+    "本次转学未写明转入班级。",
+)
+def _class_named(f: TransferFacts) -> bool:
+    return bool(f.to_class_name)
+
+
+PLACEMENT_RULES.add(Rule(CLASS_SIZE_CAP, CLASS_SIZE_MESSAGE, _class_size_cap))
 
 
 def _facts(ctx: Context) -> TransferFacts:
@@ -251,6 +284,16 @@ def check(ctx: Context) -> dict:
         leaves_region=facts.leaves_region,
         to_school_id=facts.to_school.id if facts.to_school else None,
     )
+
+
+@handler("transfer.recheck")
+def recheck(ctx: Context) -> dict:
+    """Right before the move: the class is named and still has room (a failure ends the
+    transfer naming the rule)."""
+    facts = _facts(ctx)
+    if facts.to_school is None:
+        raise ValueError("转学的学籍转移前复核须在转入学校确定之后")
+    return PLACEMENT_RULES.first_failure(facts).result(to_school_id=facts.to_school.id)
 
 
 @handler("transfer.move")

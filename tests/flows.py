@@ -19,6 +19,7 @@ def transfer_data(student, to_school: str, **overrides) -> dict:
         "name": student.name,
         "to_school_code": to_school,
         "to_grade": student.grade,
+        "to_class_name": "1",  # the receiving school names the class when it starts
         "reason": "household_move",
         "note": "",
     }
@@ -66,9 +67,11 @@ def act(
 ) -> Instance:
     """Complete the single open step of `instance` as its organisation's user."""
     (task,) = engine.open_tasks(instance)
-    payload = (
-        {"decision": decision, "comment": comment, **data} if task.form_key == "review" else data
-    )
+    payload = data
+    if task.form_key in ("review", "review_receive"):
+        payload = {"decision": decision, "comment": comment, **data}
+    if task.form_key in ("review_receive", "transfer_class"):  # the receiving school's class
+        payload.setdefault("to_class_name", instance.data.get("to_class_name") or "1")
     return engine.complete(task.id, actor_for(world, task), payload)
 
 

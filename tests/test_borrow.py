@@ -203,6 +203,7 @@ def test_rule_names_are_the_documented_ones():
     assert BORROW_RULES.names() == [
         "active_status",
         "no_open_procedure",
+        "suspended_studies_nowhere",  # issue 14: 000 第十八条, a new rule
         "same_school",
         "already_borrowing",
         "grade_unchanged",

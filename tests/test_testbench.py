@@ -40,6 +40,7 @@ def test_the_shipped_default_transfer_passes_and_reports_its_paths(app):
         "to_county_review",
         "from_school_review",
         "from_county_review",
+        "recheck_placement",  # issue 14: the class is checked again before the record moves
         "move_record",
     ]
     assert (first.status, first.variant, first.difference) == ("completed", "default", None)

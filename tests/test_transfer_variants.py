@@ -123,11 +123,23 @@ def test_shandong_sending_school_names_a_county_which_places_the_student(world, 
         data={"decision": "approve", "to_school_code": "P3", "to_class_name": "3"},
     )
     assert placed.status_code == 302
+    # Issue 14: the placed school names the class before the record moves (the county's
+    # suggestion stands until it does).
+    (seat,) = engine.open_tasks(instance)
+    assert (seat.step, seat.org.code) == ("to_school_class", "P3")
+    seated = login("uP3").post(f"/tasks/{seat.id}", data={"to_class_name": "3"})
+    assert seated.status_code == 302
     db.session.refresh(instance)
     assert instance.status == "completed"
     assert (student.school.code, student.class_name) == ("P3", "3")
     assert login("uP3").get(f"/instances/{instance.id}").status_code == 200  # now involved
     assert login("uP2").get(f"/instances/{instance.id}").status_code == 404
+
+
+def seat(world, instance, username: str, class_name: str):
+    """The school the county placed the student in names the class (issue 14)."""
+    (task,) = engine.open_tasks(instance)
+    return engine.complete(task.id, world.users[username], {"to_class_name": class_name})
 
 
 def place(world, instance, **data):
@@ -174,8 +186,11 @@ def test_shandong_a_named_school_still_needs_the_receiving_county(world, login):
     refused = place(world, instance, decision="approve", to_school_code="P4")
     assert open_steps(refused) == [("place_student", "321203")]
     assert refused.data["check"]["rule"] == "placed_in_county"
-    # It places nearer than the school named: the record goes there, and that school sees it.
-    done = place(world, refused, decision="approve", to_school_code="P5", to_class_name="2")
+    # It places nearer than the school named: that school names the class, the record goes
+    # there, and that school sees it.
+    placed = place(world, refused, decision="approve", to_school_code="P5", to_class_name="2")
+    assert open_steps(placed) == [("to_school_class", "P5")]
+    done = seat(world, placed, "P5", "2")
     assert (done.status, student.school.code, student.class_name) == ("completed", "P5", "2")
     assert done.partner_school_id == world.orgs["P5"].id
     assert login("uP5").get(f"/instances/{done.id}").status_code == 200
@@ -187,9 +202,14 @@ def test_shandong_a_named_school_the_county_confirms(world):
     student = world.student("J1", grade=8)
     instance = engine.start("transfer", world.users["J1"], transfer_data(student, "J2"))
     instance = act(world, instance)
-    done = place(world, instance, decision="approve", to_school_code="J2")
+    placed = place(world, instance, decision="approve", to_school_code="J2")
+    done = seat(world, placed, "J2", "1")
     assert (done.status, student.school.code) == ("completed", "J2")
-    assert [t.step for t in done.tasks] == ["from_county_review", "place_student"]
+    assert [t.step for t in done.tasks] == [
+        "from_county_review",
+        "place_student",
+        "to_school_class",
+    ]
 
 
 def test_shandong_sending_start_refusals_name_the_field(world, login):

@@ -223,6 +223,7 @@ def test_rule_rejection_at_start_names_the_rule(world, login):
             "id_number": student.id_number,
             "name": student.name,
             "to_grade": "5",
+            "to_class_name": "1",
             "reason": "other",
         },
         follow_redirects=True,
@@ -234,7 +235,13 @@ def test_rule_rejection_at_start_names_the_rule(world, login):
 def test_start_with_bad_input_keeps_what_was_typed(world, login):
     student = world.student("P1", grade=4)
     client = login("uP3")
-    typed = {"id_number": student.id_number, "name": "别人", "to_grade": "4", "note": "说明文字"}
+    typed = {
+        "id_number": student.id_number,
+        "name": "别人",
+        "to_grade": "4",
+        "to_class_name": "1",
+        "note": "说明文字",
+    }
     resp = client.post("/transfers/new", data={**typed, "reason": ""})
     page = text(resp)
     assert resp.status_code == 422 and "请选择转学原因" in page

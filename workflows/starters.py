@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 
 from forms import FORMS
 from forms.repeat_grade import check_one_grade_down
+from forms.transfer import CLASS_NEEDED_AT_START as CLASS_NEEDED
 from webapp.models import ACTIVE_STATUSES, ROLE_LABELS, Instance, Organization, Student
 from webapp.models.vocabulary import PROCEDURES
 
@@ -130,6 +131,8 @@ def _start_transfer_from_receiving_school(
 ) -> StartPlan:
     if not clean["to_school_code"]:
         raise Invalid("请填写转入学校代码。", {"to_school_code": ["请填写转入学校代码。"]})
+    if not clean["to_class_name"].strip():  # the receiving school places the student
+        raise Invalid(CLASS_NEEDED, {"to_class_name": [CLASS_NEEDED]})
     return _start_taking_side(user, clean, "to_school_code", "转入学校", "转学", student)
 
 
