@@ -52,6 +52,7 @@ class SuspensionSchema(Schema):
     )
     absence_hours = _hours("缺课课时", required=True)
     year_hours = _hours("本学年总课时", required=False)
+    term_hours = _hours("本学期总课时", required=False)
     start_date = required_date("休学开始日期")
     service_months = _months("服役期限（月）")
     treatment_months = _months("治疗期（月）")
@@ -130,7 +131,13 @@ SUSPENSION_APPLY = register(
                 "year_hours",
                 "本学年总课时",
                 "number",
-                help="高中、中职必填：按本学年总课时计算缺课比例（默认须超过三分之一）。",
+                help="高中必填：按本学年总课时计算缺课比例（默认须超过三分之一）。",
+            ),
+            Field(
+                "term_hours",
+                "本学期总课时",
+                "number",
+                help="中职必填：按本学期总学时计算缺课比例（默认须超过三分之一，002 第十二条）。",
             ),
             Field(
                 "start_date",

@@ -6,10 +6,11 @@ before they existed is answered by the shipped default's (the context does that)
 
 - `suspension_threshold` (stage, reason → how missed class is measured and the limit; the
   default: compulsory more than 210 class hours, senior high more than one third of the
-  year's hours, abroad and military none);
+  year's hours, vocational more than one third of the term's hours, abroad and military none);
 - `suspension_length` (stage, reason → months per suspension and per extension, the
   stage's total, and the months after the end date before an automatic withdrawal; the
-  default: one year, senior at most two years in total, vocational four);
+  default: one year, senior at most two years in total, vocational four, and a vocational
+  student's military service for its length);
 - `suspension_mandatory`, only where a variant ships it (reason, treatment period → whether
   the school must order the suspension, e.g. Shandong ⑦ 第十八条): no absence threshold then,
   and the variant's BPMN has the county file it instead of deciding;
@@ -45,7 +46,7 @@ from .school_rules import (
 
 TABLES = procedure_tables("suspension", "suspension_threshold", "suspension_length")
 # How `suspension_threshold` measures missed class (its `measure` column).
-MEASURES = ("none", "hours", "year_share", "months")
+MEASURES = ("none", "hours", "year_share", "term_share", "months")
 # The months some reasons state on the form, for the tables that read them.
 REASON_MONTHS = ("service_months", "treatment_months")
 CHINESE_SHARES = {2: "二分之一", 3: "三分之一", 4: "四分之一", 5: "五分之一", 6: "六分之一"}
@@ -77,6 +78,7 @@ class SuspensionFacts:
     reason: str
     absence_hours: int
     year_hours: int | None
+    term_hours: int | None  # the term's hours, which vocational schools count by (002 第十二条)
     start_date: date
     threshold: dict  # the `suspension_threshold` row for this stage and reason
     length: dict  # the `suspension_length` row
@@ -101,6 +103,9 @@ class SuspensionFacts:
         elif t["measure"] == "year_share":
             need = f"缺课超过本学年总课时的{CHINESE_SHARES.get(minimum, f'1/{minimum}')}"
             have = f"已填缺课 {self.absence_hours} 课时，本学年总课时 {self.year_hours or '未填写'}"
+        elif t["measure"] == "term_share":
+            need = f"缺课超过本学期总课时的{CHINESE_SHARES.get(minimum, f'1/{minimum}')}"
+            have = f"已填缺课 {self.absence_hours} 课时，本学期总课时 {self.term_hours or '未填写'}"
         else:
             need = f"连续缺课满 {minimum} 个月"
             have = f"自 {self.start_date} 起已缺课 {self.absence_months} 个月"
@@ -150,6 +155,7 @@ def _suspension_facts(ctx: Context) -> SuspensionFacts:
         reason=data["reason"],
         absence_hours=int(data["absence_hours"]),
         year_hours=data.get("year_hours"),
+        term_hours=data.get("term_hours"),
         start_date=date.fromisoformat(str(data["start_date"])),
         threshold=threshold,
         length=ctx.decide_first("suspension_length", asked),
@@ -176,6 +182,8 @@ def _absence_threshold(f: SuspensionFacts) -> bool:
         return f.absence_hours > minimum
     if measure == "year_share":  # more than 1/minimum of the stated year's hours
         return bool(f.year_hours) and f.absence_hours * minimum > f.year_hours
+    if measure == "term_share":  # more than 1/minimum of the stated term's hours
+        return bool(f.term_hours) and f.absence_hours * minimum > f.term_hours
     return f.absence_months >= minimum
 
 
