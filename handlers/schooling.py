@@ -78,6 +78,12 @@ def months_studied(student: Student, today: date) -> int:
     return max(0, before + elapsed - months_suspended(student, today))
 
 
+def school_term(day: date) -> int:
+    """The term `day` falls in: 1 from September to January, 2 from February to August (the
+    summer belongs to the school year that ends with it)."""
+    return 2 if 2 <= day.month <= 8 else 1
+
+
 def years_studied(student: Student, today: date) -> int:
     """Whole years of schooling studied up to `today`."""
     return months_studied(student, today) // 12
