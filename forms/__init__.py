@@ -23,6 +23,11 @@ class Field:
     help: str = ""
 
 
+def yes_no(name: str, label: str, help: str) -> Field:
+    """A 否/是 choice whose stored value is a boolean."""
+    return Field(name, label, "select", ((False, "否"), (True, "是")), help=help)
+
+
 @dataclass(frozen=True)
 class FormSpec:
     key: str

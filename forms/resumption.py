@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from . import Field, FormSpec, register
+from . import Field, FormSpec, register, yes_no
 from .evidence import NOTE, evidence_field
 from .validators import required_date
 
@@ -16,7 +16,7 @@ class ResumptionSchema(Schema):
         error_messages={"required": "请填写复学年级。", "invalid": "年级必须是整数。"},
     )
     to_class_name = fields.String(load_default="", validate=validate.Length(max=32))
-    # Where the rule is "the next grade unless equal progress" (Fujian vocational, 002 第十四条).
+    # Where the rule is "the next grade unless equal progress" (vocational, 002 第十四条).
     equal_progress = fields.Boolean(
         load_default=False, error_messages={"invalid": "请选择“是”或“否”。"}
     )
@@ -39,13 +39,11 @@ RESUMPTION_APPLY = register(
                 help="可复学的年级按本地区规定（默认：义务教育阶段回原年级；高中可回原年级或升入下一年级）。",
             ),
             Field("to_class_name", "复学班级", help="可不填，沿用原班级。"),
-            Field(
+            yes_no(
                 "equal_progress",
                 "已达到同年级学习进度",
-                "select",
-                ((False, "否"), (True, "是")),  # the stored value is a boolean
-                help="规定“原则上随下一年级学习”的地区（如福建中职）：已达到同年级相同学习进度的，"
-                "选“是”并在证明材料中附成绩证明，可随原年级学习。",
+                help="规定“原则上随下一年级学习”的（默认：中职，002 第十四条）：已达到同年级相同"
+                "学习进度的，选“是”并在证明材料中附成绩证明，可随原年级学习。",
             ),
             NOTE,
             Field(

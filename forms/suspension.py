@@ -3,7 +3,7 @@ the extension and the county's filing (RULES.md §2)."""
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from . import Field, FormSpec, register
+from . import Field, FormSpec, register, yes_no
 from .evidence import EVIDENCE, NOTE, evidence_field
 from .review import DECISIONS, review_form
 from .validators import required_date
@@ -52,9 +52,15 @@ class SuspensionSchema(Schema):
     )
     absence_hours = _hours("缺课课时", required=True)
     year_hours = _hours("本学年总课时", required=False)
+    term_hours = _hours("本学期总课时", required=False)
     start_date = required_date("休学开始日期")
     service_months = _months("服役期限（月）")
     treatment_months = _months("治疗期（月）")
+    # Where a graduating-year suspension needs the principal's and head teacher's signatures
+    # (Zhushan, 003 篇10 五): the signed page is among the evidence.
+    principal_signed = fields.Boolean(
+        load_default=False, error_messages={"invalid": "请选择“是”或“否”。"}
+    )
     note = fields.String(load_default="", validate=validate.Length(max=1000))
     evidence = evidence_field()
 
@@ -130,7 +136,13 @@ SUSPENSION_APPLY = register(
                 "year_hours",
                 "本学年总课时",
                 "number",
-                help="高中、中职必填：按本学年总课时计算缺课比例（默认须超过三分之一）。",
+                help="高中必填：按本学年总课时计算缺课比例（默认须超过三分之一）。",
+            ),
+            Field(
+                "term_hours",
+                "本学期总课时",
+                "number",
+                help="中职必填：按本学期总学时计算缺课比例（默认须超过三分之一，002 第十二条）。",
             ),
             Field(
                 "start_date",
@@ -150,6 +162,12 @@ SUSPENSION_APPLY = register(
                 "治疗期（月）",
                 "number",
                 help="传染病时必填（医疗机构出具的治疗期）；有的地区（如山东）治疗期半年以上的应令其休学。",
+            ),
+            yes_no(
+                "principal_signed",
+                "校长、班主任已签字（毕业年级）",
+                help="毕业年级确需休学、本地区规定须校长和班主任签字并报教育局审批的（见上方"
+                "“本地区规定”），选“是”并在证明材料中附签字的休学申请。",
             ),
             NOTE,
             Field(

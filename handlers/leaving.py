@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from webapp.models import Student, db
+from webapp.models import Student, china_today, db
 
 from . import Context
 from .records import change_record
 from .rules import RuleSet
+from .schooling import months_studied
 
 
 @dataclass
@@ -31,13 +32,24 @@ class StudentFacts:
         start = date(self.student.entry_year, 9, 1)
         return max(0, (self.today - start).days // 365)
 
+    @property
+    def months_studied(self) -> int:
+        """Months of schooling studied: from the record and its history, suspensions not
+        counted (handlers/schooling.py; 000 第二十六条.5)."""
+        return months_studied(self.student, self.today)
+
+    @property
+    def studied_text(self) -> str:
+        years, months = divmod(self.months_studied, 12)
+        return f"{years} 年" + (f" {months} 个月" if months else "")
+
 
 def student_facts(ctx: Context) -> StudentFacts:
     return StudentFacts(
         instance_id=ctx.instance.id,
         student=db.session.get(Student, ctx.data["student_id"]),
         reason=ctx.data["reason"],
-        today=date.today(),
+        today=china_today(),
     )
 
 

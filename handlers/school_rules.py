@@ -10,7 +10,7 @@ from .rules import Rule
 # 000 ⑦ 第八条: class size caps.
 CLASS_CAPS = {"primary": 45, "junior": 50, "senior": 50, "vocational": 50}
 # The last grade of each stage (grade counted from primary year 1): graduation's cohort, and
-# the graduating year where a procedure ships no `<procedure>_graduating_year` table.
+# the graduating year of a transfer version deployed before its table existed.
 GRADUATING_GRADES = frozenset({6, 9, 12})
 
 
@@ -116,8 +116,9 @@ def _not_graduating_year(f) -> bool:
     return f.student.grade not in f.graduating_grades
 
 
-# The rule table: transfer and suspension are both refused in the graduating year; facts
-# need `.graduating_grades` (from `graduating_grades`).
+# Transfer is refused in the graduating year; facts need `.graduating_grades` (from
+# `graduating_grades`). Suspension has its own rule of the same name over its table
+# `suspension_graduating_year` (handlers/suspension.py), whose rows a region overrides.
 GRADUATING_YEAR = Rule(
     "graduating_year",
     "毕业年级学生原则上不办理转学或休学（⑦ 第十条，000 第十七条）。",

@@ -6,15 +6,20 @@ before they existed is answered by the shipped default's (the context does that)
 
 - `suspension_threshold` (stage, reason → how missed class is measured and the limit; the
   default: compulsory more than 210 class hours, senior high more than one third of the
-  year's hours, abroad and military none);
+  year's hours, vocational more than one third of the term's hours, abroad and military none);
 - `suspension_length` (stage, reason → months per suspension and per extension, the
   stage's total, and the months after the end date before an automatic withdrawal; the
-  default: one year, senior at most two years in total, vocational four);
+  default: one year, senior at most two years in total, vocational four, and a vocational
+  student's military service for its length);
 - `suspension_mandatory`, only where a variant ships it (reason, treatment period → whether
   the school must order the suspension, e.g. Shandong ⑦ 第十八条): no absence threshold then,
   and the variant's BPMN has the county file it instead of deciding;
-- `suspension_graduating_year`, only where a variant ships it (stage → the grades that
-  count as the graduating year; elsewhere the last grade of each stage).
+- `suspension_graduating_year` (stage, term → the graduating grades in which no suspension
+  is handled, whether the principal's and head teacher's signatures with the bureau's
+  approval let one through, and the passage the refusal cites; the default: the last grade
+  of each stage, all year, 000 第十七条; Shandong only senior year 3 in term 2, ⑦ 第十七条;
+  Zhushan with the signatures, 003 篇10 五). The bureau's approval is the county review
+  every suspension passes (segments/suspension_county.bpmn).
 
 The tables are asked with the stage, the reason and the months some reasons state
 (`service_months`, `treatment_months`), so a region's row may read them.
@@ -36,17 +41,14 @@ from .months import months_text, suspended_months, whole_months
 from .records import amend_record, change_record, issue_certificate
 from .resumption import resumed
 from .rules import Rule, RuleSet
-from .school_rules import (
-    ENROLLED_STATUS,
-    GRADUATING_YEAR,
-    NO_OPEN_PROCEDURE,
-    NOT_BORROWING,
-    graduating_grades,
-)
+from .school_rules import ENROLLED_STATUS, NO_OPEN_PROCEDURE, NOT_BORROWING
+from .schooling import school_term
 
-TABLES = procedure_tables("suspension", "suspension_threshold", "suspension_length")
+TABLES = procedure_tables(
+    "suspension", "suspension_threshold", "suspension_length", "suspension_graduating_year"
+)
 # How `suspension_threshold` measures missed class (its `measure` column).
-MEASURES = ("none", "hours", "year_share", "months")
+MEASURES = ("none", "hours", "year_share", "term_share", "months")
 # The months some reasons state on the form, for the tables that read them.
 REASON_MONTHS = ("service_months", "treatment_months")
 CHINESE_SHARES = {2: "二分之一", 3: "三分之一", 4: "四分之一", 5: "五分之一", 6: "六分之一"}
@@ -78,10 +80,12 @@ class SuspensionFacts:
     reason: str
     absence_hours: int
     year_hours: int | None
+    term_hours: int | None  # the term's hours, which vocational schools count by (002 第十二条)
     start_date: date
     threshold: dict  # the `suspension_threshold` row for this stage and reason
     length: dict  # the `suspension_length` row
-    graduating_grades: frozenset[int]  # the `suspension_graduating_year` row, where one ships
+    graduating: dict  # the `suspension_graduating_year` row for this stage and term
+    principal_signed: bool = False  # the principal and head teacher signed the application
     mandatory: dict | None = None  # the `suspension_mandatory` row, when the school must order it
     own_months: int = 0  # this instance's months so far, when it asks for an extension
 
@@ -102,10 +106,27 @@ class SuspensionFacts:
         elif t["measure"] == "year_share":
             need = f"缺课超过本学年总课时的{CHINESE_SHARES.get(minimum, f'1/{minimum}')}"
             have = f"已填缺课 {self.absence_hours} 课时，本学年总课时 {self.year_hours or '未填写'}"
+        elif t["measure"] == "term_share":
+            need = f"缺课超过本学期总课时的{CHINESE_SHARES.get(minimum, f'1/{minimum}')}"
+            have = f"已填缺课 {self.absence_hours} 课时，本学期总课时 {self.term_hours or '未填写'}"
         else:
             need = f"连续缺课满 {minimum} 个月"
             have = f"自 {self.start_date} 起已缺课 {self.absence_months} 个月"
         return f"缺课未达到休学条件：{t['label']}须{need}（{have}）。"
+
+    @property
+    def in_graduating_year(self) -> bool:
+        return self.student.grade in {int(g) for g in self.graduating["grades"]}
+
+    @property
+    def graduating_message(self) -> str:
+        basis = self.graduating["basis"].rstrip("。")
+        if self.graduating["by_signature"]:
+            return (
+                f"{basis}。该生在毕业年级（{self.student.grade} 年级）：须由校长、班主任在休学申请上"
+                "签字，申请表勾选“校长、班主任已签字”并随证明材料上传签字页，再报教育局审批。"
+            )
+        return f"{basis}；该生在毕业年级（{self.student.grade} 年级），不能办理休学。"
 
     @property
     def taken_months(self) -> int:
@@ -151,11 +172,16 @@ def _suspension_facts(ctx: Context) -> SuspensionFacts:
         reason=data["reason"],
         absence_hours=int(data["absence_hours"]),
         year_hours=data.get("year_hours"),
+        term_hours=data.get("term_hours"),
         start_date=date.fromisoformat(str(data["start_date"])),
         threshold=threshold,
         length=ctx.decide_first("suspension_length", asked),
         mandatory=_mandatory(ctx, asked),
-        graduating_grades=graduating_grades(ctx, student.stage),
+        graduating=ctx.decide_first(
+            "suspension_graduating_year",
+            {"stage": student.stage, "term": school_term(china_today())},
+        ),
+        principal_signed=bool(data.get("principal_signed")),
     )
 
 
@@ -166,7 +192,19 @@ SUSPENSION_RULES.add(ENROLLED_STATUS)
 SUSPENSION_RULES.add(NO_OPEN_PROCEDURE)
 # A suspended student studies nowhere else (000 第十八条): the borrowing ends first.
 SUSPENSION_RULES.add(NOT_BORROWING)
-SUSPENSION_RULES.add(GRADUATING_YEAR)
+
+
+@SUSPENSION_RULES.rule(
+    "graduating_year",
+    "{f.graduating_message}",
+    source="000 第十七条，第二部分 第十七条（各地区的规定见 suspension_graduating_year 表）",
+)
+def _graduating_year(f: SuspensionFacts) -> bool:
+    """Not in the table's graduating grades, or where the table lets the principal's and head
+    teacher's signatures through (the county's review is the bureau's approval), signed."""
+    if not f.in_graduating_year:
+        return True
+    return bool(f.graduating["by_signature"]) and f.principal_signed
 
 
 @SUSPENSION_RULES.rule(
@@ -183,6 +221,8 @@ def _absence_threshold(f: SuspensionFacts) -> bool:
         return f.absence_hours > minimum
     if measure == "year_share":  # more than 1/minimum of the stated year's hours
         return bool(f.year_hours) and f.absence_hours * minimum > f.year_hours
+    if measure == "term_share":  # more than 1/minimum of the stated term's hours
+        return bool(f.term_hours) and f.absence_hours * minimum > f.term_hours
     return f.absence_months >= minimum
 
 
@@ -211,6 +251,7 @@ def check_suspension(ctx: Context) -> dict:
         stage=facts.stage,
         senior=facts.length["withdraw_after_months"] is not None,
         mandatory=facts.mandatory is not None,
+        graduating_year=facts.in_graduating_year,  # let through on the signatures
     )
 
 

@@ -23,9 +23,10 @@ from .rules import RuleSet
 from .school_rules import ACTIVE_STATUS, NO_OPEN_PROCEDURE
 
 COMPULSORY = ("primary", "junior")
-# 000 第二十六条.5: compulsory-stage withdrawal only for lost ability, or 16+ with nine years done.
+# 000 第二十六条.5: compulsory-stage withdrawal only for lost ability, or 16+ with nine years of
+# compulsory schooling studied ("累计已经学满九年义务教育年限": years studied, not grade 9).
 MIN_WITHDRAWAL_AGE = 16
-NINE_YEARS_GRADE = 9
+NINE_YEARS_MONTHS = 9 * 12
 
 
 @dataclass
@@ -49,14 +50,15 @@ WITHDRAWAL_RULES.add(NO_OPEN_PROCEDURE)
 
 @WITHDRAWAL_RULES.rule(
     "compulsory_withdrawal",
-    "义务教育阶段学生不得退学，除非丧失学习能力，或年满16周岁且已完成九年义务教育（本人及监护人书面申请）。",
-    source="000 第二十六条.5",
+    "义务教育阶段学生不得退学，除非丧失学习能力，或累计已经学满九年义务教育年限并年满十六周岁"
+    "（本人及监护人书面申请，000 第二十六条.5）；该生现年 {f.age} 周岁，按学籍记录累计在校学习"
+    "{f.studied_text}（休学期间不计）。",
 )
 def _compulsory_withdrawal(f: StudentFacts) -> bool:
     if f.student.stage not in COMPULSORY or f.reason == "lost_ability":
         return True
     if f.reason == "nine_years_completed":
-        return f.age >= MIN_WITHDRAWAL_AGE and f.student.grade >= NINE_YEARS_GRADE
+        return f.age >= MIN_WITHDRAWAL_AGE and f.months_studied >= NINE_YEARS_MONTHS
     return False
 
 

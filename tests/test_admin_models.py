@@ -161,7 +161,7 @@ def test_a_save_needs_a_passing_run_of_the_same_draft_then_creates_a_version(wor
     running = engine.start(
         "suspension",
         world.users["V1"],
-        suspension_data(world.users["V1"], absence_hours=250, year_hours=600),
+        suspension_data(world.users["V1"], absence_hours=250, term_hours=300),
         student_id=student.id,
     )
     assert running.process_version.version == 1

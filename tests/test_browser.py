@@ -553,7 +553,7 @@ def test_the_modeler_loads_a_procedure_and_its_side_panel_offers_only_known_name
     page.select_option("#prop-formKey", "review_reexamine")  # back as it was
     page.get_by_role("button", name="运行测试场景").click()
     expect(page.locator("#bench-results .bench-summary")).to_have_text(
-        "全部通过 13/13", timeout=BENCH_WAIT
+        "全部通过 17/17", timeout=BENCH_WAIT
     )
     page.get_by_role("button", name="保存为新版本").click()
     expect(page.locator(".flash-success")).to_contain_text("第 2 版")
@@ -652,10 +652,10 @@ def test_an_admin_changes_a_threshold_the_bench_passes_and_new_instances_follow_
     browser,
     csrf_world,  # noqa: F811
 ):
-    """Vocational suspension needs more than 1/3 of the year's hours missed; the admin makes it
-    1/4 (the shipped scenarios still pass: 150/600 is not more than a quarter). An instance
+    """Vocational suspension needs more than 1/3 of the term's hours missed; the admin makes it
+    1/4 (the shipped scenarios still pass: 75/300 is not more than a quarter). An instance
     started before keeps the old rule when its corrected application is checked again; a new
-    one follows the new rule (160/600 hours: refused before, accepted now)."""
+    one follows the new rule (80/300 hours: refused before, accepted now)."""
     from workflows import deploy, engine
 
     from .test_suspension import decide, second_user, suspension_data
@@ -667,7 +667,7 @@ def test_an_admin_changes_a_threshold_the_bench_passes_and_new_instances_follow_
     before = engine.start(
         "suspension",
         uv1,
-        suspension_data(uv1, absence_hours=250, year_hours=600),
+        suspension_data(uv1, absence_hours=250, term_hours=300),
         student_id=older.id,
     )
     assert (before.status, before.process_version.version) == ("running", 1)
@@ -681,18 +681,18 @@ def test_an_admin_changes_a_threshold_the_bench_passes_and_new_instances_follow_
     expect(page.locator("#save-draft")).to_be_disabled()
     cell.fill("4")
     table.locator('input[data-id="r_vocational"]').fill(
-        "中等职业学校：缺课超过所填总课时的四分之一"
+        "中等职业学校：缺课超过一学期总学时的四分之一"
     )
     page.get_by_role("button", name="运行测试场景").click()
     expect(page.locator("#bench-results .bench-summary")).to_have_text(
-        "全部通过 13/13", timeout=BENCH_WAIT
+        "全部通过 17/17", timeout=BENCH_WAIT
     )
-    expect(page.locator("#bench-results tbody tr")).to_have_count(13)
+    expect(page.locator("#bench-results tbody tr")).to_have_count(17)
     # the first scenario's path is marked on the diagram
     expect(element(page, "check_rules")).to_have_class(has_marker("bench-path"))
     expect(page.locator("#save-draft")).to_be_enabled()
     page.get_by_role("button", name="保存为新版本").click()
-    expect(page.locator(".flash-success")).to_contain_text("第 2 版")
+    expect(page.locator(".flash-success")).to_contain_text("第 2 版", timeout=30_000)
     assert admin.confirmations == [
         "确认把这份草稿保存为默认（江苏泰州，中职按福建）（default）的新版本？"
         "之后新发起的业务按新版本办理，已在办理的业务不受影响。"
@@ -706,19 +706,19 @@ def test_an_admin_changes_a_threshold_the_bench_passes_and_new_instances_follow_
     db.session.expire_all()
     assert deploy.latest("suspension").version == 2
 
-    # the older instance is returned, corrected to 160 hours, checked again on version 1
+    # the older instance is returned, corrected to 80 hours, checked again on version 1
     before = db.session.get(Instance, before_id)
     before = decide(world, before, "return", "请核对课时")
-    before = decide(world, before, **suspension_data(uv1, absence_hours=160, year_hours=600))
+    before = decide(world, before, **suspension_data(uv1, absence_hours=80, term_hours=300))
     assert before.process_version.version == 1
     assert (before.status, before.reason) == ("rejected", "absence_threshold")
 
-    # a new instance with the same 160 hours runs version 2 and passes the check
+    # a new instance with the same 80 hours runs version 2 and passes the check
     newer = world.student("V1", grade=10, name="职校乙")
     after = engine.start(
         "suspension",
         uv1,
-        suspension_data(uv1, absence_hours=160, year_hours=600),
+        suspension_data(uv1, absence_hours=80, term_hours=300),
         student_id=newer.id,
     )
     assert after.process_version.version == 2

@@ -33,7 +33,7 @@ def test_the_page_lists_a_rule_with_its_message_passage_and_variant(world, login
     one_up = row(page, "one_grade_up", "skip_grade")
     assert "〔学生现在的年级〕" in one_up and "{f." not in one_up
     # a rule whose message cites its passage, and one no variant changes
-    assert "⑦ 第十条，000 第十七条" in row(page, "graduating_year", "suspension-transfer")
+    assert "⑦ 第十条，000 第十七条" in row(page, "graduating_year", "transfer")
     assert "—" in row(page, "host_quota", "borrow")
     # linked from the admin menu
     assert 'href="/admin/rules"' in page

@@ -10,7 +10,9 @@ from webapp.models import Certificate, StatusHistory
 from workflows import engine
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 
-from .flows import act, evidence, open_steps, review
+from .flows import act, at, evidence, open_steps, review
+
+DAY = date(2026, 12, 1)  # the day the withdrawal rules are asked on
 
 
 def upload(user) -> int:
@@ -93,19 +95,22 @@ def test_withdrawal_return_and_resubmit(world):
 
 
 @pytest.mark.parametrize(
-    ("grade", "birth", "reason", "allowed"),
+    ("grade", "birth", "reason", "allowed", "entry_year"),
     [
-        (5, date(2015, 1, 1), "personal", False),
-        (8, date(2011, 1, 1), "nine_years_completed", False),  # nine years not done
-        (9, date(2013, 1, 1), "nine_years_completed", False),  # under 16
-        (9, date(2009, 1, 1), "nine_years_completed", True),
-        (4, date(2016, 1, 1), "lost_ability", True),
+        (5, date(2015, 1, 1), "personal", False, None),
+        (8, date(2011, 1, 1), "nine_years_completed", False, None),  # nine years not done
+        (9, date(2013, 1, 1), "nine_years_completed", False, 2017),  # under 16
+        # Nine years studied (entered 2017), not grade 9: the old `grade >= 9` is issue 14.5.
+        (9, date(2009, 1, 1), "nine_years_completed", True, 2017),
+        (4, date(2016, 1, 1), "lost_ability", True, None),
     ],
 )
-def test_rule_compulsory_withdrawal(world, grade, birth, reason, allowed):
+def test_rule_compulsory_withdrawal(world, grade, birth, reason, allowed, entry_year):
     school = "P1" if grade <= 6 else "J1"
-    student = world.student(school, grade=grade, birth_date=birth)
-    instance = start(world, "withdrawal", student, school, reason)
+    extra = {"entry_year": entry_year} if entry_year else {}
+    student = world.student(school, grade=grade, birth_date=birth, **extra)
+    with at(DAY):
+        instance = start(world, "withdrawal", student, school, reason)
     if allowed:
         assert instance.status == "running"
     else:

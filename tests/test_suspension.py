@@ -436,6 +436,31 @@ def test_rule_resumption_grade_senior_same_or_next(world, to_grade, ok):
         assert instance.reason == "resumption_grade"
 
 
+@pytest.mark.parametrize(
+    ("to_grade", "equal_progress", "ok"),
+    [(11, False, True), (10, False, False), (10, True, True), (11, True, True)],
+)
+def test_rule_resumption_grade_vocational_next_unless_equal_progress(
+    world, to_grade, equal_progress, ok
+):
+    """002 第十四条: 原则上随下一年级; with 成绩证明 of equal progress 可随原年级 (issue 14.6:
+    the old default let every vocational student choose)."""
+    student = world.student("V1", grade=10)
+    suspend(world, student, term_hours=300, absence_hours=150)
+    instance = start(
+        world,
+        student,
+        "resumption",
+        resume_date="2027-09-07",
+        to_grade=to_grade,
+        equal_progress=equal_progress,
+    )
+    assert (instance.status != "rejected") is ok
+    if not ok:
+        assert instance.reason == "resumption_grade"
+        assert "随下一年级" in instance.reason_message
+
+
 def test_rule_class_size_cap(world):
     student = world.student("P1", grade=3, class_name="1")
     suspend(world, student)

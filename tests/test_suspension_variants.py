@@ -1,5 +1,5 @@
-"""Regional suspension rules read from the form's months: military service for its length
-(fujian_vocational, 002 第十三条) and the contagious disease the school must suspend for
+"""Suspension rules read from the form's months: a vocational student's military service for
+its length (the default, 002 第十三条), the term's hours (002 第十二条), and the contagious disease the school must suspend for
 (shandong, ⑦ 第十八条: no absence threshold, the county files it and cannot refuse it)."""
 
 from __future__ import annotations
@@ -45,30 +45,46 @@ def test_the_reason_asks_for_its_months(world, reason, field, message):
     assert err.value.fields == {field: [message]}
 
 
-# -- military service (fujian_vocational) ----------------------------------------------------
+# -- military service (vocational by default, 002 第十三条) ---------------------------------
 
 
-def test_fujian_vocational_military_suspension_lasts_the_service(world):
-    assign("321203", "fujian_vocational")  # V1's county
+@pytest.mark.parametrize("variant", ["default", "fujian_vocational"])
+def test_vocational_military_suspension_lasts_the_service(world, variant):
+    """The default's vocational rows follow 002 (issue 14.6): fujian_vocational ships no
+    suspension table of its own any more, so its instances run (and record) the default."""
+    if variant != "default":
+        assign("321203", variant)  # V1's county
     student = world.student("V1", grade=10)
     instance = suspend(world, student, reason="military", absence_hours=0, service_months=24)
-    assert instance.variant == "fujian_vocational"
+    assert instance.variant == "default"
     assert student.suspended_until == START + relativedelta(months=24)
     assert instance.data["suspension"]["end"] == "2028-09-07"
 
 
-def test_fujian_vocational_other_reasons_keep_one_year(world):
-    assign("321203", "fujian_vocational")
+def test_vocational_other_reasons_keep_one_year(world):
     student = world.student("V1", grade=10)
-    suspend(world, student, absence_hours=120, year_hours=600)
+    suspend(world, student, absence_hours=120, term_hours=300)
     assert student.suspended_until == START + relativedelta(years=1)
 
 
-def test_the_default_keeps_one_year_for_military(world):
-    student = world.student("V1", grade=10)
+def test_senior_military_keeps_one_year(world):
+    """Was `test_the_default_keeps_one_year_for_military` on a vocational student: the old
+    default contradicted 002 第十三条 (issue 14.6). Senior high keeps one year (000)."""
+    student = world.student("H1", grade=10)
     instance = suspend(world, student, reason="military", absence_hours=0, service_months=24)
     assert instance.variant == "default"
     assert student.suspended_until == START + relativedelta(years=1)
+
+
+def test_rule_absence_threshold_vocational_counts_the_terms_hours(world):
+    """002 第十二条: more than one third of the term's hours; the year's hours do not do."""
+    refused = start(world, world.student("V1", grade=10), absence_hours=100, term_hours=300)
+    assert (refused.status, refused.reason) == ("rejected", "absence_threshold")
+    assert "本学期总课时的三分之一" in refused.reason_message
+    by_year = start(world, world.student("V1", grade=10), absence_hours=250, year_hours=600)
+    assert by_year.reason == "absence_threshold" and "本学期总课时 未填写" in by_year.reason_message
+    accepted = start(world, world.student("V1", grade=10), absence_hours=101, term_hours=300)
+    assert accepted.status == "running"
 
 
 # -- contagious disease ----------------------------------------------------------------------

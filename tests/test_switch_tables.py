@@ -57,13 +57,19 @@ def test_a_resumption_version_without_the_table_refuses_an_early_return(world):
 
 
 def test_a_suspension_table_may_change_the_graduating_year(world):
-    """The default ships none (the last grade of each stage); a region may ship one."""
+    """The default ships `suspension_graduating_year` (the last grade of each stage; it was
+    Python's GRADUATING_GRADES where no variant shipped one, issue 14.9); a region edits it."""
     student = world.student("P1", grade=6)
     assert start(world, student).reason == "graduating_year"
-    bpmn, dmn = deploy.read_files("suspension")
-    table = deploy.read_files("transfer")[1]["transfer_graduating_year.dmn"]
-    table = table.replace("transfer_graduating_year", "suspension_graduating_year")
-    dmn["suspension_graduating_year.dmn"] = table.replace("[6, 9, 12]", "[9, 12]")
-    deploy.deploy("suspension", bpmn, dmn)
-    db.session.commit()
+    _deploy("suspension", "suspension_graduating_year", "[6, 9, 12]", "[9, 12]")
     assert start(world, student).status == "running"
+
+
+def test_a_suspension_version_without_the_table_keeps_the_last_grade_of_each_stage(world):
+    """A version deployed before the table existed is answered by the shipped default's."""
+    version = deploy.newest("suspension")
+    version.dmn = {k: v for k, v in version.dmn.items() if k != "suspension_graduating_year.dmn"}
+    db.session.commit()
+    refused = start(world, world.student("P1", grade=6))
+    assert refused.reason == "graduating_year" and "000 第十七条" in refused.reason_message
+    assert start(world, world.student("P1", grade=5)).status == "running"

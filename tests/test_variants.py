@@ -63,8 +63,16 @@ def test_what_a_variant_overrides_has_scenarios(variant):
 def test_a_variant_overrides_only_its_files():
     default_bpmn, default_dmn = deploy.read_files("suspension")
     bpmn, dmn = deploy.read_files("suspension", "zhushan")
-    assert bpmn == default_bpmn  # zhushan keeps the default BPMN, overrides two tables
-    assert set(dmn) == set(default_dmn) == {"suspension_length.dmn", "suspension_threshold.dmn"}
+    assert bpmn == default_bpmn  # zhushan keeps the default BPMN, overrides three tables
+    assert (
+        set(dmn)
+        == set(default_dmn)
+        == {
+            "suspension_graduating_year.dmn",  # shipped by the default since issue 14.9
+            "suspension_length.dmn",
+            "suspension_threshold.dmn",
+        }
+    )
     assert dmn["suspension_threshold.dmn"] != default_dmn["suspension_threshold.dmn"]
     _, yuhong = deploy.read_files("suspension", "yuhong")
     assert yuhong["suspension_length.dmn"] == default_dmn["suspension_length.dmn"]
@@ -77,7 +85,12 @@ def test_a_variant_overrides_only_its_files():
     assert deploy.overrides("skip_grade", "zhushan") == []
     assert variants.overridden_files("shandong") == {
         "transfer": ["transfer.bpmn"],
-        "suspension": ["suspension_mandatory.dmn", "segments/suspension_county.bpmn"],
+        "suspension": [
+            "suspension_graduating_year.dmn",
+            "suspension_mandatory.dmn",
+            "suspension_threshold.dmn",
+            "segments/suspension_county.bpmn",
+        ],
         "skip_grade": ["skip_grade_policy.dmn"],
         "repeat_grade": ["repeat_grade_policy.dmn"],
     }
