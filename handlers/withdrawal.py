@@ -5,8 +5,8 @@ from __future__ import annotations
 from webapp.models import db
 
 from . import Context, handler
-from .leaving import StudentFacts, leave, student_facts, verdict
-from .records import issue_certificate
+from .certificates import leaving_verdict
+from .leaving import StudentFacts, leave, verdict
 from .rules import RuleSet
 from .school_rules import ACTIVE_STATUS, NO_OPEN_PROCEDURE
 
@@ -40,12 +40,17 @@ def check_withdrawal(ctx: Context) -> dict:
 
 @handler("withdrawal.finalize")
 def finalize_withdrawal(ctx: Context) -> dict:
-    """Status 退学; a student who studied at least one year gets a 肄业 certificate record."""
-    facts = student_facts(ctx)
-    student, row = leave(ctx, "withdrawal", "withdrawn")
-    number = None
-    if row is not None and facts.years_studied >= 1:
-        number = f"YY{facts.today.year}{student.school.code}{ctx.instance.id:06d}"
-        issue_certificate(ctx, student, "肄业证书", number)
+    """Status 退学, and whether the student is to receive a 肄业 certificate: it is numbered
+    and stamped with the cohort's certificates in the graduation verification (验印, 000
+    第二部分 第二十五条), never issued here; a refusal names its rule."""
+    student, _row = leave(ctx, "withdrawal", "withdrawn")
     db.session.flush()
-    return {"status": student.status, "certificate": number}
+    certificate = leaving_verdict(student)
+    return {
+        "status": student.status,
+        "leaving_certificate": certificate.result(
+            note="肄业证书在毕业验印时统一验印、编号发放（000 第二部分 第二十五条）。"
+            if certificate.ok
+            else None
+        ),
+    }

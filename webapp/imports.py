@@ -59,6 +59,7 @@ def _org_fields(org: Organization) -> dict[str, Any]:
         "stages": org.stages,
         "ownership": org.ownership,
         "star": org.star,
+        "plan_credits": org.plan_credits,
     }
 
 
@@ -80,6 +81,7 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
             "stages": r.stages,
             "ownership": r.ownership,
             "star": r.star,
+            "plan_credits": r.plan_credits,
         }
         org = orgs.get(r.code)
         if org is None:
@@ -95,6 +97,7 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
         org.name, org.level = r.name, r.level
         org.parent = orgs[r.parent_code] if r.parent_code else None
         org.stages, org.ownership, org.star = r.stages, r.ownership, r.star
+        org.plan_credits = r.plan_credits
     result.created, result.updated = len(created), len(after)
     db.session.flush()
     audit(
