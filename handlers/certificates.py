@@ -113,17 +113,25 @@ KIND_TABLE = "graduation_certificates"
 
 
 class CertificateKinds:
-    """The table `graduation_certificates` asked once per (classification, stage)."""
+    """The table `graduation_certificates` asked once per (classification, stage); from
+    another procedure (a certificate exchange) as the region's graduation has it."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, procedure: str = "graduation") -> None:
         self.ctx = ctx
+        self.procedure = procedure
         self.known: dict[tuple[str, str], str] = {}
 
     def __call__(self, classification: str, stage: str) -> str:
         key = (classification, stage)
         if key not in self.known:
             facts = {"classification": classification, "stage": stage}
-            self.known[key] = self.ctx.decide_first(KIND_TABLE, facts)["kind"]
+            if self.procedure == self.ctx.instance.procedure:
+                rows = self.ctx.decide(KIND_TABLE, facts)
+            else:
+                rows = self.ctx.decide_of(self.procedure, KIND_TABLE, facts)
+            if not rows:
+                raise ValueError(f"决策表“{KIND_TABLE}”没有适用于 {facts} 的规则")
+            self.known[key] = rows[0]["kind"]
         return self.known[key]
 
 

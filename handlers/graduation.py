@@ -85,7 +85,7 @@ SINGLE_LEVELS = ("conduct", "pe", "internship", "certificate")
 CREDIT_KINDS = {"required": "required_credits", "elective2": "elective2_credits"}
 
 
-def _gather(students: list[Student], left_ids: set[int]) -> dict[int, Facts]:
+def gather(students: list[Student], left_ids: set[int]) -> dict[int, Facts]:
     facts = {s.id: Facts(left=s.id in left_ids) for s in students}
     ids = sorted(facts)
     for start in range(0, len(ids), 900):
@@ -173,7 +173,7 @@ def classify(ctx: Context) -> dict:
     (stage,) = stages
     if stage == "vocational" and (refusal := plan_credits_missing(school)):
         return refusal
-    facts = _gather(students, left_ids)
+    facts = gather(students, left_ids)
     db.session.execute(
         RosterEntry.__table__.delete().where(RosterEntry.instance_id == ctx.instance.id)
     )

@@ -44,6 +44,15 @@ class EngineContext(Context):
     def decide(self, table: str, facts: dict) -> list[dict]:
         return decisions.collect(_table(self.instance, table), facts)
 
+    def decide_of(self, procedure: str, table: str, facts: dict) -> list[dict]:
+        version = deploy.latest(procedure, self.instance.variant)
+        dmn = version.dmn if version is not None else {}
+        try:
+            found = decisions.table(dmn or deploy.read_files(procedure)[1], table)
+        except KeyError:
+            raise NoSuchTable(f"{procedure} 的流程版本中没有决策表“{table}”") from None
+        return decisions.collect(found, facts)
+
     def tell_school(self, school_id: int, kind: str, message: str) -> None:
         notices.tell_school(school_id, kind, message, self.instance.id)
 
