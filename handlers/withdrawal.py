@@ -43,9 +43,16 @@ def finalize_withdrawal(ctx: Context) -> dict:
     """Status 退学, and whether the student is to receive a 肄业 certificate: it is numbered
     and stamped with the cohort's certificates in the graduation verification (验印, 000
     第二部分 第二十五条), never issued here; a refusal names its rule."""
-    student, _row = leave(ctx, "withdrawal", "withdrawn")
+    student, row = leave(ctx, "withdrawal", "withdrawn")
     db.session.flush()
     certificate = leaving_verdict(student)
+    if row is not None:
+        said = (
+            "符合发给肄业证书的条件，证书在本届毕业验印时统一验印、编号发放（000 第二部分 第二十五条）"
+            if certificate.ok
+            else f"不发给肄业证书（{certificate.rule}）：{certificate.message}"
+        )
+        ctx.tell_school(student.school_id, "completed", f"学生 {student.name} 已退学，{said}")
     return {
         "status": student.status,
         "leaving_certificate": certificate.result(

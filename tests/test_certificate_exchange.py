@@ -13,7 +13,7 @@ from workflows import engine
 
 from .flows import act, evidence, open_steps
 from .test_certificates import stamped
-from .test_graduation import graduate_compulsory, record, review, senior, submit
+from .test_graduation import graduate_compulsory, record, review, senior, submit, vocational
 
 
 def completed_senior(world):
@@ -111,3 +111,42 @@ def test_exchange_stage(world):
     instance = apply(world, junior, "J1")
     assert (instance.status, instance.reason) == ("rejected", "exchange_stage")
     assert "000 第二十三条" in instance.reason_message
+
+
+def completed_vocational(world, credits=150):
+    world.orgs["V1"].plan_credits = credits
+    s = vocational(world, internship="fail")
+    stamped(world, submit(world, "V1"))
+    assert s.status == "completed"
+    return s
+
+
+def test_vocational_exchange_within_the_longest_study_period(world):
+    s = completed_vocational(world)
+    record(s, "顶岗实习", "internship", "pass")  # the retaken internship
+    instance = apply(world, s, "V1")
+    deadline = instance.data["check"]["deadline"]
+    assert deadline == f"{s.entry_year + 7}-08-31"  # 002 第三十条: at most seven years
+    instance = act(world, instance)
+    assert (instance.status, s.status) == ("completed", "graduated")
+    new = Certificate.query.filter_by(instance_id=instance.id).one()
+    assert new.kind == "中职毕业证书"
+    late = completed_vocational(world)
+    record(late, "顶岗实习", "internship", "pass")
+    late.entry_year -= 8  # the refusal: entered eight years ago, past the longest period
+    db.session.commit()
+    instance = apply(world, late, "V1")
+    assert (instance.status, instance.reason) == ("rejected", "exchange_period")
+    assert "002 第三十条、第三十二条" in instance.reason_message
+
+
+def test_vocational_plan_credits_in_the_exchange(world):
+    s = completed_vocational(world)
+    record(s, "顶岗实习", "internship", "pass")
+    world.orgs["V1"].plan_credits = None
+    db.session.commit()
+    instance = apply(world, s, "V1")
+    assert (instance.status, instance.reason) == ("rejected", "vocational_plan_credits")
+    world.orgs["V1"].plan_credits = 170  # the control: the school sets its plan's number
+    db.session.commit()
+    assert open_steps(apply(world, s, "V1"))[0][0] == "county_review"

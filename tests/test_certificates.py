@@ -152,3 +152,15 @@ def test_graduation_certificates(world):
         senior_ok.id: "高中毕业证书",
         senior_short.id: "修业证书",
     }
+
+
+def test_vocational_plan_credits_shown_to_the_school(world, login):
+    school = login(world.users["V1"].username)
+    page = school.get("/cohorts/graduation/new").get_data(as_text=True)
+    assert "尚未设定" in page and "plan_credits" in page
+    world.orgs["V1"].plan_credits = 168
+    db.session.commit()
+    page = school.get("/cohorts/graduation/new").get_data(as_text=True)
+    assert '<span class="fixed">168</span> 学分' in page
+    other = login(world.users["H1"].username).get("/cohorts/graduation/new")
+    assert 'id="plan-credits"' not in other.get_data(as_text=True)  # not a vocational school
