@@ -28,6 +28,8 @@ class OrgRow:
     ownership: str | None
     star: int | None
     plan_credits: int | None = None
+    # A file without the plan_credits column leaves every school's number as it is.
+    plan_credits_given: bool = False
 
 
 def check_orgs(table: Table) -> tuple[list[OrgRow], list[RowError]]:
@@ -62,6 +64,7 @@ def check_orgs(table: Table) -> tuple[list[OrgRow], list[RowError]]:
         credits = _plan_credits(row, level, stages)
         if code and name and level and len(errors) == before:
             item = OrgRow(number, code, name, level, parent_code, stages, ownership, star, credits)
+            item.plan_credits_given = "plan_credits" in table.columns
             seen[code] = item
             checked.append(item)
     return checked, errors

@@ -136,6 +136,11 @@ def test_plan_credits_set_by_the_org_import(world):
     result = import_orgs("".join(rows.splitlines(True)[:2]).encode(), "orgs.csv")
     assert not result.errors
     assert db.session.get(Organization, world.orgs["V1"].id).plan_credits == 165
+    # a later file without the column leaves the school's number alone
+    later = "code,name,level,parent_code,stage,ownership\nV1,职业学校二,school,321202,vocational,public\n"
+    result = import_orgs(later.encode(), "orgs.csv")
+    assert not result.errors and result.updated == 1
+    assert db.session.get(Organization, world.orgs["V1"].id).plan_credits == 165
 
 
 def test_graduation_certificates(world):

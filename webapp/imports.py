@@ -84,6 +84,8 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
             "plan_credits": r.plan_credits,
         }
         org = orgs.get(r.code)
+        if org is not None and not r.plan_credits_given:
+            wanted["plan_credits"] = org.plan_credits
         if org is None:
             org = orgs[r.code] = Organization(code=r.code)
             db.session.add(org)
@@ -97,7 +99,7 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
         org.name, org.level = r.name, r.level
         org.parent = orgs[r.parent_code] if r.parent_code else None
         org.stages, org.ownership, org.star = r.stages, r.ownership, r.star
-        org.plan_credits = r.plan_credits
+        org.plan_credits = wanted["plan_credits"]
     result.created, result.updated = len(created), len(after)
     db.session.flush()
     audit(
