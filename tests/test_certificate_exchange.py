@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 
 from webapp.extensions import db
 from webapp.models import Certificate, StatusHistory, china_today
-from workflows import engine
+from workflows import deploy, engine, variants
 
 from .flows import act, evidence, open_steps
 from .test_certificates import stamped
@@ -150,3 +150,23 @@ def test_vocational_plan_credits_in_the_exchange(world):
     world.orgs["V1"].plan_credits = 170  # the control: the school sets its plan's number
     db.session.commit()
     assert open_steps(apply(world, s, "V1"))[0][0] == "county_review"
+
+
+def test_now_graduating_asks_the_regions_graduation_tables(world):
+    """The exchange has no graduation tables of its own: it asks the graduation version
+    the student's region runs, even where the exchange itself has no override there."""
+    s, _old = completed_senior(world)
+    record(s, "必修", "required", "pass", 110)  # short of 116 by the default table
+    assert apply(world, s).reason == "now_graduating"
+    bpmn, dmn = deploy.read_files("graduation")
+    dmn["graduation_senior.dmn"] = (
+        dmn["graduation_senior.dmn"]
+        .replace("&lt; 116</text>", "&lt; 110</text>")
+        .replace("&lt; 144</text>", "&lt; 138</text>")
+    )
+    deploy.deploy("graduation", bpmn, dmn, variant="zhushan")
+    variants.assign("321202", "zhushan")
+    db.session.commit()
+    instance = apply(world, s)
+    assert instance.variant == "default"  # the exchange has no zhushan files
+    assert open_steps(instance) == [("county_review", "321202")]
