@@ -9,7 +9,7 @@ from webapp.models import LEVEL_LABELS, LEVELS, STAGES, Organization
 from .spreadsheets import RowError, SheetRow, Table, missing_columns
 
 ORG_COLUMNS = ("code", "name", "level", "parent_code")
-ORG_SCHOOL_COLUMNS = ("stage", "ownership", "star")
+ORG_SCHOOL_COLUMNS = ("stage", "ownership", "star", "plan_credits")
 OWNERSHIPS = ("public", "private")
 # The level an organisation's parent must have; a city may stand without a province.
 PARENT_LEVEL = {"province": None, "city": "province", "county": "city", "school": "county"}
@@ -27,6 +27,9 @@ class OrgRow:
     stages: str | None
     ownership: str | None
     star: int | None
+    plan_credits: int | None = None
+    # A file without the plan_credits column leaves every school's number as it is.
+    plan_credits_given: bool = False
 
 
 def check_orgs(table: Table) -> tuple[list[OrgRow], list[RowError]]:
@@ -58,8 +61,10 @@ def check_orgs(table: Table) -> tuple[list[OrgRow], list[RowError]]:
         if level:
             _check_parent(row, level, parent_code, seen, existing)
         stages, ownership, star = _school_fields(row, level)
+        credits = _plan_credits(row, level, stages)
         if code and name and level and len(errors) == before:
-            item = OrgRow(number, code, name, level, parent_code, stages, ownership, star)
+            item = OrgRow(number, code, name, level, parent_code, stages, ownership, star, credits)
+            item.plan_credits_given = "plan_credits" in table.columns
             seen[code] = item
             checked.append(item)
     return checked, errors
@@ -119,3 +124,13 @@ def _school_fields(row: SheetRow, level: str | None) -> tuple[str | None, str | 
     ownership = row.choice("ownership", OWNERSHIPS)
     star = row.integer("star", 1, 5, required=False)
     return stages, ownership, star
+
+
+def _plan_credits(row: SheetRow, level: str | None, stages: str | None) -> int | None:
+    """A vocational school's graduation credits, from its filed teaching plan (002 第三十一条)."""
+    if level != "school" or not row.values.get("plan_credits"):
+        return None
+    if "vocational" not in (stages or "").split("+"):
+        row.error("plan_credits", "只有中等职业学校填写教学计划规定的毕业学分（002 第三十一条）。")
+        return None
+    return row.integer("plan_credits", 1, 400, required=False)

@@ -31,6 +31,12 @@ class Context(ABC):
         is answered by the shipped default's table. NoSuchTable when neither has it.
         """
 
+    @abstractmethod
+    def decide_of(self, procedure: str, table: str, facts: dict) -> list[dict]:
+        """`decide` with another procedure's table, as this instance's region runs it now
+        (the newest version of `procedure` for the instance's variant): a certificate
+        exchange judges by the graduation tables. NoSuchTable when it has none."""
+
     def decide_first(self, table: str, facts: dict) -> dict:
         """The first matching rule's outputs; a table without a catch-all rule that matches
         nothing is a fault of the table (ValueError naming it)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 
 from sqlalchemy import insert, update
 
@@ -26,6 +25,7 @@ from webapp.models import (
 )
 
 from . import Context, handler, procedure_tables
+from .certificates import KIND_TABLE, CertificateKinds, leaving_verdict, plan_credits_missing
 from .records import change_records
 from .rules import RuleSet
 from .school_rules import GRADUATING_GRADES
@@ -40,22 +40,8 @@ DECISION_FOR_STAGE = {
 # When several rules match, the weakest outcome decides (肄业 < 结业/修业 < 毕业).
 PRIORITY = ("left", "completed", "graduated")
 CITY_STAGES = ("senior", "vocational")  # the city verifies and stamps these (验印)
-CERTIFICATE_KINDS = {
-    ("graduated", "primary"): "小学毕业证书",
-    ("graduated", "junior"): "初中毕业证书",
-    ("graduated", "senior"): "高中毕业证书",
-    ("graduated", "vocational"): "中职毕业证书",
-    ("completed", "primary"): "修业证书",
-    ("completed", "junior"): "修业证书",
-    ("completed", "senior"): "结业证书",
-    ("completed", "vocational"): "结业证书",
-    ("left", "primary"): "肄业证书",
-    ("left", "junior"): "肄业证书",
-    ("left", "senior"): "肄业证书",
-    ("left", "vocational"): "肄业证书",
-}
 NEW_STATUS = {"graduated": "graduated", "completed": "completed", "left": "left"}
-TABLES = procedure_tables("graduation", *sorted(set(DECISION_FOR_STAGE.values())))
+TABLES = procedure_tables("graduation", *sorted({*DECISION_FOR_STAGE.values(), KIND_TABLE}))
 
 
 def _number(value) -> int | float:
@@ -100,7 +86,7 @@ SINGLE_LEVELS = ("conduct", "pe", "internship", "certificate")
 CREDIT_KINDS = {"required": "required_credits", "elective2": "elective2_credits"}
 
 
-def _gather(students: list[Student], left_ids: set[int]) -> dict[int, Facts]:
+def gather(students: list[Student], left_ids: set[int]) -> dict[int, Facts]:
     facts = {s.id: Facts(left=s.id in left_ids) for s in students}
     ids = sorted(facts)
     for start in range(0, len(ids), 900):
@@ -127,33 +113,35 @@ def _gather(students: list[Student], left_ids: set[int]) -> dict[int, Facts]:
     return facts
 
 
-def cohort(school_id: int, entry_year: int) -> tuple[list[Student], set[int]]:
-    """The cohort's students: enrolled in a graduating grade, and those who left (withdrew)
-    after at least one year without a 肄业 certificate yet."""
+def cohort(school_id: int, entry_year: int) -> tuple[list[Student], set[int], list[dict]]:
+    """The cohort's students: enrolled in a graduating grade, and those who withdrew and are
+    to receive a 肄业 certificate (handlers/certificates.py) without one yet; and the
+    withdrawn students who are not, each with the rule that says so."""
     enrolled = Student.query.filter(
         Student.school_id == school_id,
         Student.entry_year == entry_year,
         Student.status == "enrolled",
         Student.grade.in_(GRADUATING_GRADES),
     ).all()
-    left = [
-        s
-        for s in Student.query.filter_by(
-            school_id=school_id, entry_year=entry_year, status="withdrawn"
-        )
-        if not any(c.kind == "肄业证书" for c in s.certificates) and _left_after_a_year(s)
-    ]
-    return enrolled + left, {s.id for s in left}
-
-
-def _left_after_a_year(student: Student) -> bool:
-    row = (
-        StatusHistory.query.filter_by(student_id=student.id, procedure="withdrawal")
-        .order_by(StatusHistory.id.desc())
-        .first()
-    )
-    left_on = row.at.date() if row else china_today()
-    return (left_on - date(student.entry_year, 9, 1)).days >= 365
+    left, not_left = [], []
+    for s in Student.query.filter_by(
+        school_id=school_id, entry_year=entry_year, status="withdrawn"
+    ):
+        if any(c.kind == "肄业证书" for c in s.certificates):
+            continue
+        verdict = leaving_verdict(s)
+        if verdict.ok:
+            left.append(s)
+        else:
+            not_left.append(
+                {
+                    "student_id": s.id,
+                    "name": s.name,
+                    "rule": verdict.rule,
+                    "message": verdict.message,
+                }
+            )
+    return enrolled + left, {s.id for s in left}, not_left
 
 
 @dataclass
@@ -198,18 +186,21 @@ def classify(ctx: Context) -> dict:
     """Write the roster: every student of the cohort with a classification and its reasons."""
     school = db.session.get(Organization, ctx.data["school_id"])
     entry_year = int(ctx.data["entry_year"])
-    students, left_ids = cohort(school.id, entry_year)
+    students, left_ids, not_left = cohort(school.id, entry_year)
     verdict = COHORT_RULES.first_failure(CohortFacts(school, entry_year, students))
     if not verdict.ok:
         return verdict.result()
     (stage,) = {s.stage for s in students}
-    facts = _gather(students, left_ids)
+    if stage == "vocational" and (refusal := plan_credits_missing(school)):
+        return refusal
+    facts = gather(students, left_ids)
     db.session.execute(
         RosterEntry.__table__.delete().where(RosterEntry.instance_id == ctx.instance.id)
     )
     rows, counts = [], defaultdict(int)
     for s in students:
-        classification, reasons = classify_one(ctx, stage, facts[s.id].as_data())
+        asked = {**facts[s.id].as_data(), "plan_credits": school.plan_credits}
+        classification, reasons = classify_one(ctx, stage, asked)
         counts[classification] += 1
         rows.append(
             {
@@ -229,6 +220,7 @@ def classify(ctx: Context) -> dict:
         "needs_city": stage in CITY_STAGES,
         "total": len(rows),
         "counts": dict(counts),
+        "not_left": not_left,
     }
 
 
@@ -249,14 +241,14 @@ def finalize(ctx: Context) -> dict:
     )
     digits = int(ctx.data.get("certificate_serial_digits", 4))
     serials = reserve_serials(prefix, len(entries))
-    numbered, certificates = [], []
+    numbered, certificates, kind = [], [], CertificateKinds(ctx)
     for entry, serial in zip(entries, serials, strict=True):
         number = f"{prefix}{serial:0{digits}d}"
         numbered.append({"id": entry.id, "certificate_number": number})
         certificates.append(
             {
                 "student_id": entry.student_id,
-                "kind": CERTIFICATE_KINDS[(entry.classification, entry.stage)],
+                "kind": kind(entry.classification, entry.stage),
                 "number": number,
                 "instance_id": ctx.instance.id,
             }

@@ -38,7 +38,7 @@ from webapp.models import Instance, StatusHistory, Student, china_midnight, chin
 
 from . import Context, NoSuchTable, handler, procedure_tables
 from .months import months_text, suspended_months, whole_months
-from .records import amend_record, change_record, issue_certificate
+from .records import change_record, issue_certificate
 from .resumption import resumed
 from .rules import Rule, RuleSet
 from .school_rules import ENROLLED_STATUS, NO_OPEN_PROCEDURE, NOT_BORROWING
@@ -54,7 +54,7 @@ REASON_MONTHS = ("service_months", "treatment_months")
 CHINESE_SHARES = {2: "二分之一", 3: "三分之一", 4: "四分之一", 5: "五分之一", 6: "六分之一"}
 
 
-def _asked(student: Student, data: dict) -> dict:
+def asked_of(student: Student, data: dict) -> dict:
     """What the suspension tables are asked about this application."""
     return {
         "stage": student.stage,
@@ -156,10 +156,10 @@ class SuspensionFacts:
         )
 
 
-def _suspension_facts(ctx: Context) -> SuspensionFacts:
+def suspension_facts(ctx: Context) -> SuspensionFacts:
     data = ctx.data
     student = db.session.get(Student, data["student_id"])
-    asked = _asked(student, data)
+    asked = asked_of(student, data)
     threshold = ctx.decide_first("suspension_threshold", asked)
     if threshold.get("measure") not in MEASURES:
         raise ValueError(
@@ -246,7 +246,7 @@ def check_suspension(ctx: Context) -> dict:
     """The rules; `senior` (the name the BPMN gateway reads) says whether the table withdraws
     a student who does not come back after the end date (senior high and vocational), and
     `mandatory` whether the school must order it (a variant's BPMN has the county file it)."""
-    facts = _suspension_facts(ctx)
+    facts = suspension_facts(ctx)
     return SUSPENSION_RULES.first_failure(facts).result(
         stage=facts.stage,
         senior=facts.length["withdraw_after_months"] is not None,
@@ -255,7 +255,7 @@ def check_suspension(ctx: Context) -> dict:
     )
 
 
-def _period_end(end: date, length: dict) -> dict:
+def period_end(end: date, length: dict) -> dict:
     """The end date and what the timers wait for: the end, and the automatic withdrawal
     (senior high) the table's months later."""
     grace = relativedelta(months=length["withdraw_after_months"] or 1)
@@ -279,14 +279,14 @@ def finalize_suspension(ctx: Context) -> dict:
     today = china_today()
     start = today if ctx.data["reason"] == "abroad" else date.fromisoformat(ctx.data["start_date"])
     student = db.session.get(Student, ctx.data["student_id"])
-    length = ctx.decide_first("suspension_length", _asked(student, ctx.data))
+    length = ctx.decide_first("suspension_length", asked_of(student, ctx.data))
     end = start + relativedelta(months=length["length_months"])
     student, row = change_record(ctx, "suspension", {"status": "suspended", "suspended_until": end})
     number = f"XX{today.year}{student.school.code}{ctx.instance.id:06d}"
     if row is not None:
         issue_certificate(ctx, student, "休学证明", number)
     ctx.release_student()
-    return {"start": start.isoformat(), **_period_end(end, length), "certificate": number}
+    return {"start": start.isoformat(), **period_end(end, length), "certificate": number}
 
 
 @handler("suspension.ended")
@@ -323,89 +323,3 @@ def withdraw_after_suspension(ctx: Context) -> dict:
         f"休学期满{months_text(grace)}未申请复学",
     )
     return {"started": withdrawal}
-
-
-# -- extension (续办休学) ------------------------------------------------------------------
-# At the end date the school may ask for 续办休学 (000 第二十条 说明4, ⑦ 第十九条, 003 篇10):
-# checked, decided by the county, and on approval the end date moves on by the table's length.
-
-
-def _extension_facts(ctx: Context) -> SuspensionFacts:
-    facts = _suspension_facts(ctx)
-    facts.own_months = suspended_months(ctx.data)
-    return facts
-
-
-EXTENSION_RULES = RuleSet()
-
-
-@EXTENSION_RULES.rule(
-    "suspended_status",
-    "该学生当前为{f.student.status_label}状态，不是休学，无需续办休学。",
-    source="000 第十八条（续办休学）",
-)
-def _still_suspended(f: SuspensionFacts) -> bool:
-    return f.student.status == "suspended"
-
-
-EXTENSION_RULES.add(NO_OPEN_PROCEDURE)
-EXTENSION_RULES.add(SUSPENSION_TOTAL)
-
-
-@handler("suspension.check_extension")
-def check_extension(ctx: Context) -> dict:
-    """The rules before the county is asked. The instance holds the student again while the
-    county decides, so no resumption starts meanwhile."""
-    facts = _extension_facts(ctx)
-    verdict = EXTENSION_RULES.first_failure(facts)
-    if verdict.ok:
-        ctx.hold_student(facts.student.id)
-    return verdict.result()
-
-
-def _tell_school(ctx: Context, student: Student, kind: str, message: str) -> None:
-    """The county decided the extension: tell the student's school, and let the student go
-    (the instance held it while the county decided)."""
-    ctx.tell_school(student.school_id, kind, f"{message}（业务编号 {ctx.instance.id}）")
-    ctx.release_student()
-
-
-@handler("suspension.extend")
-def extend_suspension(ctx: Context) -> dict:
-    """The county approved: the end date moves on by the table's length (the student stays
-    休学; a history row per extension keeps before and after) and the process waits for the
-    new end date."""
-    period = ctx.data["suspension"]
-    student = db.session.get(Student, ctx.data["student_id"])
-    length = ctx.decide_first("suspension_length", _asked(student, ctx.data))
-    end = date.fromisoformat(period["end"]) + relativedelta(months=length["length_months"])
-    extensions = period.get("extensions", 0) + 1
-    amend_record(
-        ctx,
-        "suspension",
-        {"suspended_until": end},
-        extensions,
-        noted={"extension": extensions},
-    )
-    message = f"续办休学已批准：休学期满日期由 {period['end']} 顺延至 {end}。"
-    _tell_school(ctx, student, "completed", f"学生 {student.name} {message}")
-    return {**period, **_period_end(end, length), "extensions": extensions, "message": message}
-
-
-@handler("suspension.extension_refused")
-def extension_refused(ctx: Context) -> dict:
-    """Tell the school why no extension: the rule that refused it, or the county's reason.
-    The student is let go and the reminder comes back; for senior high the month after the
-    end date still runs (a refusal before it ends leads to the automatic withdrawal)."""
-    check = ctx.data["extension"]
-    if check["ok"]:
-        rule = "reviewer_rejected"
-        why = f"县级教育行政部门不同意，理由：{ctx.data.get('comment', '').rstrip('。')}"
-    else:
-        rule = check["rule"]
-        why = f"{check['message'].rstrip('。')}（规则：{rule}）"
-    student = db.session.get(Student, ctx.data["student_id"])
-    _tell_school(
-        ctx, student, "rejected", f"学生 {student.name} 续办休学未获批准：{why}。请尽快办理复学。"
-    )
-    return {"rule": rule, "message": why}

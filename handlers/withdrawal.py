@@ -17,8 +17,8 @@ from forms.withdrawal import ABSENT_WITHOUT_LEAVE
 from webapp.models import china_today, db
 
 from . import Context, handler
+from .certificates import leaving_verdict
 from .leaving import StudentFacts, leave, student_facts
-from .records import issue_certificate
 from .rules import RuleSet
 from .school_rules import ACTIVE_STATUS, NO_OPEN_PROCEDURE
 
@@ -119,13 +119,24 @@ def check_withdrawal(ctx: Context) -> dict:
 
 @handler("withdrawal.finalize")
 def finalize_withdrawal(ctx: Context) -> dict:
-    """Status 退学; a student who studied at least one year gets a 肄业 certificate record,
-    except one withdrawn automatically (自动退学学生，不发给肄业证书, 000 ⑦ 第二十九条)."""
-    facts = student_facts(ctx)
+    """Status 退学, and whether the student is to receive a 肄业 certificate: it is numbered
+    and stamped with the cohort's certificates in the graduation verification (验印, 000
+    第二部分 第二十五条), never issued here; a refusal names its rule."""
     student, row = leave(ctx, "withdrawal", "withdrawn")
-    number = None
-    if row is not None and facts.years_studied >= 1 and facts.reason != ABSENT_WITHOUT_LEAVE:
-        number = f"YY{facts.today.year}{student.school.code}{ctx.instance.id:06d}"
-        issue_certificate(ctx, student, "肄业证书", number)
     db.session.flush()
-    return {"status": student.status, "certificate": number}
+    certificate = leaving_verdict(student)
+    if row is not None:
+        said = (
+            "符合发给肄业证书的条件，证书在本届毕业验印时统一验印、编号发放（000 第二部分 第二十五条）"
+            if certificate.ok
+            else f"不发给肄业证书（{certificate.rule}）：{certificate.message}"
+        )
+        ctx.tell_school(student.school_id, "completed", f"学生 {student.name} 已退学，{said}")
+    return {
+        "status": student.status,
+        "leaving_certificate": certificate.result(
+            note="肄业证书在毕业验印时统一验印、编号发放（000 第二部分 第二十五条）。"
+            if certificate.ok
+            else None
+        ),
+    }

@@ -102,6 +102,7 @@ def test_procedures_the_caller_may_start(api, world):
         "cancellation",
         "skip_grade",
         "repeat_grade",
+        "certificate_exchange",  # issue 14 item 11: a new procedure the school starts
         "info_change",
         "graduation",
     } | ({"registration"} if "registration" in PROCEDURES else set())

@@ -132,17 +132,34 @@ def test_a_make_up_pass_replaces_the_failure(world):
 
 
 def test_left_after_a_year_is_left(world):
+    """Changed for issue 14 item 4: a compulsory-stage student no longer gets a 肄业
+    certificate (000 第二十三条, the stage has its own certificates); the senior student
+    beside it keeps the old assertion."""
     from datetime import datetime
 
-    s = world.student("J1", grade=8, entry_year=2024, status="withdrawn")
-    db.session.add(
-        StatusHistory(
-            student_id=s.id, procedure="withdrawal", before={}, after={}, at=datetime(2025, 10, 1)
+    def withdrawn(school, grade):
+        s = world.student(school, grade=grade, entry_year=2024, status="withdrawn")
+        db.session.add(
+            StatusHistory(
+                student_id=s.id,
+                procedure="withdrawal",
+                before={},
+                after={},
+                at=datetime(2025, 10, 1),
+            )
         )
-    )
-    db.session.commit()
+        db.session.commit()
+        return s
+
+    junior = withdrawn("J1", 8)
     graduate_compulsory(world)
-    e = entry(submit(world), s)
+    instance = submit(world)
+    assert RosterEntry.query.filter_by(instance_id=instance.id, student_id=junior.id).count() == 0
+    (not_left,) = instance.data["check"]["not_left"]
+    assert (not_left["student_id"], not_left["rule"]) == (junior.id, "leaving_certificate_stage")
+    s = withdrawn("H1", 11)
+    senior(world)
+    e = entry(submit(world, "H1"), s)
     assert (e.classification, e.reasons) == ("left", ["已离校，在校学习满一年，发给肄业证书"])
 
 
@@ -158,7 +175,7 @@ def test_compulsory_path_needs_no_city_and_issues_numbered_certificates(world):
     assert [c.number for c in certs] == [f"{year}J1{n:04d}" for n in range(1, 5)]
     assert [c.number[-4:] for c in certs] == ["0001", "0002", "0003", "0004"]
     assert sorted(c.kind for c in certs) == [
-        "修业证书",
+        "义务教育证书",  # issue 14 item 8: not 修业证书 (000 第二十三条)
         "初中毕业证书",
         "初中毕业证书",
         "初中毕业证书",
@@ -192,26 +209,30 @@ def test_senior_credit_rules(world):
     assert entry(instance, conduct).reasons == ["操行评定不合格"]
 
 
-def test_vocational_seven_conditions(world):
-    def vocational(**overrides):
-        s = world.student("V1", grade=12, entry_year=2024)
-        for subject, kind, credits in VOCATIONAL_PASS:
-            value = overrides.get(kind, "pass")
-            if value != "missing":
-                record(s, subject, kind, value, credits)
-        return s
+def vocational(world, **overrides):
+    """A V1 student of cohort 2024 with every vocational result passed except `overrides`."""
+    s = world.student("V1", grade=12, entry_year=2024)
+    for subject, kind, credits in VOCATIONAL_PASS:
+        value = overrides.get(kind, "pass")
+        if value != "missing":
+            record(s, subject, kind, value, credits)
+    return s
 
-    ok = vocational()
-    no_cert = vocational(certificate="missing")
-    internship = vocational(internship="fail")
-    pe = vocational(pe="fail")
-    credits = vocational(required="fail")
+
+def test_vocational_seven_conditions(world):
+    ok = vocational(world)
+    no_cert = vocational(world, certificate="missing")
+    internship = vocational(world, internship="fail")
+    pe = vocational(world, pe="fail")
+    credits = vocational(world, required="fail")
+    world.orgs["V1"].plan_credits = 170  # the school's filed teaching plan (002 第三十一条)
+    db.session.commit()
     instance = submit(world, "V1")
     assert entry(instance, ok).classification == "graduated"
     assert entry(instance, no_cert).reasons == ["未取得相关专业国家职业资格证书或技能等级证书"]
     assert entry(instance, internship).reasons == ["顶岗实习不合格"]
     assert entry(instance, pe).reasons == ["体育不合格"]
-    assert entry(instance, credits).reasons == ["毕业学分 0，不足规定的 170 学分"]
+    assert entry(instance, credits).reasons == ["毕业学分 0，不足本校教学计划规定的 170 学分"]
     assert {entry(instance, s).classification for s in (no_cert, internship, pe, credits)} == {
         "completed"
     }
@@ -226,7 +247,8 @@ def test_senior_goes_to_the_city_for_stamping(world):
     assert instance.status == "completed"
     assert (ok.status, short.status) == ("graduated", "completed")
     kinds = {c.student_id: c.kind for c in Certificate.query.filter_by(instance_id=instance.id)}
-    assert kinds == {ok.id: "高中毕业证书", short.id: "结业证书"}
+    # issue 14 item 8: a senior non-graduate gets a 修业证书 (000 第二部分 第二十三条)
+    assert kinds == {ok.id: "高中毕业证书", short.id: "修业证书"}
 
 
 def test_city_returns_to_the_county(world):

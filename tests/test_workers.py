@@ -18,7 +18,14 @@ import pytest
 from redis import Redis
 
 from webapp.extensions import db
-from webapp.models import Certificate, Incident, Instance, StatusHistory, Student
+from webapp.models import (
+    Certificate,
+    Incident,
+    Instance,
+    Notification,
+    StatusHistory,
+    Student,
+)
 from workflows import deploy, engine, incidents, recovery
 
 from . import worker_handlers  # noqa: F401  (registers the test handlers here too)
@@ -252,7 +259,11 @@ def test_a_worker_killed_mid_step_loses_nothing_and_moves_nothing_twice(backgrou
     wait_for(lambda: db.session.get(Instance, instance.id).status == "completed", what="recovery")
     assert db.session.get(Student, student.id).status == "withdrawn"
     assert StatusHistory.query.filter_by(student_id=student.id).count() == 1
-    assert Certificate.query.filter_by(student_id=student.id).count() == 1
+    # issue 14 item 4: a withdrawal issues no certificate (its 肄业 certificate is stamped at
+    # the 验印); its one side effect besides the record, the notice saying so, came once.
+    assert Certificate.query.filter_by(student_id=student.id).count() == 0
+    said = Notification.message.contains("已退学，符合发给肄业证书的条件")
+    assert Notification.query.filter(said).count() == 1
 
 
 def test_a_timer_survives_a_worker_restart_and_a_redis_flush(background, redis):

@@ -59,6 +59,7 @@ def _org_fields(org: Organization) -> dict[str, Any]:
         "stages": org.stages,
         "ownership": org.ownership,
         "star": org.star,
+        "plan_credits": org.plan_credits,
     }
 
 
@@ -80,8 +81,11 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
             "stages": r.stages,
             "ownership": r.ownership,
             "star": r.star,
+            "plan_credits": r.plan_credits,
         }
         org = orgs.get(r.code)
+        if org is not None and not r.plan_credits_given:
+            wanted["plan_credits"] = org.plan_credits
         if org is None:
             org = orgs[r.code] = Organization(code=r.code)
             db.session.add(org)
@@ -95,6 +99,7 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
         org.name, org.level = r.name, r.level
         org.parent = orgs[r.parent_code] if r.parent_code else None
         org.stages, org.ownership, org.star = r.stages, r.ownership, r.star
+        org.plan_credits = wanted["plan_credits"]
     result.created, result.updated = len(created), len(after)
     db.session.flush()
     audit(

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from handlers import Context, NoSuchTable
-from webapp.models import Instance, Student, db
+from webapp.models import Instance, Organization, Student, db
 
-from . import decisions, deploy, notices
+from . import decisions, deploy, notices, variants
 from .jurisdiction import rescope_students
 
 # engine.start_automatic: (procedure, student, data, why) → the new instance.
@@ -43,6 +43,19 @@ class EngineContext(Context):
 
     def decide(self, table: str, facts: dict) -> list[dict]:
         return decisions.collect(_table(self.instance, table), facts)
+
+    def decide_of(self, procedure: str, table: str, facts: dict) -> list[dict]:
+        # The region's variant from the school (the instance records "default" when its
+        # own procedure has no override there, but the other procedure may have one).
+        school = db.session.get(Organization, self.instance.school_id)
+        variant = variants.variant_for(school)
+        version = deploy.latest(procedure, variant)
+        dmn = version.dmn if version is not None else {}
+        try:
+            found = decisions.table(dmn or deploy.read_files(procedure, variant)[1], table)
+        except KeyError:
+            raise NoSuchTable(f"{procedure} 的流程版本中没有决策表“{table}”") from None
+        return decisions.collect(found, facts)
 
     def tell_school(self, school_id: int, kind: str, message: str) -> None:
         notices.tell_school(school_id, kind, message, self.instance.id)

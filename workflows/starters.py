@@ -301,6 +301,7 @@ STARTERS = {
     "cancellation": _start_own_student,
     "skip_grade": _start_own_student,
     "repeat_grade": _start_repeat_grade,
+    "certificate_exchange": _start_own_student,
     "info_change": _start_own_student,
     "registration": _cohort_starter("registration"),
 }

@@ -23,6 +23,8 @@ class Organization(db.Model):
     ownership = db.Column(db.String(16))  # public | private
     star = db.Column(db.Integer)
     variant = db.Column(db.String(32))
+    # Vocational: the graduation credits of the school's filed teaching plan (002 第三十一条).
+    plan_credits = db.Column(db.Integer)
 
     parent = db.relationship("Organization", remote_side=[id], backref="children")
 

@@ -74,6 +74,9 @@ PROCEDURES: dict[str, Procedure] = {
         Procedure("cancellation", "注销", "cancellation_apply", "school"),
         Procedure("skip_grade", "跳级", "skip_grade_apply", "school"),
         Procedure("repeat_grade", "留级", "repeat_grade_apply", "school"),
+        Procedure(
+            "certificate_exchange", "结业换发毕业证书", "certificate_exchange_apply", "school"
+        ),
         Procedure("info_change", "学籍信息变更", "info_change_apply", "school"),
         Procedure("registration", "新生注册", "registration_apply", "school", cohort=True),
     )
