@@ -42,8 +42,6 @@ from .persistence import (
 from .runtime import StepFailed, Workflow, run_or_fail
 from .step_checks import check_evidence, check_four_eyes
 
-__all__ = ["open_tasks"]  # read by the views and tests beside the verbs
-
 
 def _context(instance: Instance, user, data: dict) -> services.EngineContext:
     """What a handler is given; the engine hands it the one verb a handler may call back,
