@@ -544,7 +544,7 @@ def test_the_modeler_loads_a_procedure_and_its_side_panel_offers_only_known_name
 
     page.get_by_role("button", name="运行测试场景").click()
     expect(page.locator("#bench-results .bench-summary")).to_have_text(
-        "未通过 1/13", timeout=BENCH_WAIT
+        "未通过 1/17", timeout=BENCH_WAIT
     )
     expect(page.locator("#bench-results tr.fail")).to_contain_text("县级要求到指定医院复查")
     expect(page.locator("#save-draft")).to_be_disabled()
