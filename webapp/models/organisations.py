@@ -25,6 +25,8 @@ class Organization(db.Model):
     variant = db.Column(db.String(32))
     # Vocational: the graduation credits of the school's filed teaching plan (002 第三十一条).
     plan_credits = db.Column(db.Integer)
+    # The school's 10-digit 学校标识码, by which the national template names it.
+    identifier = db.Column(db.String(10), unique=True)
 
     parent = db.relationship("Organization", remote_side=[id], backref="children")
 

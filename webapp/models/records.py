@@ -24,6 +24,29 @@ class Student(db.Model):
     household_code = db.Column(db.String(12))
     guardian_name = db.Column(db.String(64))
     guardian_phone = db.Column(db.String(32))
+    # The national student template's fields (001 学生信息模板录入指南), as the template
+    # writes them; division codes keep their 12 digits. See forms/student_fields.py.
+    id_type = db.Column(db.String(16))  # None: 居民身份证
+    native_place = db.Column(db.String(64))
+    birthplace_code = db.Column(db.String(12))
+    nationality = db.Column(db.String(32))
+    overseas = db.Column(db.String(8))  # 港澳台侨外
+    health = db.Column(db.String(16))
+    household_type = db.Column(db.String(16))
+    class_number = db.Column(db.String(7))  # 班号: entry year + stage digit + class
+    entry_month = db.Column(db.Integer)  # 入学年月's month
+    admission_mode = db.Column(db.String(16))
+    study_mode = db.Column(db.String(8))
+    address_current = db.Column(db.String(128))
+    address_mail = db.Column(db.String(128))
+    address_home = db.Column(db.String(128))
+    phone = db.Column(db.String(32))
+    # Family members: [{name, relation, id_type, id_number, ethnicity, employer, phone,
+    # guardian, household_code, address}], at most two as in the template.
+    members = db.Column(JSON)
+    # The template's other columns (政治面貌, 是否留守儿童 …) by header, kept as written so
+    # an export in the national layout gives them back.
+    national_extra = db.Column(JSON)
     status = db.Column(db.String(16), nullable=False, default="enrolled", index=True)
     status_number = db.Column(db.String(32), index=True)
     # Borrow-study: the student sits at a host school while the status stays here.
