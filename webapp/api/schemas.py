@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, post_dump
 from forms import FORMS
 from webapp.extensions import db
 from webapp.models import STATUSES, Organization, utcnow
+from webapp.models.codes import RESIDENT_ID
 from webapp.paging import COUNT_BOUND
 from workflows import identity
 
@@ -137,9 +138,31 @@ class StatusChangeOut(Schema):
     after = fields.Dict()
 
 
+class AddressesOut(Schema):
+    current = fields.String(attribute="address_current", allow_none=True)
+    mail = fields.String(attribute="address_mail", allow_none=True)
+    home = fields.String(attribute="address_home", allow_none=True)
+
+
+class MemberOut(Schema):
+    """A family member as the national template's 成员1/成员2 columns hold one."""
+
+    name = fields.String(allow_none=True)
+    relation = fields.String(allow_none=True)
+    id_type = fields.String(allow_none=True)
+    id_number = fields.String(allow_none=True)
+    ethnicity = fields.String(allow_none=True)
+    employer = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    guardian = fields.Boolean(allow_none=True)
+    household_code = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+
+
 class StudentOut(Schema):
     id = fields.Integer()
     id_number = fields.String()
+    id_type = fields.Function(lambda s: s.id_type or RESIDENT_ID)
     name = fields.String()
     gender = fields.String(metadata={"enum": ["M", "F"]})
     birth_date = fields.Date()
@@ -147,6 +170,27 @@ class StudentOut(Schema):
     school_name = fields.Function(lambda s: s.school.name)
     grade = fields.Integer()
     class_name = fields.String(allow_none=True)
+    entry_year = fields.Integer()
+    entry_month = fields.Integer(allow_none=True)
+    addresses = fields.Function(lambda s: AddressesOut().dump(s), metadata={"type": "object"})
+    members = fields.Function(
+        lambda s: MemberOut(many=True).dump(s.members or []),
+        metadata={"type": "array", "items": {"type": "object"}},
+    )
+    # The template's other columns (政治面貌 …) by header, as the file wrote them.
+    national_extra = fields.Function(lambda s: s.national_extra or {}, metadata={"type": "object"})
+    ethnicity = fields.String(allow_none=True)
+    native_place = fields.String(allow_none=True)
+    birthplace_code = fields.String(allow_none=True)
+    household_code = fields.String(allow_none=True)
+    nationality = fields.String(allow_none=True)
+    overseas = fields.String(allow_none=True)
+    health = fields.String(allow_none=True)
+    household_type = fields.String(allow_none=True)
+    class_number = fields.String(allow_none=True)
+    admission_mode = fields.String(allow_none=True)
+    study_mode = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": list(STATUSES)})
     status_number = fields.String(allow_none=True)
     borrowing = fields.Method("_borrowing", metadata={"type": "object", "nullable": True})
