@@ -17,7 +17,8 @@ from datetime import date
 from typing import Any
 
 from forms.spreadsheets import RowError, records_table
-from forms.student_rows import HELD_ELSEWHERE, STUDENT_COLUMNS, check_students
+from forms.student_fields import XUEJI_BASE
+from forms.student_rows import HELD_ELSEWHERE, check_students
 from webapp.models import Organization, StatusHistory, Student, db
 from webapp.models.vocabulary import STAGE_GRADES
 
@@ -26,6 +27,7 @@ from .admission import STRUCK_RULE, check_report, city_admits
 from .records import create_records
 from .school_rules import CLASS_CAPS, students_in_class
 from .serials import reserve_serials
+from .status_numbers import national_numbers
 
 # The grade a new student enters at each stage (新生 = the first year of the stage).
 ENTRY_GRADES = {"primary": 1, "junior": 7, "senior": 10, "vocational": 10}
@@ -165,7 +167,7 @@ def check_list(
     rows: list[dict], school: Organization, entry_year: int
 ) -> tuple[list[dict[str, Any]], list[RowError]]:
     """Every row checked; a blank school_code or entry_year is the registration's own."""
-    table = records_table(rows, STUDENT_COLUMNS)
+    table = records_table(rows, XUEJI_BASE)
     for _, values in table.rows:
         if not values.get("school_code"):
             values["school_code"] = school.code
@@ -240,8 +242,9 @@ def _name(rows: list[dict], number: int | None) -> str:
 
 
 def _national(students: list[dict], school: Organization, entry_year: int) -> list[str]:
-    """The national number: G + the 18-digit ID number (003 篇4)."""
-    return ["G" + s["id_number"] for s in students]
+    """The national number: G + the 18-digit ID number (003 篇4), L + birth date + serial
+    for a student without a resident ID (`status_numbers`)."""
+    return national_numbers(students)
 
 
 def _two_digits(code: str) -> str:
