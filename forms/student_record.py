@@ -114,7 +114,8 @@ def _member(row: SheetRow, n: int) -> dict[str, Any] | None:
 
 def _member_id(row: SheetRow, prefix: str, member: dict[str, Any]) -> str | None:
     number = member.get("id_number")
-    if not number or (member.get("id_type") or RESIDENT_ID) != RESIDENT_ID:
+    id_type = row.values.get(prefix + "id_type") or RESIDENT_ID
+    if not number or prefix + "id_type" in row.failed or id_type != RESIDENT_ID:
         return number.upper() if number else None
     try:
         return check_id_number(number)

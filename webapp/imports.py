@@ -116,6 +116,7 @@ def _org_fields(org: Organization) -> dict[str, Any]:
         "ownership": org.ownership,
         "star": org.star,
         "plan_credits": org.plan_credits,
+        "identifier": org.identifier,
     }
 
 
@@ -138,10 +139,13 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
             "ownership": r.ownership,
             "star": r.star,
             "plan_credits": r.plan_credits,
+            "identifier": r.identifier,
         }
         org = orgs.get(r.code)
         if org is not None and not r.plan_credits_given:
             wanted["plan_credits"] = org.plan_credits
+        if org is not None and not r.identifier_given:
+            wanted["identifier"] = org.identifier
         if org is None:
             org = orgs[r.code] = Organization(code=r.code)
             db.session.add(org)
@@ -155,7 +159,7 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
         org.name, org.level = r.name, r.level
         org.parent = orgs[r.parent_code] if r.parent_code else None
         org.stages, org.ownership, org.star = r.stages, r.ownership, r.star
-        org.plan_credits = wanted["plan_credits"]
+        org.plan_credits, org.identifier = wanted["plan_credits"], wanted["identifier"]
     result.created, result.updated = len(created), len(after)
     db.session.flush()
     audit(
