@@ -164,7 +164,7 @@ def main() -> None:
                 deploy.sync_files()
                 db.session.commit()
                 build_orgs()
-                print(f"format  rows     file MB  seconds  rows/s   peak MB over start  target")
+                print("format  rows     file MB  seconds  rows/s   peak MB over start  target")
                 for rows in (int(r) for r in args.rows.split(",")):
                     seconds, peak, size = measure(rows, args.format)
                     ok = "ok" if rows < 100000 or seconds <= TARGET_SECONDS else "SLOW"
