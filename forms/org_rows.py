@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from webapp.models import LEVEL_LABELS, LEVELS, STAGES, Organization
 
-from .spreadsheets import RowError, SheetRow, Table, missing_columns
+from .spreadsheets import DIGITS, RowError, SheetRow, Table, missing_columns
 
 ORG_COLUMNS = ("code", "name", "level", "parent_code")
 ORG_SCHOOL_COLUMNS = ("stage", "ownership", "star", "plan_credits")
@@ -30,6 +30,9 @@ class OrgRow:
     plan_credits: int | None = None
     # A file without the plan_credits column leaves every school's number as it is.
     plan_credits_given: bool = False
+    # 学校标识码 (10 digits); a file without the identifier column leaves it as it is.
+    identifier: str | None = None
+    identifier_given: bool = False
 
 
 def check_orgs(table: Table) -> tuple[list[OrgRow], list[RowError]]:
@@ -41,7 +44,9 @@ def check_orgs(table: Table) -> tuple[list[OrgRow], list[RowError]]:
         v.get("parent_code", "") for _, v in table.rows
     }
     existing = {o.code: o for o in Organization.query.filter(Organization.code.in_(codes - {""}))}
+    identifiers = _identifiers_held({v.get("identifier", "") for _, v in table.rows} - {""})
     seen: dict[str, OrgRow] = {}
+    seen_identifiers: dict[str, int] = {}
     checked: list[OrgRow] = []
     for number, values in table.rows:
         row = SheetRow(number, values, errors)
@@ -62,9 +67,11 @@ def check_orgs(table: Table) -> tuple[list[OrgRow], list[RowError]]:
             _check_parent(row, level, parent_code, seen, existing)
         stages, ownership, star = _school_fields(row, level)
         credits = _plan_credits(row, level, stages)
+        identifier = _identifier(row, code, identifiers, seen_identifiers)
         if code and name and level and len(errors) == before:
             item = OrgRow(number, code, name, level, parent_code, stages, ownership, star, credits)
             item.plan_credits_given = "plan_credits" in table.columns
+            item.identifier, item.identifier_given = identifier, "identifier" in table.columns
             seen[code] = item
             checked.append(item)
     return checked, errors
@@ -134,3 +141,29 @@ def _plan_credits(row: SheetRow, level: str | None, stages: str | None) -> int |
         row.error("plan_credits", "只有中等职业学校填写教学计划规定的毕业学分（002 第三十一条）。")
         return None
     return row.integer("plan_credits", 1, 400, required=False)
+
+
+def _identifiers_held(identifiers: set[str]) -> dict[str, str]:
+    """学校标识码 already held, identifier → the holder's code."""
+    found = Organization.query.filter(Organization.identifier.in_(identifiers))
+    return {o.identifier: o.code for o in found}
+
+
+def _identifier(
+    row: SheetRow, code: str | None, held: dict[str, str], seen: dict[str, int]
+) -> str | None:
+    """学校标识码: 10 digits, one organisation's (in the file and in the database)."""
+    value = row.values.get("identifier", "")
+    if not value:
+        return None
+    if not (DIGITS.fullmatch(value) and len(value) == 10):
+        row.error("identifier", f"学校标识码应为 10 位数字，实为“{value}”。")
+        return None
+    if value in seen:
+        row.error("identifier", f"学校标识码“{value}”与第 {seen[value]} 行重复。")
+        return None
+    seen[value] = row.number
+    if held.get(value, code) != code:
+        row.error("identifier", f"学校标识码“{value}”已属于机构“{held[value]}”。")
+        return None
+    return value

@@ -1,22 +1,26 @@
-"""Reading a spreadsheet (CSV or XLSX) or a list of row objects as text, and the typed reads
-of one row that name the row and column of every problem.
+"""Reading a spreadsheet (XLSX, legacy XLS or CSV) or a list of row objects as text, and the
+typed reads of one row that name the row and column of every problem.
 
-Checking the rows of an import is validation: the checks (`student_rows`, `org_rows`,
-`result_rows`) read through these, and `webapp/imports.py` writes what they accept.
+Reading is streamed: `open_sheet` gives the header and an iterator of rows, so a 100,000-row
+file is checked and written chunk by chunk without every row held at once. Checking the rows
+of an import is validation: the checks (`student_rows`, `org_rows`, `result_rows`) read
+through these, and `webapp/imports.py` writes what they accept.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
+import xlrd
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -24,10 +28,13 @@ from .validators import text_problem
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DIGITS = re.compile(r"\d+")
+# CSV encodings tried in turn: what Excel saves as "CSV UTF-8", then on Chinese Windows.
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 class RowError(NamedTuple):
-    """One problem in an import file: spreadsheet row (None for the whole file), column, message."""
+    """One problem in an import file: spreadsheet row (None for the whole file), column as
+    the file writes it, message."""
 
     row: int | None
     field: str
@@ -41,48 +48,78 @@ class RowError(NamedTuple):
 
 @dataclass
 class Table:
-    """A sheet as text: lower-cased column names and (spreadsheet row number, values) pairs."""
+    """A sheet as text: column names (see `header_name`) and (sheet row, values) pairs."""
 
     columns: list[str]
     rows: list[tuple[int, dict[str, str]]]
 
 
+@dataclass
+class Sheet:
+    """A sheet being read: its column names and an iterator of (sheet row, values)."""
+
+    columns: list[str]
+    rows: Iterator[tuple[int, dict[str, str]]]
+    total: int | None = None  # data rows, as far as the file says before it is read
+
+
 class UnreadableFile(ValueError):
-    """The file is not a CSV (UTF-8) or XLSX sheet we can read; the message says why."""
+    """The file is not a sheet we can read; the message says why (raised while reading)."""
+
+
+def header_name(cell: str) -> str:
+    """A header cell as a column name: spaces around it and a trailing * (the template's
+    mark of a required column) dropped; English names lower-cased, Chinese kept as written."""
+    return cell.strip().rstrip("*＊").strip().lower()
 
 
 def read_table(data: bytes, filename: str) -> Table:
-    """Read the first sheet of an XLSX file or a UTF-8 CSV (with or without BOM).
+    """The whole first sheet at once, for short lists (a registration's, a form's)."""
+    sheet = open_sheet(data, filename)
+    return Table(columns=sheet.columns, rows=list(sheet.rows))
+
+
+def open_sheet(data: bytes, filename: str) -> Sheet:
+    """Open the first sheet of an XLSX or XLS file or a CSV (UTF-8 with or without BOM, GBK
+    or GB18030): the header now, the rows as they are read.
 
     Blank rows are skipped but keep their place in the numbering, so row numbers are the
-    ones the user sees in Excel.
+    ones the user sees in Excel. A bad cell further down raises UnreadableFile when reached.
     """
     suffix = PurePath(filename).suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        records = _xlsx_records(data)
-    elif suffix == ".csv":
-        records = _csv_records(data)
+        records, last = _xlsx_records(data)
     elif suffix == ".xls":
-        raise UnreadableFile("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或“CSV UTF-8”后再导入。")
+        records, last = _xls_records(data)
+    elif suffix == ".csv":
+        records, last = _csv_records(data), _csv_lines(data)
     else:
-        raise UnreadableFile(f"无法识别文件“{filename}”的类型：只接受 .csv 或 .xlsx 文件。")
-    header: list[str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
+        raise UnreadableFile(f"无法识别文件“{filename}”的类型：只接受 .xlsx、.xls 或 .csv 文件。")
+    for number, raw in records:
+        values = [_text(v) for v in raw]
+        _check_cells(values, None, number)
+        if any(values):
+            header = [header_name(v) for v in values]
+            _check_header(header, number)
+            total = max(last - number, 0) if last is not None else None
+            return Sheet(header, _rows(records, header), total)
+    raise UnreadableFile(f"文件“{filename}”是空的：第 1 行应为列名。")
+
+
+def _csv_lines(data: bytes) -> int:
+    """A CSV's last row number, as far as its line breaks tell (for a progress bar)."""
+    return data.count(b"\n") + (not data.endswith(b"\n"))
+
+
+def _rows(
+    records: Iterator[tuple[int, list[Any]]], header: list[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    width = len(header)
     for number, raw in records:
         values = [_text(v) for v in raw]
         _check_cells(values, header, number)
-        if not any(values):
-            continue
-        if header is None:
-            header = [v.lower() for v in values]
-            _check_header(header, number)
-            continue
-        rows.append(
-            (number, dict(zip(header, values + [""] * (len(header) - len(values)), strict=False)))
-        )
-    if header is None:
-        raise UnreadableFile(f"文件“{filename}”是空的：第 1 行应为列名。")
-    return Table(columns=header, rows=rows)
+        if any(values):
+            yield number, dict(zip(header, values + [""] * (width - len(values)), strict=False))
 
 
 def _check_cells(values: list[str], header: list[str] | None, number: int) -> None:
@@ -126,33 +163,74 @@ def _check_header(header: list[str], number: int) -> None:
         raise UnreadableFile(f"第 {number} 行（列名行）中列名重复：{'、'.join(repeated)}。")
 
 
-def _csv_records(data: bytes) -> Iterable[tuple[int, list[Any]]]:
+def _csv_records(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    encoding = _csv_encoding(data)
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    number = 0
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(
-            "CSV 文件不是 UTF-8 编码：请在 Excel 中“另存为 → CSV UTF-8（逗号分隔）”后再导入。"
-        ) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[tuple[int, list[Any]]] = []
-    try:
-        for row in reader:
-            rows.append((len(rows) + 1, row))
+        for row in csv.reader(text):
+            number += 1
+            yield number, row
     except csv.Error as exc:  # a cell past csv.field_size_limit(), or a broken quote
         limit = csv.field_size_limit()
         raise UnreadableFile(
-            f"CSV 文件第 {len(rows) + 1} 行无法读取：单元格不能超过 {limit} 个字符"
-            "（或引号未配对）。"
+            f"CSV 文件第 {number + 1} 行无法读取：单元格不能超过 {limit} 个字符（或引号未配对）。"
         ) from exc
-    return rows
 
 
-def _xlsx_records(data: bytes) -> Iterable[tuple[int, list[Any]]]:
+def _csv_encoding(data: bytes) -> str:
+    """The first of CSV_ENCODINGS the whole file decodes in (checked in pieces, not kept)."""
+    for encoding in CSV_ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            for start in range(0, len(data), 1 << 20):
+                decoder.decode(data[start : start + (1 << 20)])
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise UnreadableFile(
+        "CSV 文件的编码无法识别（既不是 UTF-8，也不是 GBK/GB18030）：请在 Excel 中"
+        "“另存为 → CSV UTF-8（逗号分隔）”后再导入。"
+    )
+
+
+def _xlsx_records(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], int | None]:
     try:
-        sheet = load_workbook(io.BytesIO(data), data_only=True).worksheets[0]
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise UnreadableFile("无法读取 XLSX 文件：文件已损坏或不是 Excel 工作簿。") from exc
-    return enumerate(sheet.iter_rows(values_only=True), start=sheet.min_row)
+    return enumerate(rows, start=sheet.min_row or 1), sheet.max_row
+
+
+def _xls_records(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], int]:
+    """Excel 97 (.xls, the national template's own format): dates as ISO, whole numbers
+    without ".0" (see `_text`)."""
+    try:
+        book = xlrd.open_workbook(file_contents=data)
+        sheet = book.sheet_by_index(0)
+    except (xlrd.XLRDError, OSError, ValueError, IndexError, AssertionError) as exc:
+        raise UnreadableFile("无法读取 XLS 文件：文件已损坏或不是 Excel 97-2003 工作簿。") from exc
+    rows = (
+        (index + 1, [_xls_cell(cell, book.datemode) for cell in sheet.row(index)])
+        for index in range(sheet.nrows)
+    )
+    return rows, sheet.nrows
+
+
+def _xls_cell(cell: Any, datemode: int) -> Any:
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            return xlrd.xldate.xldate_as_datetime(cell.value, datemode)
+        except (xlrd.xldate.XLDateError, ValueError, OverflowError):
+            return cell.value
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return int(cell.value)
+    if cell.ctype == xlrd.XL_CELL_ERROR:
+        return ""
+    return cell.value
 
 
 def _text(value: Any) -> str:
@@ -169,20 +247,38 @@ def _text(value: Any) -> str:
 
 
 class SheetRow:
-    """Typed reads of one row's cells; each failed read adds an error naming row and column."""
+    """Typed reads of one row's cells by key; each failed read adds an error naming the row
+    and the column by its header as the file writes it (`names`: key → header).
 
-    def __init__(self, number: int, values: dict[str, str], errors: list[RowError]):
+    A key in `failed` already has its problem (a format the layout refused): reads of it
+    give None without a second message.
+    """
+
+    def __init__(
+        self,
+        number: int,
+        values: dict[str, str],
+        errors: list[RowError],
+        names: dict[str, str] | None = None,
+        failed: set[str] | frozenset[str] = frozenset(),
+    ):
         self.number = number
         self.values = values
         self.errors = errors
+        self.names = names or {}
+        self.failed = failed
 
     def error(self, column: str, message: str) -> None:
-        self.errors.append(RowError(self.number, column, message))
+        self.errors.append(RowError(self.number, self.names.get(column, column), message))
+
+    def column(self, key: str) -> str:
+        """The header this row's file writes for `key`."""
+        return self.names.get(key, key)
 
     def text(self, column: str, max_len: int, required: bool = False) -> str | None:
-        value = self.values.get(column, "")
+        value = "" if column in self.failed else self.values.get(column, "")
         if not value:
-            if required:
+            if required and column not in self.failed:
                 self.error(column, "不能为空。")
             return None
         if len(value) > max_len:
@@ -191,9 +287,9 @@ class SheetRow:
         return value
 
     def choice(self, column: str, options: Iterable[str], required: bool = True) -> str | None:
-        value = self.values.get(column, "")
+        value = "" if column in self.failed else self.values.get(column, "")
         if not value:
-            if required:
+            if required and column not in self.failed:
                 self.error(column, "不能为空。")
             return None
         if value not in options:
@@ -202,9 +298,9 @@ class SheetRow:
         return value
 
     def integer(self, column: str, low: int, high: int, required: bool = True) -> int | None:
-        value = self.values.get(column, "")
+        value = "" if column in self.failed else self.values.get(column, "")
         if not value:
-            if required:
+            if required and column not in self.failed:
                 self.error(column, "不能为空。")
             return None
         if not DIGITS.fullmatch(value):
@@ -216,9 +312,10 @@ class SheetRow:
         return int(value)
 
     def day(self, column: str) -> date | None:
-        value = self.values.get(column, "")
+        value = "" if column in self.failed else self.values.get(column, "")
         if not value:
-            self.error(column, "不能为空。")
+            if column not in self.failed:
+                self.error(column, "不能为空。")
             return None
         try:
             if not _DATE.fullmatch(value):

@@ -154,6 +154,12 @@ _YYYYMMDD = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _YYYYMM = re.compile(r"(\d{4})(\d{2})")
 
 
+def county_part(code: str | None) -> str:
+    """The county (县、区) a division code names: its first 6 digits, whether the code has
+    6 (GB/T 2260) or 12 (the national template's, down to 村、社区)."""
+    return (code or "")[:6]
+
+
 def stage_of_grade(grade: int) -> str:
     return "primary" if grade <= 6 else "junior" if grade <= 9 else "senior"
 

@@ -17,7 +17,8 @@ from datetime import date
 from typing import Any
 
 from forms.spreadsheets import RowError, records_table
-from forms.student_rows import HELD_ELSEWHERE, STUDENT_COLUMNS, check_students
+from forms.student_fields import XUEJI_BASE, is_national
+from forms.student_rows import HELD_ELSEWHERE, check_students
 from webapp.models import Organization, StatusHistory, Student, db
 from webapp.models.vocabulary import STAGE_GRADES
 
@@ -26,6 +27,7 @@ from .admission import STRUCK_RULE, check_report, city_admits
 from .records import create_records
 from .school_rules import CLASS_CAPS, students_in_class
 from .serials import reserve_serials
+from .status_numbers import national_numbers
 
 # The grade a new student enters at each stage (新生 = the first year of the stage).
 ENTRY_GRADES = {"primary": 1, "junior": 7, "senior": 10, "vocational": 10}
@@ -34,6 +36,8 @@ SCHOOL_AGE = 6  # 000 第五条: 小学新生入学年龄为年满 6 周岁（�
 # A `deferral` cell that says "no"; anything else notes a deferral (延缓入学, e.g. its approval).
 NOT_NOTED = {"", "0", "否", "无", "no", "n", "false"}
 PROBLEMS_IN_MESSAGE = 3
+# The list's columns this procedure reads itself, beside a student import's.
+KNOWN = ("deferral", "report_by", "reported_on", "leave")
 
 # An ID number whose record was withdrawn (流失) or cancelled (注销, perhaps by mistake): a
 # drop-out who comes back resumes on that record, "无需再为其建立新的电子档案" (003 篇2 第十四条,
@@ -164,15 +168,21 @@ def _registration_rules(
 def check_list(
     rows: list[dict], school: Organization, entry_year: int
 ) -> tuple[list[dict[str, Any]], list[RowError]]:
-    """Every row checked; a blank school_code or entry_year is the registration's own."""
-    table = records_table(rows, STUDENT_COLUMNS)
+    """Every row checked, in either layout (errors name the list's own headers); a blank
+    school (school_code, 学校标识码) or entry_year is the registration's own."""
+    national = is_national([str(k).strip() for r in rows if isinstance(r, dict) for k in r])
+    table = records_table(rows, () if national else XUEJI_BASE)
     for _, values in table.rows:
+        if national:
+            values["学校标识码"] = values.get("学校标识码") or school.identifier or school.code
+            continue
         if not values.get("school_code"):
             values["school_code"] = school.code
         if not values.get("entry_year"):
             values["entry_year"] = str(entry_year)
-    earlier = earlier_records(v.get("id_number") for _, v in table.rows)
-    return check_students(table, _registration_rules(school, entry_year, earlier))
+    id_key = "身份证件号" if national else "id_number"
+    earlier = earlier_records(v.get(id_key) for _, v in table.rows)
+    return check_students(table, _registration_rules(school, entry_year, earlier), known=KNOWN)
 
 
 def _earlier_seen(rows: list[dict], students: list[dict[str, Any]]) -> list[dict]:
@@ -240,8 +250,9 @@ def _name(rows: list[dict], number: int | None) -> str:
 
 
 def _national(students: list[dict], school: Organization, entry_year: int) -> list[str]:
-    """The national number: G + the 18-digit ID number (003 篇4)."""
-    return ["G" + s["id_number"] for s in students]
+    """The national number: G + the 18-digit ID number (003 篇4), L + birth date + serial
+    for a student without a resident ID (`status_numbers`)."""
+    return national_numbers(students)
 
 
 def _two_digits(code: str) -> str:

@@ -13,6 +13,7 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
+from forms.student_fields import county_part
 from webapp.models import Organization, Student, china_midnight, china_today, db
 
 from . import Context, handler
@@ -172,8 +173,8 @@ def _private_to_public(f: TransferFacts) -> bool:
         return True
     if f.stage in ("senior", "vocational"):
         return False
-    household = (f.student.household_code or "")[:6]
-    return f.to_county is not None and household == f.to_county.code[:6]
+    household = county_part(f.student.household_code)
+    return f.to_county is not None and household == county_part(f.to_county.code)
 
 
 @school_rule(

@@ -10,7 +10,8 @@ from openpyxl import Workbook
 from sqlalchemy import inspect
 
 from forms.spreadsheets import RowError, read_table
-from forms.student_rows import STUDENT_COLUMNS, check_students
+from forms.student_fields import XUEJI_BASE
+from forms.student_rows import check_students
 from forms.validators import build_id_number
 from webapp.extensions import db
 from webapp.imports import import_students
@@ -24,7 +25,7 @@ ORG_ROWS = [
     ["32120201", "海陵九年一贯制学校", "school", "321202", "primary+junior", "public", ""],
     ["32120202", "海陵民办高级中学", "school", "321202", "senior", "private", "4"],
 ]
-STUDENT_HEADER = list(STUDENT_COLUMNS)
+STUDENT_HEADER = list(XUEJI_BASE)
 
 
 def write_csv(path, header, rows, bom=True):
@@ -169,7 +170,13 @@ def test_missing_column_and_unreadable_files_are_refused(runner, tmp_path):
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes(",".join(ORG_HEADER).encode() + "\n32,江苏省,province,,,,\n".encode("gbk"))
     result = run_import(runner, "orgs", str(gbk))
-    assert result.exit_code != 0 and "不是 UTF-8 编码" in result.stderr
+    assert result.exit_code == 0, result.stderr
+    assert Organization.query.filter_by(code="32").one().name == "江苏省"
+
+    neither = tmp_path / "neither.csv"
+    neither.write_bytes(",".join(ORG_HEADER).encode() + b"\n32,\xff\xff,province,,,,\n")
+    result = run_import(runner, "orgs", str(neither))
+    assert result.exit_code != 0 and "既不是 UTF-8，也不是 GBK/GB18030" in result.stderr
 
     result = run_import(runner, "orgs", str(tmp_path / "absent.csv"))
     assert result.exit_code != 0 and "无法读取文件" in result.stderr
@@ -180,7 +187,7 @@ def test_missing_column_and_unreadable_files_are_refused(runner, tmp_path):
 
     (tmp_path / "o.txt").write_text("code\n")
     result = run_import(runner, "orgs", str(tmp_path / "o.txt"))
-    assert result.exit_code != 0 and "只接受 .csv 或 .xlsx" in result.stderr
+    assert result.exit_code != 0 and "只接受 .xlsx、.xls 或 .csv" in result.stderr
 
 
 # ---- students --------------------------------------------------------------------------
@@ -326,7 +333,7 @@ def test_functions_work_without_the_command_line(app, world):
     assert Student.query.filter_by(id_number=good["id_number"]).first() is None
 
     result = import_students(b"\xef\xbb\xbfname\n", "empty.xls")
-    assert not result.ok and "xls" in str(result.errors[0])
+    assert not result.ok and "无法读取 XLS 文件" in str(result.errors[0])
 
 
 # ---- PostgreSQL ------------------------------------------------------------------------

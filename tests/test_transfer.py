@@ -122,6 +122,11 @@ def test_rule_private_to_public(world):
     assert _rejected_by(world, away, "P3") == "private_to_public"
     home = world.student("M1", grade=3, household_code="321203")
     assert start(world, home, "P3").status == "running"
+    # the national template's 12-digit code: its county part is its first 6 digits
+    away = world.student("M1", grade=3, household_code="321002001001")
+    assert _rejected_by(world, away, "P3") == "private_to_public"
+    home = world.student("M1", grade=3, household_code="321203100201")
+    assert start(world, home, "P3").status == "running"
     # senior: never
     assert _rejected_by(world, world.student("M2", grade=10), "H2") == "private_to_public"
 

@@ -108,7 +108,7 @@ def test_registration_from_a_spreadsheet_and_the_problem_list(world, login, tmp_
     """The browser uploads the admitted list; a duplicate comes back as a named problem."""
     from datetime import date
 
-    from forms.student_rows import STUDENT_COLUMNS
+    from forms.student_fields import XUEJI_BASE
 
     from .test_imports import student_row, write_csv
 
@@ -120,7 +120,7 @@ def test_registration_from_a_spreadsheet_and_the_problem_list(world, login, tmp_
     rows[1][0] = taken.id_number
     rows[1][3] = taken.birth_date.isoformat()
     rows[1][2] = taken.gender
-    path = write_csv(tmp_path / "新生.csv", list(STUDENT_COLUMNS), rows)
+    path = write_csv(tmp_path / "新生.csv", list(XUEJI_BASE), rows)
     school = login("uP1")
     with open(path, "rb") as fh:
         resp = school.post(

@@ -1,32 +1,50 @@
-"""Spreadsheet imports of organisations, students and results (CSV or XLSX), all or nothing per file.
+"""Spreadsheet imports of organisations, students and results (XLSX, XLS or CSV), all or
+nothing per file.
 
-Every row is checked before anything is written; a file with one bad row writes nothing
-and reports every error by spreadsheet row number (header = row 1) and column. The
-functions take the file's bytes, so the command line, the browser and the API share them.
-They add to the session and flush; the caller commits (or rolls back).
+Every row is checked; a file with one bad row writes nothing and reports every error (up
+to MAX_ERRORS) by sheet row (header = row 1) and by the column's header as the file writes
+it. A student file is read as a stream and checked and written in chunks of CHUNK rows
+(bulk inserts inside a savepoint, rolled back on the first error found anywhere), so a
+100,000-row file neither holds every row in memory nor takes long. The functions take the
+file's bytes, so the command line, the browser and the API share them: `check_import`
+writes nothing, `run_import` writes and flushes; the caller commits (or rolls back).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
+
+from sqlalchemy import insert
 
 from forms.org_rows import check_orgs
 from forms.result_rows import check_results
-from forms.spreadsheets import RowError, UnreadableFile, read_table
-from forms.student_rows import check_students
+from forms.spreadsheets import RowError, UnreadableFile, open_sheet, read_table
+from forms.student_rows import StudentCheck
+from handlers.status_numbers import national_numbers
+from workflows.jurisdiction import rescope_students
 
 from .extensions import db
 from .models import Organization, Result, Student, User, audit
 
+CHUNK = 2000
+MAX_ERRORS = 200
+KINDS = ("students", "orgs", "results")
+Progress = Callable[[int, int | None], None]
+
 
 @dataclass
 class ImportResult:
-    """What an import did; `errors` non-empty means nothing was written."""
+    """What an import found or did; `errors` non-empty means nothing was written."""
 
     kind: str
     filename: str
     errors: list[RowError] = field(default_factory=list)
+    rows: int = 0  # data rows read
+    ignored_columns: list[str] = field(default_factory=list)  # not kept, as the file writes them
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -34,6 +52,36 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def check_import(kind: str, data: bytes, filename: str) -> ImportResult:
+    """Read and check every row of the file; write nothing."""
+    if kind == "students":
+        return _students(data, filename, None, None, write=False)
+    result, _ = _read_and_check(kind, data, filename, CHECKS[kind])
+    return result
+
+
+def run_import(
+    kind: str,
+    data: bytes,
+    filename: str,
+    user: User | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Check and write the file (flushed; the caller commits or rolls back).
+
+    `progress(done_rows, total_rows_or_None)` is called after every chunk; it must not
+    commit this session (write the progress through a connection of its own).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"未知的导入类型“{kind}”：应为 {'、'.join(KINDS)} 之一。")
+    if kind == "students":
+        return _students(data, filename, user, progress, write=True)
+    result = WRITERS[kind](data, filename, user)
+    if progress is not None:
+        progress(result.rows, result.rows)
+    return result
 
 
 def _read_and_check(kind: str, data: bytes, filename: str, check) -> tuple[ImportResult, list]:
@@ -44,8 +92,16 @@ def _read_and_check(kind: str, data: bytes, filename: str, check) -> tuple[Impor
     except UnreadableFile as exc:
         result.errors.append(RowError(None, "", str(exc)))
         return result, []
-    rows, result.errors = check(table)
+    result.rows = len(table.rows)
+    rows, errors = check(table)
+    result.errors = _capped(errors)
     return result, rows
+
+
+def _capped(errors: list[RowError], more: int = 0) -> list[RowError]:
+    more += max(len(errors) - MAX_ERRORS, 0)
+    shown = errors[:MAX_ERRORS]
+    return shown + ([RowError(None, "", f"另有 {more} 处问题未列出。")] if more else [])
 
 
 # ---------------------------------------------------------------- organisations
@@ -60,6 +116,7 @@ def _org_fields(org: Organization) -> dict[str, Any]:
         "ownership": org.ownership,
         "star": org.star,
         "plan_credits": org.plan_credits,
+        "identifier": org.identifier,
     }
 
 
@@ -82,10 +139,13 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
             "ownership": r.ownership,
             "star": r.star,
             "plan_credits": r.plan_credits,
+            "identifier": r.identifier,
         }
         org = orgs.get(r.code)
         if org is not None and not r.plan_credits_given:
             wanted["plan_credits"] = org.plan_credits
+        if org is not None and not r.identifier_given:
+            wanted["identifier"] = org.identifier
         if org is None:
             org = orgs[r.code] = Organization(code=r.code)
             db.session.add(org)
@@ -99,7 +159,7 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
         org.name, org.level = r.name, r.level
         org.parent = orgs[r.parent_code] if r.parent_code else None
         org.stages, org.ownership, org.star = r.stages, r.ownership, r.star
-        org.plan_credits = wanted["plan_credits"]
+        org.plan_credits, org.identifier = wanted["plan_credits"], wanted["identifier"]
     result.created, result.updated = len(created), len(after)
     db.session.flush()
     audit(
@@ -122,27 +182,81 @@ def import_orgs(data: bytes, filename: str, user: User | None = None) -> ImportR
 
 
 def import_students(data: bytes, filename: str, user: User | None = None) -> ImportResult:
-    """Create enrolled students with status number G + ID number; all rows or none."""
-    result, rows = _read_and_check(
-        "students", data, filename, lambda table: check_students(table, name_holder=True)
-    )
-    if result.errors:
+    """Create enrolled students numbered as the national system numbers them; all or none."""
+    return run_import("students", data, filename, user)
+
+
+def _chunks(rows: Iterator, size: int) -> Iterator[list]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _students(
+    data: bytes, filename: str, user: User | None, progress: Progress | None, write: bool
+) -> ImportResult:
+    """Stream the sheet through the checks; write each clean chunk while no error is found,
+    and undo every chunk written (the savepoint) once one is."""
+    result = ImportResult("students", filename)
+    try:
+        sheet = open_sheet(data, filename)
+    except UnreadableFile as exc:
+        result.errors.append(RowError(None, "", str(exc)))
         return result
-    per_school: dict[str, int] = {}
-    for values in rows:
-        db.session.add(
-            Student(**values, status="enrolled", status_number="G" + values["id_number"])
+    checker = StudentCheck(sheet.columns, name_holder=True)
+    result.ignored_columns = checker.ignored_columns
+    errors, more = checker.missing(), 0
+    if errors:
+        result.errors = errors
+        return result
+    savepoint = db.session.begin_nested() if write else None
+    per_school: Counter[str] = Counter()
+    try:
+        for chunk in _chunks(sheet.rows, CHUNK):
+            checked = checker.check(chunk, errors)
+            result.rows += len(chunk)
+            if write and not errors and not more:
+                result.created += _write_students(checked, per_school)
+            if len(errors) > MAX_ERRORS:
+                more += len(errors) - MAX_ERRORS
+                del errors[MAX_ERRORS:]
+            if progress is not None:
+                progress(result.rows, sheet.total)
+    except UnreadableFile as exc:
+        errors.append(RowError(None, "", str(exc)))
+    result.errors = _capped(errors, more)
+    if result.errors:
+        result.created = 0
+        if savepoint is not None:
+            savepoint.rollback()
+        return result
+    if savepoint is not None:
+        savepoint.commit()
+        audit(
+            user,
+            "import.students",
+            after={"file": filename, "created": result.created, "schools": dict(per_school)},
         )
-        code = values["school"].code
-        per_school[code] = per_school.get(code, 0) + 1
-    result.created = len(rows)
-    db.session.flush()
-    audit(
-        user,
-        "import.students",
-        after={"file": filename, "created": result.created, "schools": per_school},
-    )
     return result
+
+
+def _write_students(checked: list[dict[str, Any]], per_school: Counter[str]) -> int:
+    """One chunk's records in one bulk insert, with their scope rows."""
+    if not checked:
+        return 0
+    numbers = national_numbers(checked)
+    records = []
+    for values, number in zip(checked, numbers, strict=True):
+        school = values["school"]
+        per_school[school.code] += 1
+        record = {k: v for k, v in values.items() if k != "school"}
+        records.append(
+            record | {"school_id": school.id, "status": "enrolled", "status_number": number}
+        )
+    ids = db.session.execute(
+        insert(Student).returning(Student.id, sort_by_parameter_order=True), records
+    ).scalars()
+    rescope_students(list(ids))
+    return len(records)
 
 
 # ---------------------------------------------------------------- results
@@ -177,3 +291,7 @@ def import_results(data: bytes, filename: str, user: User | None = None) -> Impo
         after={"file": filename, "rows": len(rows), "replaced": result.updated},
     )
     return result
+
+
+CHECKS = {"orgs": check_orgs, "results": check_results}
+WRITERS = {"orgs": import_orgs, "results": import_results}

@@ -26,18 +26,18 @@ def register(cli: click.Group) -> None:
 
     @cli.group("import")
     def import_group() -> None:
-        """从 CSV/XLSX 导入单位或学生；任何一行有错，整个文件都不写入。"""
+        """从 XLSX、XLS 或 CSV（UTF-8 或 GBK）导入单位、学生或成绩；任何一行有错，整个文件都不写入。"""
 
     @import_group.command("orgs")
     @click.argument("file")
     def import_orgs_command(file: str) -> None:
-        """导入单位：code,name,level,parent_code，学校另填 stage,ownership,star；按代码新增或更新。"""
+        """导入单位：code,name,level,parent_code，学校另填 stage,ownership,star，可填 identifier（10 位学校标识码）；按代码新增或更新。"""
         _run_import(import_orgs, file)
 
     @import_group.command("students")
     @click.argument("file")
     def import_students_command(file: str) -> None:
-        """导入学生（在籍，学籍号为 G+身份证号）：id_number,name,gender,birth_date,school_code,grade 等列。"""
+        """导入学生（在籍；学籍号为 G+身份证号，无居民身份证的为 L+出生日期+序号）：本平台格式（id_number,name,gender,birth_date,school_code,grade 等列）或全国学籍系统的学生信息导入模板。"""
         _run_import(import_students, file)
 
     @import_group.command("results")
@@ -90,6 +90,8 @@ def _run_import(func: Callable, file: str) -> None:
     except OSError as exc:
         fail(f"无法读取文件 {file}：{exc.strerror or exc}")
     result = func(data, name)
+    if result.ignored_columns:
+        click.echo("未导入的列：" + "、".join(result.ignored_columns), err=True)
     if not result.ok:
         db.session.rollback()
         for error in result.errors:
