@@ -124,6 +124,8 @@ def _rows(
 
 def _check_cells(values: list[str], header: list[str] | None, number: int) -> None:
     """No cell may carry what a text column refuses (NUL, a lone surrogate)."""
+    if not text_problem("".join(values)):  # one look at the row, then cell by cell
+        return
     for index, value in enumerate(values):
         problem = text_problem(value)
         if problem:
