@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms.org_rows import check_orgs
-from forms.result_rows import check_results
+from forms.org_rows import ORG_COLUMNS, ORG_SCHOOL_COLUMNS, check_orgs
+from forms.result_rows import RESULT_COLUMNS, check_results
 from forms.spreadsheets import RowError, UnreadableFile, read_table
-from forms.student_rows import check_students
+from forms.student_rows import STUDENT_COLUMNS, check_students
 
 from .extensions import db
 from .models import Organization, Result, Student, User, audit
@@ -30,6 +30,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    rows: int = 0  # data rows in the file
+    ignored_columns: list[str] = field(default_factory=list)  # in the file, not kept
 
     @property
     def ok(self) -> bool:
@@ -45,7 +47,40 @@ def _read_and_check(kind: str, data: bytes, filename: str, check) -> tuple[Impor
         result.errors.append(RowError(None, "", str(exc)))
         return result, []
     rows, result.errors = check(table)
+    result.rows = len(table.rows)
+    known = KNOWN_COLUMNS[kind]
+    result.ignored_columns = [c for c in table.columns if c not in known]
     return result, rows
+
+
+# ---------------------------------------------------------------- both steps, any kind
+# Minimal versions on this branch: the spreadsheet branch's check_import/run_import (both
+# layouts, streamed, progress per row) replace them at merge.
+
+CHECKS = {
+    "orgs": check_orgs,
+    "students": lambda table: check_students(table, name_holder=True),
+    "results": check_results,
+}
+KNOWN_COLUMNS = {
+    "orgs": ORG_COLUMNS + ORG_SCHOOL_COLUMNS,
+    "students": STUDENT_COLUMNS,
+    "results": RESULT_COLUMNS,
+}
+
+
+def check_import(kind: str, data: bytes, filename: str) -> ImportResult:
+    """Read and check every row of the file; nothing is written."""
+    return _read_and_check(kind, data, filename, CHECKS[kind])[0]
+
+
+def run_import(kind: str, data: bytes, filename: str, user: User | None, progress=None):
+    """Check and write in one transaction (flushed; the caller commits or rolls back);
+    `progress(done_rows, total_rows)` is told how far it got."""
+    result = IMPORTERS[kind](data, filename, user)
+    if progress is not None and result.ok:
+        progress(result.rows, result.rows)
+    return result
 
 
 # ---------------------------------------------------------------- organisations
@@ -177,3 +212,6 @@ def import_results(data: bytes, filename: str, user: User | None = None) -> Impo
         after={"file": filename, "rows": len(rows), "replaced": result.updated},
     )
     return result
+
+
+IMPORTERS = {"orgs": import_orgs, "students": import_students, "results": import_results}
