@@ -332,3 +332,20 @@ def test_the_templates_have_the_headers_and_drop_downs(world, client, login, lay
 def test_unknown_template_is_not_found(world, client, login):
     login("uP1")
     assert client.get("/imports/templates/other.xlsx").status_code == 404
+
+
+def test_a_file_that_went_stale_fails_and_writes_nothing(world, api):
+    """Checked twice before either is confirmed: the second write finds the IDs taken."""
+    school = api("uP1")
+    data = xlsx([student_row(1), student_row(2)])
+    first, second = (upload(school, data).get_json() for _ in range(2))
+    assert first["problems"] == second["problems"] == []
+    assert school.post(f"/api/v1/imports/{first['id']}/confirm").status_code == 202
+    before = Student.query.count()
+    assert school.post(f"/api/v1/imports/{second['id']}/confirm").status_code == 202
+    job = school.get(f"/api/v1/imports/{second['id']}").get_json()
+    assert job["status"] == "failed" and job["written"] == 0
+    assert [p["row"] for p in job["problems"]] == [2, 3]
+    assert all("已有学籍" in p["message"] for p in job["problems"])
+    assert Student.query.count() == before
+    assert AuditLog.query.filter_by(action="import.students").count() == 1
