@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -63,6 +64,7 @@ class StudentCheck:
     returned) and add keys to the row's values. `name_holder` says where an ID already
     holds its status (the command line, run by the platform's operators). `known` are
     columns a procedure reads itself (a registration's deferral), not reported as ignored.
+    `reach` limits the schools a row may name to the importer's own (see `Reach`).
     """
 
     def __init__(
@@ -71,10 +73,12 @@ class StudentCheck:
         row_check: RowCheck | None = None,
         name_holder: bool = False,
         known: Iterable[str] = (),
+        reach: Reach | None = None,
     ):
         self.layout: Layout = layout_of(columns, known)
         self.row_check = row_check
         self.name_holder = name_holder
+        self.reach = reach
         self.first_row: dict[str, int] = {}
 
     def missing(self) -> list[RowError]:
@@ -112,7 +116,7 @@ class StudentCheck:
         gender = row.choice("gender", GENDERS)
         birth_date = row.day("birth_date")
         id_number = self._id_number(row, birth_date, gender, active)
-        school = _check_school(row, schools)
+        school = _check_school(row, schools, self.reach)
         grade = row.integer("grade", 1, 12)
         if school is not None and grade is not None:
             offered = [s for s in school.stage_list if grade in STAGE_GRADES[s]]
@@ -220,7 +224,19 @@ def _check_id(row: SheetRow, birth_date: date | None, gender: str | None) -> str
         return None
 
 
-def _check_school(row: SheetRow, schools: dict[str, Organization]) -> Organization | None:
+@dataclass(frozen=True)
+class Reach:
+    """The schools an importer may write to (organisation ids) and what a row naming any
+    other is told: the same words whether that code exists or not, so a file never learns
+    of another jurisdiction's schools."""
+
+    org_ids: set[int]
+    why: str
+
+
+def _check_school(
+    row: SheetRow, schools: dict[str, Organization], reach: Reach | None
+) -> Organization | None:
     if "school_code" in row.failed:
         return None
     code = row.values.get("school_code", "")
@@ -228,8 +244,11 @@ def _check_school(row: SheetRow, schools: dict[str, Organization]) -> Organizati
         row.error("school_code", "不能为空。")
         return None
     school = schools.get(code)
+    what = "学校标识码或学校代码" if row.column("school_code") != "school_code" else "学校代码"
+    if reach is not None and (school is None or school.id not in reach.org_ids):
+        row.error("school_code", f"{what}“{code}”{reach.why}")
+        return None
     if school is None:
-        what = "学校标识码或学校代码" if row.column("school_code") != "school_code" else "学校代码"
         row.error("school_code", f"{what}“{code}”不存在：请先导入机构。")
         return None
     if school.level != "school":

@@ -13,6 +13,7 @@ from webapp.models import Instance
 
 from .flows import borrow_data, enrol, evidence, transfer_data
 from .test_api import png_bytes
+from .test_import_jobs import csv_bytes, student_row
 
 
 def test_answers_on_real_records_match_the_document(client, api, world):
@@ -97,6 +98,16 @@ def test_answers_on_real_records_match_the_document(client, api, world):
     check("GET", "/api/v1/models", as_admin.get("/api/v1/models"), 200)
     bad = as_admin.post("/api/v1/models/transfer/versions", json={"bpmn_xml": "<x/>"})
     check("POST", "/api/v1/models/{procedure}/versions", bad, 422)
+    sheet = io.BytesIO(csv_bytes([student_row(1)]))
+    job = check(
+        "POST",
+        "/api/v1/imports",
+        as_p1.post("/api/v1/imports", data={"kind": "students", "file": (sheet, "名单.csv")}),
+        201,
+    )
+    confirmed = as_p1.post(f"/api/v1/imports/{job['id']}/confirm")
+    check("POST", "/api/v1/imports/{job_id}/confirm", confirmed, 202)
+    check("GET", "/api/v1/imports/{job_id}", as_p1.get(f"/api/v1/imports/{job['id']}"), 200)
     assert db.session.get(Instance, borrow["id"]).status == "rejected"
 
     documented = {(m.upper(), p) for p, ops in schema.raw_schema["paths"].items() for m in ops}

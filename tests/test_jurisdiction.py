@@ -15,6 +15,7 @@ from webapp.models import HumanTask, Instance
 
 from .flows import borrow_data, enrol, evidence, transfer_data
 from .test_api import png_bytes
+from .test_import_jobs import student_row, xlsx
 
 # endpoint → (method, url template, JSON body, outsiders, an insider who does reach it, status)
 CASES = {
@@ -51,6 +52,16 @@ CASES = {
         None,
         None,
     ),
+    # one's own imports only: another registrar of the same school, the county, the admin
+    "api.get_import": ("GET", "/imports/{import}", None, ("uP3b", "u321203", "admin"), "uP3", 200),
+    "api.confirm_import": (
+        "POST",
+        "/imports/{import}/confirm",
+        None,
+        ("uP3b", "u321203", "admin"),
+        "uP3",
+        202,
+    ),
     "api.no_such_route": ("GET", "/students/{student}/secrets", None, ("uP1",), None, None),
 }
 
@@ -67,6 +78,10 @@ def records(api, world):
     started = as_p3.post(
         "/api/v1/instances", json={"procedure": "transfer", "data": transfer_data(student, "P3")}
     ).get_json()
+    world.user("uP3b", "P3", "school")
+    db.session.commit()
+    sheet = (io.BytesIO(xlsx([student_row(1, school="P3")])), "名单.xlsx")
+    job = as_p3.post("/api/v1/imports", data={"kind": "students", "file": sheet}).get_json()
     instance = db.session.get(Instance, started["id"])
     instance.data = {**instance.data, "evidence": [file_id]}
     db.session.commit()
@@ -75,6 +90,7 @@ def records(api, world):
         "instance": instance.id,
         "task": started["current_tasks"][0]["id"],
         "file": file_id,
+        "import": job["id"],
     }
 
 

@@ -10,7 +10,19 @@ from flask import Flask
 from workflows import jurisdiction, producer
 from workflows.deploy import validate_files
 
-from . import admin, auth, guard, health, inbox, instances, overdue, rosters, security, students
+from . import (
+    admin,
+    auth,
+    guard,
+    health,
+    importing,
+    inbox,
+    instances,
+    overdue,
+    rosters,
+    security,
+    students,
+)
 from .api import bp as api_bp
 from .auth import throttle
 from .cli import register as register_cli
@@ -53,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(importing.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(instances.bp)
     app.register_blueprint(overdue.bp)

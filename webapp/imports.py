@@ -24,9 +24,9 @@ from sqlalchemy import JSON, insert, text
 from forms.org_rows import check_orgs
 from forms.result_rows import check_results
 from forms.spreadsheets import RowError, UnreadableFile, open_sheet, read_table
-from forms.student_rows import StudentCheck
+from forms.student_rows import Reach, StudentCheck
 from handlers.status_numbers import national_numbers
-from workflows.jurisdiction import rescope_students
+from workflows.jurisdiction import org_ids_in_reach, rescope_students
 
 from .extensions import db
 from .models import Organization, Result, Student, User, audit
@@ -55,10 +55,10 @@ class ImportResult:
         return not self.errors
 
 
-def check_import(kind: str, data: bytes, filename: str) -> ImportResult:
-    """Read and check every row of the file; write nothing."""
+def check_import(kind: str, data: bytes, filename: str, user: User | None = None) -> ImportResult:
+    """Read and check every row of the file; write nothing. `user` as for `run_import`."""
     if kind == "students":
-        return _students(data, filename, None, None, write=False)
+        return _students(data, filename, user, None, write=False)
     result, _ = _read_and_check(kind, data, filename, CHECKS[kind])
     return result
 
@@ -71,6 +71,10 @@ def run_import(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Check and write the file (flushed; the caller commits or rolls back).
+
+    A student file imported by a user (the browser, the API) may name only the schools in
+    the user's reach, and is not told where another school's pupil holds a status; without
+    a user (the command line, run by the platform's operators) both are open.
 
     `progress(done_rows, total_rows_or_None)` is called after every chunk; it must not
     commit this session (write the progress through a connection of its own).
@@ -203,7 +207,8 @@ def _students(
     except UnreadableFile as exc:
         result.errors.append(RowError(None, "", str(exc)))
         return result
-    checker = StudentCheck(sheet.columns, name_holder=True)
+    operator = user is None or user.role == "admin"
+    checker = StudentCheck(sheet.columns, name_holder=operator, reach=_reach(user))
     result.ignored_columns = checker.ignored_columns
     errors, more = checker.missing(), 0
     if errors:
@@ -238,6 +243,15 @@ def _students(
             after={"file": filename, "created": result.created, "schools": dict(per_school)},
         )
     return result
+
+
+def _reach(user: User | None) -> Reach | None:
+    ids = org_ids_in_reach(user) if user is not None else None
+    if ids is None:
+        return None
+    if user.role == "school":
+        return Reach(ids, "不是本校的代码：学校只能导入本校的学生。")
+    return Reach(ids, "不是本单位所辖学校的代码：只能导入所辖学校的学生。")
 
 
 def _write_students(checked: list[dict[str, Any]], per_school: Counter[str]) -> int:

@@ -29,8 +29,9 @@ from .runtime import StepFailed, run_or_fail
 log = logging.getLogger(__name__)
 
 
-def _in_app(fn, *args):
-    """Jobs run in the worker's app context; a forked work horse opens its own connections."""
+def in_app(fn, *args):
+    """Jobs run in the worker's app context; a forked work horse opens its own connections
+    (also the web side's jobs queued by name, e.g. an import)."""
     if not current_app:
         raise RuntimeError("xueji jobs run inside `xueji worker` (an application context)")
     extensions = current_app.extensions
@@ -45,7 +46,7 @@ def _in_app(fn, *args):
 
 def advance(instance_id: int, tries: int = 1) -> str:
     """Run an instance's queued automatic steps; a failure is tried again, then an incident."""
-    return _in_app(_advance, instance_id, tries)
+    return in_app(_advance, instance_id, tries)
 
 
 def _advance(instance_id: int, tries: int) -> str:
@@ -110,7 +111,7 @@ def stale_pending(older_than: timedelta) -> list[int]:
 
 def scan() -> dict:
     """The periodic scan: due timers, and queued work that no worker is doing or will do."""
-    return _in_app(_scan)
+    return in_app(_scan)
 
 
 def _scan() -> dict:

@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from forms import FORMS
 from webapp.models.vocabulary import PROCEDURES
 
-from . import bp, schemas
+from . import bp, imports, schemas
 
 UNDOCUMENTED = {"api.no_such_route"}  # the JSON 404/405 catch-all, not an operation
 OUTPUT_SCHEMAS = (
@@ -334,13 +334,13 @@ def build(app: Flask) -> dict:
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token 取得"},
     )
-    for schema in (*INPUT_SCHEMAS, *OUTPUT_SCHEMAS):
+    for schema in (*INPUT_SCHEMAS, *OUTPUT_SCHEMAS, *imports.OUTPUT_SCHEMAS):
         spec.components.schema(schema.__name__, schema=schema)
     for key, form in sorted(FORMS.items()):
         spec.components.schema(_form_name(key), schema=form.schema, description=form.title)
     for code, description in ERRORS.items():
         spec.components.response(f"E{code}", {"description": description, **_json("ErrorOut")})
-    operations = _operations()
+    operations = {**_operations(), **imports.OPERATIONS}
     paths: dict[str, dict] = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith(f"{bp.name}.") and rule.endpoint not in UNDOCUMENTED:

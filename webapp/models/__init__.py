@@ -3,6 +3,7 @@ of the project. Views, the engine and the handlers query through these classes."
 
 from .base import MAX_ID, db
 from .clock import CHINA, china_midnight, china_today, scenario_day, utcnow
+from .imports import IMPORT_KINDS, IMPORT_STATUSES, ImportJob
 from .notices import AuditLog, FileUpload, Notification, acting_as, audit
 from .organisations import Organization, User
 from .processes import (
@@ -54,6 +55,9 @@ __all__ = [
     "Certificate",
     "CertificateSerial",
     "FileUpload",
+    "IMPORT_KINDS",
+    "IMPORT_STATUSES",
+    "ImportJob",
     "HumanTask",
     "Incident",
     "Instance",
