@@ -326,6 +326,7 @@ class TaskOut(Schema):
         metadata={"type": "boolean"},
     )
     claimed_by = fields.Function(lambda t: t.claimed_by.username if t.claimed_by else None)
+    claimed_at = UtcDateTime(allow_none=True, metadata={"description": "认领（或被转交）的时间"})
 
 
 class TaskList(Schema):
