@@ -141,10 +141,10 @@ def _render_task(task: HumanTask, values: dict, errors: dict, status: int = 200)
 def _requested_documents(task: HumanTask) -> str:
     """What the reviewer who returned the case asked to be attached, on the step that
     answers the return (the applicant's correction)."""
-    data = task.instance.data or {}
-    if data.get("decision") not in ("return", "reexamine"):
+    steps = [e for e in task.instance.events if e.user_id and e.decision != "comment"]
+    if not steps or steps[-1].decision not in ("return", "reexamine"):
         return ""
-    return (data.get("requested_documents") or "").strip()
+    return ((task.instance.data or {}).get("requested_documents") or "").strip()
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
