@@ -4,11 +4,13 @@ from marshmallow import Schema, fields, validate
 
 from . import Field, FormSpec, register
 from .cohort import CohortSchema
+from .evidence import OPTIONAL_EVIDENCE_HELP, optional_evidence
 from .review import review_form
 
 
 class ResubmitSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=1000))
+    evidence = optional_evidence()  # what the county asked for when returning the roster
 
 
 VERIFY_DECISIONS = (
@@ -48,6 +50,7 @@ ROSTER_RESUBMIT = register(
                 "textarea",
                 help="请先导入更正后的成绩（补考成绩），提交后系统重新逐人判定。",
             ),
+            Field("evidence", "补充材料", "files", help=OPTIONAL_EVIDENCE_HELP),
         ),
     )
 )

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from . import Field, FormSpec, register
 from .cohort import CohortSchema
+from .evidence import OPTIONAL_EVIDENCE_HELP, optional_evidence
 
 MAX_ROWS = 5000
 MAX_CELL = 200  # characters; the longest student column is far shorter
@@ -68,6 +69,7 @@ class RegistrationSchema(CohortSchema):
 class RegistrationFixSchema(Schema):
     rows = RowsField(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=1000))
+    evidence = optional_evidence()  # what the county asked for when returning the list
 
 
 ROWS_FIELD = Field("rows", "新生名单", "table", required=True, help=COLUMNS_HELP)
@@ -106,6 +108,7 @@ REGISTRATION_FIX = register(
                 + COLUMNS_HELP,
             ),
             Field("note", "修改说明", "textarea"),
+            Field("evidence", "补充材料", "files", help=OPTIONAL_EVIDENCE_HELP),
         ),
     )
 )

@@ -18,15 +18,33 @@ def decision_field(choices) -> fields.String:
     )
 
 
+# Returning a case, the reviewer may name what the applicant should attach; the correction
+# step shows it (and every correction step takes uploads).
+REQUESTED_DOCUMENTS = Field(
+    "requested_documents",
+    "要求补充的材料",
+    "textarea",
+    help="退回修改或要求复查时可填写，例如“户口簿首页及本人页复印件”；学校修改时可见。",
+)
+
+
 class ReviewSchema(Schema):
     comment_required = "不同意或退回时必须填写理由。"
     decision = decision_field(DECISIONS)
     comment = fields.String(load_default="", validate=validate.Length(max=1000))
+    requested_documents = fields.String(
+        load_default="",
+        validate=validate.Length(max=500, error="要求补充的材料最多 500 个字。"),
+    )
 
     @validates_schema
     def comment_when_not_approving(self, data, **kwargs):
         if data.get("decision") != "approve" and not data.get("comment", "").strip():
             raise ValidationError(self.comment_required, field_name="comment")
+
+
+def _returns(decisions) -> bool:
+    return any(d in ("return", "reexamine") for d, _ in decisions)
 
 
 def review_form(
@@ -52,6 +70,7 @@ def review_form(
             fields=(
                 Field("decision", decision_label, "radio", decisions, required=True),
                 Field("comment", "意见说明", "textarea", help=comment_help),
+                *((REQUESTED_DOCUMENTS,) if _returns(decisions) else ()),
             ),
             tables=tables,
         )

@@ -10,6 +10,7 @@ county placed the student in, in its own step."""
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from . import Field, FormSpec, register
+from .evidence import OPTIONAL_EVIDENCE_HELP, optional_evidence
 from .review import DECISIONS, ReviewSchema
 from .validators import check_id_number
 
@@ -156,12 +157,20 @@ TRANSFER_APPLY = register(
     )
 )
 
+
+class TransferCorrectionSchema(TransferCorrectSchema):
+    evidence = optional_evidence()  # what the reviewer asked for when returning it
+
+
 TRANSFER_CORRECT = register(
     FormSpec(
         key="transfer_correct",
         title="修改转学申请",
-        schema=TransferCorrectSchema,
-        fields=_CORRECT_FIELDS,
+        schema=TransferCorrectionSchema,
+        fields=(
+            *_CORRECT_FIELDS,
+            Field("evidence", "补充材料", "files", help=OPTIONAL_EVIDENCE_HELP),
+        ),
     )
 )
 

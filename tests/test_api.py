@@ -146,7 +146,11 @@ def test_full_transfer_through_the_api(api, world):
         assert item["step"] == step and item["student_name"] == student.name
         assert item["instance_id"] == started["id"] and item["overdue"] is False
         detail = reviewer.get(f"/api/v1/tasks/{item['id']}").get_json()
-        assert [f["name"] for f in detail["form"]["fields"]] == ["decision", "comment"]
+        assert [f["name"] for f in detail["form"]["fields"]] == [
+            "decision",
+            "comment",
+            "requested_documents",
+        ]
         assert detail["data"]["to_school_code"] == "P3"
         resp = reviewer.post(
             f"/api/v1/tasks/{item['id']}/complete", json={"data": {"decision": "approve"}}

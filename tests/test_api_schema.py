@@ -87,8 +87,16 @@ def test_answers_on_real_records_match_the_document(client, api, world):
         as_county.post(f"/api/v1/tasks/{tid}/release"),
         200,
     )
+    world.users["321203"].lead = True  # the county's lead hands the task to itself
+    db.session.commit()
+    handed = as_county.post(f"/api/v1/tasks/{tid}/assign", json={"username": "u321203"})
+    check("POST", "/api/v1/tasks/{task_id}/assign", handed, 200)
     done = as_county.post(f"/api/v1/tasks/{tid}/complete", json={"data": {"decision": "approve"}})
     check("POST", "/api/v1/tasks/{task_id}/complete", done, 200)
+    said = as_county.post(f"/api/v1/instances/{iid}/comments", json={"text": "已审核"})
+    check("POST", "/api/v1/instances/{instance_id}/comments", said, 201)
+    taken_back = as_p3.post(f"/api/v1/instances/{iid}/withdraw", json={"comment": "家长撤回"})
+    check("POST", "/api/v1/instances/{instance_id}/withdraw", taken_back, 200)
     refused = api("uP2").post(
         f"/api/v1/instances/{borrow['id']}/refuse", json={"comment": "家长未申请借读"}
     )

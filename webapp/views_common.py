@@ -55,6 +55,8 @@ DECISION_LABELS = {
     "extend": "申请续办休学",
     "pass": "通过",
     "fail": "未通过",
+    "comment": "留言",
+    "withdraw": "撤销申请",
 }
 GENDER_LABELS = {"M": "男", "F": "女"}
 CHANGE_LABELS = {

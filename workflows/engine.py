@@ -29,6 +29,7 @@ from webapp.models import (
 from webapp.models.vocabulary import PROCEDURES
 
 from . import deploy, identity, jurisdiction, notices, runtime, services, starters, variants
+from .desk import add_comment, assign, withdraw  # noqa: F401  (verbs of the façade)
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .persistence import (
     all_or_nothing,
@@ -40,7 +41,7 @@ from .persistence import (
     save,
 )
 from .runtime import StepFailed, Workflow, run_or_fail
-from .step_checks import check_evidence, check_four_eyes
+from .step_checks import carried_evidence, check_evidence, check_four_eyes, kept_evidence
 
 
 def _context(instance: Instance, user, data: dict) -> services.EngineContext:
@@ -218,10 +219,11 @@ def complete(task_id: int, user, data: dict) -> Instance:
         raise Conflict(f"该任务已由 {row.claimed_by.label} 认领，请勿重复办理。")
     check_four_eyes(row, row.instance, user)
     try:
-        clean = FORMS[row.form_key].load(data or {})
+        clean = FORMS[row.form_key].load(carried_evidence(row.instance, row.form_key, data or {}))
     except ValidationError as exc:
         raise Invalid.from_marshmallow(exc.messages) from exc
     check_evidence(clean, user)
+    clean = kept_evidence(row.instance, clean)
     now = utcnow()
     # First writer wins: the loser's UPDATE matches no row once the winner has committed.
     won = db.session.execute(
@@ -279,7 +281,7 @@ def claim(task_id: int, user) -> HumanTask:
     won = db.session.execute(
         update(HumanTask)
         .where(HumanTask.id == row.id, HumanTask.state == "open", HumanTask.claimed_by_id.is_(None))
-        .values(claimed_by_id=user.id)
+        .values(claimed_by_id=user.id, claimed_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount
     if not won:
@@ -302,13 +304,15 @@ def claim(task_id: int, user) -> HumanTask:
 
 
 def release(task_id: int, user) -> HumanTask:
+    """Give a claim back: one's own, or as the organisation's lead a colleague's."""
     row = task_for(task_id, user)
     if row.state != "open":
         raise Conflict("该任务已办理完毕。")
-    if row.claimed_by_id != user.id:
-        raise Forbidden("只能释放自己认领的任务。")
-    row.claimed_by_id = None
-    audit(user, "task.release", row)
+    if row.claimed_by_id not in (None, user.id) and not user.lead:
+        raise Forbidden("只能释放自己认领的任务；同事认领的任务由本单位负责人释放。")
+    before = {"claimed_by": row.claimed_by.username if row.claimed_by else None}
+    row.claimed_by_id = row.claimed_at = None
+    audit(user, "task.release", row, before, {"claimed_by": None})
     db.session.commit()
     return row
 

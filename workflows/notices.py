@@ -11,6 +11,8 @@ whoever of that organisation is on duty reads it; the header shows the unread co
 | a procedure ended without approval          | the applying school and any other   | rejected  |
 |                                             | school that had a step in it (not   |           |
 |                                             | the one that rejected)              |           |
+| the applicant withdrew its application      | every waiting step's organisation   | withdrawn |
+|                                             | and role, and the other school      |           |
 | a procedure is done                         | the schools whose record changed    | completed |
 |                                             | (handlers call `tell_school`)       |           |
 | another school started a transfer or a      | the pupil's own school, at once, so | started   |
@@ -57,6 +59,7 @@ KIND_LABELS = {
     "rejected": "业务未通过",
     "completed": "业务办结",
     "started": "他校发起的申请",
+    "withdrawn": "申请已撤销",
 }
 RETURN_DECISIONS = {"return": "退回修改", "reexamine": "要求复查"}
 
@@ -131,6 +134,19 @@ def rejected(instance: Instance) -> None:
             _add(org_id, "school", "rejected", message, instance_id=instance.id)
 
 
+def withdrawn(instance: Instance, waiting: list[HumanTask], by_org_id: int) -> None:
+    """The applicant withdrew: whoever had a step waiting, and the other school, hear it."""
+    message = (
+        f"{_about(instance)}已由发起单位撤销，办理终止（业务编号 {instance.id}）。"
+        f"理由：{instance.reason_message}"
+    )
+    told = {(row.org_id, row.role) for row in waiting}
+    told |= {(school, "school") for school in (instance.school_id, instance.partner_school_id)}
+    for org_id, role in sorted(told, key=lambda pair: (pair[0] or 0, pair[1])):
+        if org_id is not None and org_id != by_org_id:
+            _add(org_id, role, "withdrawn", message, instance_id=instance.id)
+
+
 def started_for_pupil(instance: Instance, taking_id: int, home_id: int) -> None:
     """Another school named the pupil by ID number: the pupil's school hears of it at once."""
     taking = db.session.get(Organization, taking_id)
@@ -174,14 +190,19 @@ def _last_decision(instance: Instance) -> InstanceEvent | None:
     pending = [
         e
         for e in db.session.new
-        if isinstance(e, InstanceEvent) and e.instance_id == instance.id and e.user_id is not None
+        if isinstance(e, InstanceEvent)
+        and e.instance_id == instance.id
+        and e.user_id is not None
+        and e.decision != "comment"
     ]
     if pending:
         return max(pending, key=lambda e: e.id or 0)
     with db.session.no_autoflush:
         return (
             InstanceEvent.query.filter(
-                InstanceEvent.instance_id == instance.id, InstanceEvent.user_id.is_not(None)
+                InstanceEvent.instance_id == instance.id,
+                InstanceEvent.user_id.is_not(None),
+                InstanceEvent.decision.is_distinct_from("comment"),  # a remark decides nothing
             )
             .order_by(InstanceEvent.id.desc())
             .first()

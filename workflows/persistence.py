@@ -134,7 +134,10 @@ def last_actor(instance: Instance) -> User | None:
     """
     return (
         User.query.join(InstanceEvent, InstanceEvent.user_id == User.id)
-        .filter(InstanceEvent.instance_id == instance.id)
+        .filter(
+            InstanceEvent.instance_id == instance.id,
+            InstanceEvent.decision.is_distinct_from("comment"),  # a remark sets nothing going
+        )
         .order_by(InstanceEvent.id.desc())
         .first()
     )

@@ -76,3 +76,22 @@ def unfreeze_user(user_id: int):
     user = _target(user_id)
     user.unfrozen_at = utcnow()
     return _done(user, "user.unfreeze", f"已解封 {user.username}：该账号可以重新登录。")
+
+
+@bp.route("/users/<int:user_id>/lead", methods=["POST"])
+def toggle_lead(user_id: int):
+    """Make the user its organisation's lead (负责人), or no longer; audited with before/after."""
+    user = _target(user_id)
+    before = {"lead": user.lead}
+    user.lead = not user.lead
+    audit(
+        current_user, "user.set_lead", user, before, {"username": user.username, "lead": user.lead}
+    )
+    db.session.commit()
+    flash(
+        f"已将 {user.username} 设为{user.org.name}负责人。"
+        if user.lead
+        else f"已取消 {user.username} 的负责人身份。",
+        "success",
+    )
+    return redirect(url_for("admin.user_index", q=request.args.get("q") or None))

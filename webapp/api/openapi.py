@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from forms import FORMS
 from webapp.models.vocabulary import PROCEDURES
 
-from . import bp, imports, schemas
+from . import actions, bp, imports, schemas
 
 UNDOCUMENTED = {"api.no_such_route"}  # the JSON 404/405 catch-all, not an operation
 OUTPUT_SCHEMAS = (
@@ -44,6 +44,7 @@ INPUT_SCHEMAS = (
     schemas.CompleteIn,
     schemas.ModelIn,
     schemas.RefuseIn,
+    *actions.INPUT_SCHEMAS,
 )
 ERRORS = {
     "400": "请求体不是有效的 JSON 或表单，或 JSON 嵌套过深",
@@ -306,11 +307,12 @@ def _operations() -> dict[str, tuple[str, dict]]:
         "api.release_task": (
             "post",
             {
-                "summary": "释放自己认领的任务",
+                "summary": "释放自己认领的任务（本单位负责人也可释放同事认领的）",
                 "parameters": [{**id_param, "name": "task_id"}],
                 "responses": {**_ok("任务", "TaskOut"), **_errors("401", "403", "404", "409")},
             },
         ),
+        **actions.OPERATIONS,
     }
 
 

@@ -120,6 +120,31 @@ class RefuseIn(BodyIn):
     )
 
 
+class WithdrawIn(BodyIn):
+    comment = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000, error="撤销理由须为 1 到 2000 个字。"),
+        error_messages={"required": "请填写撤销理由。"},
+    )
+
+
+class CommentIn(BodyIn):
+    text = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000, error="留言内容须为 1 到 2000 个字。"),
+        error_messages={"required": "请填写留言内容。"},
+    )
+
+
+class AssignIn(BodyIn):
+    username = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64, error="用户名须为 1 到 64 个字符。"),
+        error_messages={"required": "请填写转交给的用户名。"},
+        metadata={"description": "本单位可办理该步骤的同事"},
+    )
+
+
 class CompleteIn(BodyIn):
     data = fields.Dict(
         load_default=dict,

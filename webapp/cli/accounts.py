@@ -25,15 +25,24 @@ def register(cli: click.Group) -> None:
         metavar="ADDRESS",
         help="电子邮箱（可选）：配置了邮件服务器时，通知同时发到这里。",
     )
+    @click.option("--lead", is_flag=True, help="本单位负责人：可释放、转交同事认领的任务。")
     def create_user(
         username: str,
         org_code: str | None,
         role: str | None,
         password_stdin: bool,
         email: str | None,
+        lead: bool,
     ) -> None:
         """创建用户：密码从标准输入读取；角色须与单位级别相符（admin 不限）。"""
-        _create_user(username, org_code, role, password_stdin, email)
+        _create_user(username, org_code, role, password_stdin, email, lead)
+
+    @cli.command("set-lead")
+    @click.argument("username")
+    @click.option("--off", is_flag=True, help="取消负责人身份。")
+    def set_lead(username: str, off: bool) -> None:
+        """设为（或用 --off 取消）本单位负责人：负责人可释放、转交同事认领的任务。"""
+        _set_lead(username, not off)
 
     @cli.command("set-password")
     @click.argument("username")
@@ -49,6 +58,7 @@ def _create_user(
     role: str | None,
     from_stdin: bool,
     email: str | None = None,
+    lead: bool = False,
 ) -> None:
     if not username.strip() or len(username) > 64 or any(ch.isspace() for ch in username):
         fail(f"用户名“{username}”无效：不能为空、不能含空格，最多 64 个字符。")
@@ -73,17 +83,36 @@ def _create_user(
             f"角色 {role}（{ROLE_LABELS[role]}）不适用于{org.name}"
             f"（{LEVEL_LABELS[org.level]}级单位）：应为 {org.level} 或 admin。"
         )
-    user = User(username=username, role=role, org=org, email=email or None)
+    user = User(username=username, role=role, org=org, email=email or None, lead=lead)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     after = {"username": username, "role": role, "org": org.code}
     if user.email:
         after["email"] = user.email
+    if lead:
+        after["lead"] = True
     audit(None, "user.create", user, after=after)
     db.session.commit()
     mail = f"，邮箱 {user.email}" if user.email else ""
-    click.echo(f"已创建用户 {username}：{ROLE_LABELS[role]}，{org.name}（{org.code}）{mail}。")
+    head = "，本单位负责人" if lead else ""
+    click.echo(
+        f"已创建用户 {username}：{ROLE_LABELS[role]}，{org.name}（{org.code}）{head}{mail}。"
+    )
+
+
+def _set_lead(username: str, lead: bool) -> None:
+    user = db.session.scalar(db.select(User).filter_by(username=username))
+    if user is None:
+        fail(f"用户名 {username} 不存在。")
+    before = {"lead": user.lead}
+    user.lead = lead
+    audit(None, "user.set_lead", user, before, {"username": username, "lead": lead})
+    db.session.commit()
+    if lead:
+        click.echo(f"已将 {username} 设为{user.org.name}负责人：可释放、转交本单位同事认领的任务。")
+    else:
+        click.echo(f"已取消 {username} 的负责人身份。")
 
 
 def _password_from_stdin(username: str) -> str:

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from forms import FORMS
 from webapp.models.vocabulary import PROCEDURES
-from workflows import engine, identity, jurisdiction, rosters
+from workflows import desk, engine, identity, jurisdiction, rosters
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 
 from .. import lists
@@ -32,7 +32,9 @@ def index():
     """Open tasks of the user's organisation and role, newest first."""
     query = jurisdiction.inbox(current_user).options(*lists.TASK_ROWS)
     query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
-    return render_template("inbox/index.html", page=paginate(query))
+    page = paginate(query)
+    others = {t.id for t in page.items if desk.needs_other_reviewer(t, current_user)}
+    return render_template("inbox/index.html", page=page, needs_other=others)
 
 
 def _task_or_404(task_id: int) -> HumanTask:
@@ -65,8 +67,26 @@ def claim(task_id: int):
 @bp.route("/tasks/<int:task_id>/release", methods=["POST"])
 @login_required
 def release(task_id: int):
-    """Give a claimed task back to the organisation's inbox."""
+    """Give a claimed task back to the organisation's inbox (a lead: a colleague's too)."""
     return _task_action(task_id, engine.release, "已释放该任务，本单位其他人员可以认领。")
+
+
+@bp.route("/tasks/<int:task_id>/assign", methods=["POST"])
+@login_required
+def assign(task_id: int):
+    """The organisation's lead hands the task to a colleague (engine.assign)."""
+    _task_or_404(task_id)
+    username = request.form.get("username", "").strip()
+    try:
+        engine.assign(task_id, current_user, username)
+        flash(f"已转交给 {username}。", "success")
+    except (Conflict, Invalid) as exc:
+        flash(exc.message, "error")
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        abort(404)
+    return redirect(url_for("inbox.task", task_id=task_id))
 
 
 def _initial_values(task: HumanTask) -> dict:
@@ -91,10 +111,17 @@ def _render_task(task: HumanTask, values: dict, errors: dict, status: int = 200)
     check = (instance.data or {}).get("check") or {}
     failed_check = check if check.get("ok") is False and check.get("message") else None
     hidden = identity.hidden_orgs(instance, current_user)
+    held_elsewhere = task.claimed_by_id not in (None, current_user.id)
+    four_eyes = desk.needs_other_reviewer(task, current_user)
     return (
         render_template(
             "inbox/task.html",
             task=task,
+            held_elsewhere=held_elsewhere,
+            four_eyes=four_eyes,
+            read_only=held_elsewhere or four_eyes,
+            colleagues=desk.colleagues_for(task) if current_user.lead else [],
+            requested=_requested_documents(task),
             instance=instance,
             spec=spec,
             values=values,
@@ -109,6 +136,15 @@ def _render_task(task: HumanTask, values: dict, errors: dict, status: int = 200)
         ),
         status,
     )
+
+
+def _requested_documents(task: HumanTask) -> str:
+    """What the reviewer who returned the case asked to be attached, on the step that
+    answers the return (the applicant's correction)."""
+    steps = [e for e in task.instance.events if e.user_id and e.decision != "comment"]
+    if not steps or steps[-1].decision not in ("return", "reexamine"):
+        return ""
+    return ((task.instance.data or {}).get("requested_documents") or "").strip()
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from webapp.models.vocabulary import PROCEDURES, Procedure
 from workflows import (
     decisions,
     deploy,
+    desk,
     engine,
     identity,
     jurisdiction,
@@ -108,6 +109,7 @@ def detail(instance_id: int):
         earlier=visible_earlier(current_user, instance),
         hidden_orgs=hidden,
         may_refuse=_may_refuse(instance),
+        may_withdraw=desk.withdraw_refusal(instance, current_user) is None,
     )
 
 
@@ -138,6 +140,38 @@ def refuse(instance_id: int):
     else:
         flash("已拒绝该申请，业务已终止，学生不再被占用。", "success")
     return redirect(url_for("instances.detail", instance_id=instance_id))
+
+
+@bp.route("/instances/<int:instance_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(instance_id: int):
+    """The applying organisation withdraws (engine.withdraw), once it has ticked that it
+    knows this cannot be undone."""
+    _instance_or_404(instance_id)
+    if request.form.get("confirm") != "yes":
+        flash("撤销后不能恢复：请勾选确认后再提交。", "error")
+    else:
+        try:
+            engine.withdraw(instance_id, current_user, request.form.get("comment", ""))
+        except (Invalid, Conflict) as exc:
+            flash(exc.message, "error")
+        else:
+            flash("已撤销该申请：业务已终止，待办步骤已取消，学生不再被占用。", "success")
+    return redirect(url_for("instances.detail", instance_id=instance_id))
+
+
+@bp.route("/instances/<int:instance_id>/comments", methods=["POST"])
+@login_required
+def comment(instance_id: int):
+    """A comment in the history by anyone who sees the instance (engine.comment)."""
+    _instance_or_404(instance_id)
+    try:
+        engine.add_comment(instance_id, current_user, request.form.get("text", ""))
+    except Invalid as exc:
+        flash(exc.message, "error")
+    else:
+        flash("留言已添加到办理历史。", "success")
+    return redirect(url_for("instances.detail", instance_id=instance_id) + "#comment")
 
 
 @bp.route("/instances/<int:instance_id>/diagram.json")

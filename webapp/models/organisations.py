@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -66,6 +67,8 @@ class User(UserMixin, db.Model):
     created_at = db.Column(db.DateTime, default=utcnow)
     last_login_at = db.Column(db.DateTime)
     unfrozen_at = db.Column(db.DateTime)  # an admin lifted the freeze of an unused account
+    # The organisation's lead (负责人): may release or hand over a colleague's claimed task.
+    lead = db.Column(db.Boolean, nullable=False, default=False, server_default=sa.false())
 
     org = db.relationship("Organization")
 

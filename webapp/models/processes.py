@@ -86,6 +86,7 @@ class HumanTask(db.Model):
     role = db.Column(db.String(16), nullable=False)
     state = db.Column(db.String(16), nullable=False, default="open")  # open|completed|cancelled
     claimed_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    claimed_at = db.Column(db.DateTime)  # since when claimed_by holds it
     created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
     due_at = db.Column(db.DateTime)
     completed_at = db.Column(db.DateTime)
