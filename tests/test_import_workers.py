@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.models import AuditLog, ImportJob, Student
 
 from .conftest import Api
+from .scope_check import scope_mismatches
 from .test_import_jobs import student_row, xlsx
 from .test_workers import Worker, wait_for
 from .world import build_world
@@ -60,3 +61,8 @@ def test_a_confirmed_import_runs_on_the_worker(queued, pg_app):
     assert Student.query.filter(Student.name.like("导入学生%")).count() == 5
     entry = AuditLog.query.filter_by(action="import.students").one()
     assert entry.user_id == world.users["P1"].id
+    # Written by COPY on PostgreSQL: the scope rows are the tree's, so the county sees them.
+    assert scope_mismatches() == []
+    county = Api(pg_app.test_client(), "u321202")
+    found = county.get("/api/v1/students", query_string={"q": "导入学生"}).get_json()
+    assert found["total"] == 5

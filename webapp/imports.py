@@ -12,24 +12,24 @@ writes nothing, `run_import` writes and flushes; the caller commits (or rolls ba
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import JSON, insert, text
+from sqlalchemy import insert, text
 
 from forms.org_rows import check_orgs
 from forms.result_rows import check_results
 from forms.spreadsheets import RowError, UnreadableFile, open_sheet, read_table
 from forms.student_rows import Reach, StudentCheck
 from handlers.status_numbers import national_numbers
-from workflows.jurisdiction import org_ids_in_reach, rescope_students
+from workflows.jurisdiction import org_ids_in_reach, scope_new_students
 
 from .extensions import db
 from .models import Organization, Result, Student, User, audit
+from .models.base import copy_rows
 
 CHUNK = 2000
 MAX_ERRORS = 200
@@ -267,13 +267,14 @@ def _write_students(checked: list[dict[str, Any]], per_school: Counter[str]) -> 
         records.append(
             record | {"school_id": school.id, "status": "enrolled", "status_number": number}
         )
-    rescope_students(_insert_students(records))
+    ids = _insert_students(records)
+    scope_new_students(zip(ids, (r["school_id"] for r in records), strict=True))
     return len(records)
 
 
 def _insert_students(records: list[dict[str, Any]]) -> list[int]:
-    """Insert the rows and return their ids. On PostgreSQL: ids drawn from the sequence,
-    then one COPY (a multi-row INSERT spends most of its time parsing its parameters)."""
+    """Insert the rows and return their ids; on PostgreSQL ids drawn from the sequence and
+    one COPY."""
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
         return list(
@@ -281,27 +282,19 @@ def _insert_students(records: list[dict[str, Any]]) -> list[int]:
                 insert(Student).returning(Student.id, sort_by_parameter_order=True), records
             ).scalars()
         )
-    ids = list(
-        connection.execute(
-            text(
-                "SELECT nextval(pg_get_serial_sequence('student', 'id')) FROM generate_series(1, :n)"
-            ),
-            {"n": len(records)},
-        ).scalars()
-    )
+    ids = list(connection.execute(_NEXT_IDS, {"n": len(records)}).scalars())
     columns = ["id", *records[0]]
-    json_columns = {c.name for c in Student.__table__.columns if isinstance(c.type, JSON)}
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY student ({', '.join(columns)}) FROM STDIN") as copy:
-        for id_, record in zip(ids, records, strict=True):
-            copy.write_row(
-                [id_]
-                + [
-                    json.dumps(v, ensure_ascii=False) if k in json_columns and v is not None else v
-                    for k, v in record.items()
-                ]
-            )
+    copy_rows(
+        Student.__table__,
+        columns,
+        ([id_, *record.values()] for id_, record in zip(ids, records, strict=True)),
+    )
     return ids
+
+
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('student', 'id')) FROM generate_series(1, :n)"
+)
 
 
 # ---------------------------------------------------------------- results

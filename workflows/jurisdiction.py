@@ -28,6 +28,7 @@ from webapp.models import (
     StudentScope,
     db,
 )
+from webapp.models.base import copy_rows
 
 # -- reach ----------------------------------------------------------------------------------
 
@@ -179,6 +180,29 @@ def rescope_students(ids: Iterable[int], connection=None) -> None:
     for chunk in _chunks(ids):
         conn.execute(delete(StudentScope).where(StudentScope.student_id.in_(chunk)))
         conn.execute(_STUDENT_SCOPE, {"ids": chunk})
+
+
+def scope_new_students(records: Iterable[tuple[int, int]]) -> None:
+    """The scope rows of records just inserted, given as (student id, school id), with no
+    borrowing host: every organisation at or above the school, as `rescope_students` writes
+    them. PostgreSQL takes them in one COPY from the schools' lineage (a bulk import)."""
+    records = list(records)
+    if db.session.get_bind().dialect.name != "postgresql":
+        rescope_students(student_id for student_id, _ in records)
+        return
+    lineage: dict[int, list[int]] = {}
+    for _, school_id in records:
+        if school_id not in lineage:
+            lineage[school_id] = [o.id for o in db.session.get(Organization, school_id).lineage()]
+    copy_rows(
+        StudentScope.__table__,
+        ("org_id", "student_id"),
+        (
+            (org_id, student_id)
+            for student_id, school_id in records
+            for org_id in lineage[school_id]
+        ),
+    )
 
 
 def _rescope_instances(ids: Iterable[int], connection) -> None:
