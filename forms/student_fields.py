@@ -307,3 +307,25 @@ def _national_value(student: Any, school: Any, key: str) -> str:
         return str(value or "")
     value = getattr(student, key)
     return "" if value is None else str(value)
+
+
+def record_to_xueji(student: Any) -> dict[str, str]:
+    """A record in the xueji layout, by key, in the formats `xueji import students` reads
+    (gender M/F, ISO dates, grade 1–12, a member's guardian "1" or blank)."""
+    out: dict[str, str] = {}
+    for key in XUEJI_COLUMNS:
+        if key == "school_code":
+            out[key] = student.school.code
+        elif key == "birth_date":
+            out[key] = student.birth_date.isoformat()
+        elif key == "entry_month":
+            out[key] = "" if student.entry_month is None else str(student.entry_month)
+        elif key.startswith("member"):
+            value = _national_value(student, None, key)
+            out[key] = (
+                {"是": "1", "否": ""}.get(value, value) if key.endswith("guardian") else value
+            )
+        else:
+            value = getattr(student, key)
+            out[key] = "" if value is None else str(value)
+    return out
