@@ -36,6 +36,8 @@ def register(cli: click.Group) -> None:
         fmt = Path(file).suffix.lower().lstrip(".")
         if fmt not in exports.FORMATS:
             fail(f"无法识别的文件类型“{Path(file).suffix or file}”：请使用 .xlsx 或 .csv。")
+        if not Path(file).resolve().parent.is_dir():
+            fail(f"目录不存在：{Path(file).parent}，未导出。")
         query = Student.query
         if school_code is not None:
             school = Organization.query.filter_by(code=school_code, level="school").first()
