@@ -94,9 +94,9 @@ def measure(url: str, layouts: list[str], formats: list[str]) -> list[dict]:
     results = []
     with app.app_context(), tempfile.TemporaryDirectory() as tmp:
         for who in ("u321201", "u3212"):  # a district, then the whole city
-            user = User.query.filter_by(username=who).one()
             for layout in layouts:
                 for fmt in formats:
+                    user = User.query.filter_by(username=who).one()
                     path = Path(tmp) / f"{who}-{layout}.{fmt}"
                     query = jurisdiction.students(user)
                     sheet = sheets.students(query, layout)
