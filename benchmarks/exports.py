@@ -14,7 +14,7 @@ rows, seconds, rows/s, the file's size and the process's peak RSS after each exp
 peak does not grow from 10,000 to 100,000 rows when the rows are streamed.
 
     PYTHONPATH=. .venv/bin/python benchmarks/exports.py [--students 100000] [--keep]
-        [--layouts display,national] [--formats xlsx,csv]
+        [--layouts display,national] [--formats xlsx,csv] [--database NAME]
 """
 
 from __future__ import annotations
@@ -147,17 +147,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--formats", default="xlsx,csv")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--database", help="measure on a database an earlier --keep left")
     args = parser.parse_args(argv)
-    name = f"xueji_exports_{uuid.uuid4().hex[:8]}"
+    name = args.database or f"xueji_exports_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    if not args.database:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        build(url, args.students, args.seed)
+        if not args.database:
+            build(url, args.students, args.seed)
         report(measure(url, args.layouts.split(","), args.formats.split(",")))
     finally:
-        if not args.keep:
+        if not args.keep and not args.database:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

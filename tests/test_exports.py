@@ -84,6 +84,8 @@ def test_the_student_list_exports_to_excel_with_the_callers_rows_only(login, pup
     ).replace("F", "女")
     assert ws.cell(1, 6).value == "身份证件号" and ws.cell(2, 6).data_type == "s"
     assert ws.column_dimensions["F"].width >= 18  # wide enough for 18 digits
+    assert ws.column_dimensions["F"].number_format == "@"  # what is typed there stays text
+    assert ws["A1"].font.b
 
 
 def test_the_search_filter_carries_into_the_export_and_csv_has_the_same_headers(login, pupils):

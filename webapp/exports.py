@@ -1,6 +1,6 @@
 """Lists as files a registrar opens in Excel: .xlsx and CSV with Chinese headers.
 
-Rows are written as the query yields them (openpyxl's write-only mode, a CSV writer) into a
+Rows are written as the query yields them (webapp/xlsx.py, a CSV writer) into a
 temporary file that spills to disk, so a city's million records never sit in memory at
 once. Every code, ID number and phone number is a text cell, so Excel keeps the leading
 zeros and the X; a cell that Excel would read as a formula (=, +, -, @, tab, CR) is written
@@ -21,11 +21,9 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from flask import Response, render_template, send_file
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import get_column_letter
 
+from . import xlsx
 from .extensions import db
 from .models import CHINA, audit, china_today
 
@@ -86,43 +84,30 @@ def _width(value: Any) -> int:
 
 
 def _clean(value: Any) -> Any:
-    """What openpyxl may store: numbers as numbers, everything else as text without the
-    control characters an .xlsx cannot hold."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, int | float):
+    """What a cell holds: None, a number, or text without the control characters an .xlsx
+    cannot hold (the common cases first: this runs for every cell)."""
+    kind = type(value)
+    if kind is str:
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value is None or kind is int or kind is float:
         return value
+    if kind is bool:
+        return "是" if value else "否"
     return ILLEGAL_CHARACTERS_RE.sub("", text(value))
 
 
 def write_xlsx(sheet: Sheet, out: IO[bytes]) -> None:
     """The sheet as .xlsx: header frozen, widths from the header and the first rows, text
     columns formatted as text ('@') so what a registrar types there stays text too."""
-    book = Workbook(write_only=True)
-    ws = book.create_sheet(sheet.title[:31])
-    ws.freeze_panes = "A2"
     rows = iter(sheet.rows)
     sample = [[_clean(v) for v in row] for row in islice(rows, SAMPLE_ROWS)]
+    widths, texts = [], []
     for i, header in enumerate(sheet.headers):
         column = [row[i] for row in sample]
-        dim = ws.column_dimensions[get_column_letter(i + 1)]
-        dim.width = min(MAX_WIDTH, max([_width(header), *map(_width, column)]) + 2)
-        if not any(isinstance(v, int | float) for v in column):
-            dim.number_format = "@"
-    ws.append(list(sheet.headers))
-    for row in chain(sample, ([_clean(v) for v in row] for row in rows)):
-        ws.append([_inert(ws, v) for v in row])
-    book.save(out)
-
-
-def _inert(ws, value: Any) -> Any:
-    if isinstance(value, str) and is_formula_like(value):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"  # a string cell: Excel shows it, never evaluates it
-        return cell
-    return value
+        widths.append(min(MAX_WIDTH, max([_width(header), *map(_width, column)]) + 2))
+        texts.append(not any(isinstance(v, int | float) for v in column))
+    cleaned = chain(sample, ([_clean(v) for v in row] for row in rows))
+    xlsx.write(out, sheet.title, sheet.headers, cleaned, widths, texts)
 
 
 def write_csv(sheet: Sheet, out: IO[bytes]) -> None:
@@ -136,9 +121,14 @@ def write_csv(sheet: Sheet, out: IO[bytes]) -> None:
     stream.detach()  # leave `out` open for the caller
 
 
-def _csv_cell(value: Any) -> str:
-    shown = text(_clean(value))
-    return "'" + shown if is_formula_like(shown) else shown
+def _csv_cell(value: Any) -> Any:
+    shown = _clean(value)
+    if type(shown) is str and shown[:1] in _FORMULA_FIRST:
+        return "'" + shown
+    return shown
+
+
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
 WRITERS = {"xlsx": write_xlsx, "csv": write_csv}

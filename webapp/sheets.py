@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from forms.student_fields import (
     NATIONAL_HEADERS,
@@ -54,21 +54,23 @@ STUDENT_HEADERS = (
 )
 
 
-def _students(query) -> Iterator[Student]:
-    for chunk in in_chunks(query.options(*STUDENT_EXPORT_ROWS).order_by(Student.id)):
+def _students(query, *options) -> Iterator[Student]:
+    query = query.options(*STUDENT_EXPORT_ROWS, *options).order_by(Student.id)
+    for chunk in in_chunks(query):
         yield from chunk
 
 
 def students(query, layout: str = "display") -> Sheet:
     """The students of `query` (already scoped and filtered) in `layout`: display, national
     or xueji."""
-    rows = _students(query)
     if layout == "national":
-        return Sheet(
-            "学生信息", NATIONAL_HEADERS, (list(record_to_national(s).values()) for s in rows)
-        )
+        rows = (list(record_to_national(s).values()) for s in _students(query))
+        return Sheet("学生信息", NATIONAL_HEADERS, rows)
     if layout == "xueji":
-        return Sheet("学生", XUEJI_COLUMNS, (list(record_to_xueji(s).values()) for s in rows))
+        rows = (list(record_to_xueji(s).values()) for s in _students(query))
+        return Sheet("学生", XUEJI_COLUMNS, rows)
+    # The display list shows no family members nor the template's other columns.
+    rows = _students(query, defer(Student.members), defer(Student.national_extra))
     return Sheet("学生学籍", STUDENT_HEADERS, (_student_row(s) for s in rows))
 
 
