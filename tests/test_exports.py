@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from forms.student_fields import NATIONAL_HEADERS, XUEJI_COLUMNS
 from forms.validators import build_id_number
+from webapp import exports
 from webapp.extensions import db
 from webapp.models import AuditLog, Student, StudentScope, utcnow
 from webapp.sheets import INSTANCE_HEADERS, STUDENT_HEADERS, TASK_HEADERS
@@ -22,6 +23,7 @@ from workflows import engine
 from .flows import actor_for
 from .test_suspension import start as start_suspension
 from .test_web_graduation import submit_cohort
+from .world import PASSWORD, build_world
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _n = count(700)
@@ -101,6 +103,9 @@ def test_the_search_filter_carries_into_the_export_and_csv_has_the_same_headers(
 
 def test_the_national_layout_has_the_templates_63_headers_in_order(login, pupils):
     mine = pupils[0]
+    mine.members = [{"name": "王父", "relation": "父亲", "phone": "05230001", "guardian": True}]
+    mine.national_extra = {"政治面貌": "少先队员"}
+    db.session.commit()
     ws = sheet_of(login("uP1").get("/students/export?format=national").data)
     rows = rows_of(ws)
     assert rows[0] == list(NATIONAL_HEADERS) and len(rows[0]) == 63
@@ -108,6 +113,13 @@ def test_the_national_layout_has_the_templates_63_headers_in_order(login, pupils
     assert record["姓名"] == "王小明" and record["身份证件号"] == mine.id_number
     assert record["出生日期"] == mine.birth_date.strftime("%Y%m%d")
     assert record["班号"] == "2022101" and record["身份证件类型"] == "居民身份证"
+    assert (record["成员1姓名"], record["成员1关系"], record["成员1联系电话"]) == (
+        "王父",
+        "父亲",
+        "05230001",
+    )
+    assert record["成员1是否监护人"] == "是" and record["成员2姓名"] is None  # an empty cell
+    assert record["政治面貌"] == "少先队员" and record["性别"] in ("男", "女")
 
 
 def test_a_formula_looking_name_is_exported_inert(login, world):
@@ -333,3 +345,24 @@ def test_national_layout_round_trips_through_import(runner, world, tmp_path, ext
     after = Student.query.filter(Student.id_number.in_(before)).all()
     assert {s.id_number: {k: getattr(s, k) for k in keys} for s in after} == before
     assert {s.id_number: (s.members[0]["name"], s.national_extra) for s in after} == extras
+
+
+@pytest.mark.postgres
+def test_exports_stream_from_postgresql_through_the_scope_rows(pg_app, monkeypatch):
+    """On PostgreSQL the rows come through a server-side cursor in chunks: more rows than a
+    chunk, the instances with their hidden schools read per chunk, the file complete."""
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    world = build_world()
+    db.session.commit()
+    for _ in range(3):
+        world.student("P1")
+    outsider = world.student("P4")
+    started = start_suspension(world, world.student("P2"))
+    db.session.commit()
+    client = pg_app.test_client()
+    token = client.post("/api/v1/auth/token", json={"username": "u321202", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    rows = rows_of(sheet_of(client.get("/api/v1/students?format=xlsx", headers=headers).data))
+    assert len(rows) == 1 + 4 and outsider.id_number not in {r[5] for r in rows}
+    rows = csv_rows(client.get("/api/v1/instances?format=csv", headers=headers).data)
+    assert [r[0] for r in rows[1:]] == [str(started.id)]

@@ -49,9 +49,10 @@ class Sheet:
     rows: Iterable[Sequence[Any]]
 
 
-def in_chunks(query, size: int = CHUNK) -> Iterator[list]:
+def in_chunks(query, size: int | None = None) -> Iterator[list]:
     """The query's rows in lists of `size`, read through one cursor (`yield_per`), so a
     list's eager loads run once per chunk and the rows of one chunk at most are held."""
+    size = size or CHUNK
     rows = iter(query.yield_per(size))
     while chunk := list(islice(rows, size)):
         yield chunk
@@ -88,7 +89,7 @@ def _clean(value: Any) -> Any:
     cannot hold (the common cases first: this runs for every cell)."""
     kind = type(value)
     if kind is str:
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+        return value if value.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", value)
     if value is None or kind is int or kind is float:
         return value
     if kind is bool:
