@@ -74,10 +74,6 @@ def local_time(value) -> str:
     return value.replace(tzinfo=UTC).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
-def is_formula_like(value: str) -> bool:
-    return value.startswith(FORMULA_STARTS)
-
-
 def _width(value: Any) -> int:
     """Display width: a Chinese character takes two columns."""
     shown = text(value)
