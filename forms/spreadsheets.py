@@ -172,12 +172,24 @@ def _csv_records(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     try:
         for row in csv.reader(text):
             number += 1
-            yield number, row
+            yield number, [_uninert(v) for v in row]
     except csv.Error as exc:  # a cell past csv.field_size_limit(), or a broken quote
         limit = csv.field_size_limit()
         raise UnreadableFile(
             f"CSV 文件第 {number + 1} 行无法读取：单元格不能超过 {limit} 个字符（或引号未配对）。"
         ) from exc
+
+
+def _uninert(value: str) -> str:
+    """A CSV cell our export made inert ('=…, '+86…: a quote before a formula's first
+    character, so Excel never runs it) reads back as the text it was."""
+    if value[:1] == "'" and value[1:2] in FORMULA_STARTS:
+        return value[1:]
+    return value
+
+
+# What Excel reads as the start of a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _csv_encoding(data: bytes) -> str:

@@ -279,15 +279,27 @@ def _read_class_number(keyed: dict[str, str], problems: list) -> None:
 
 
 def record_to_national(student: Any) -> dict[str, str]:
-    """A record in the national layout, by header: what the template's columns say of it."""
+    """A record in the national layout, by header: what the template's columns say of it.
+    (Written for every row of an export: the members are read once, plain columns directly.)"""
     out: dict[str, str] = {}
     school = student.school
+    members = student.members or []
     for column in NATIONAL_COLUMNS:
-        out[column.header] = _national_value(student, school, column.key)
+        key = column.key
+        if key in _COMPUTED:
+            out[column.header] = _national_value(student, school, key)
+        elif key.startswith("member"):
+            out[column.header] = _member_value(members, int(key[6]), key[8:])
+        else:
+            value = getattr(student, key)
+            out[column.header] = "" if value is None else str(value)
     extra = student.national_extra or {}
     for header in NATIONAL_EXTRA:
         out[header] = str(extra.get(header, "") or "")
     return out
+
+
+_COMPUTED = frozenset({"school_code", "gender", "birth_date", "grade", "entry_month", "id_type"})
 
 
 def _national_value(student: Any, school: Any, key: str) -> str:
@@ -301,15 +313,34 @@ def _national_value(student: Any, school: Any, key: str) -> str:
         return GRADE_NAMES.get(student.grade, str(student.grade))
     if key == "entry_month":
         return f"{student.entry_year:04d}{student.entry_month or 9:02d}"
-    if key == "id_type":
-        return student.id_type or ID_TYPES[0]
-    if key.startswith("member"):
-        n, field = int(key[6]), key[8:]
-        members = student.members or []
-        member = members[n - 1] if len(members) >= n else {}
-        value = member.get(field)
-        if field == "guardian":
-            return "" if value is None else ("是" if value else "否")
-        return str(value or "")
-    value = getattr(student, key)
-    return "" if value is None else str(value)
+    return student.id_type or ID_TYPES[0]  # id_type
+
+
+def _member_value(members: list, n: int, field: str) -> str:
+    member = members[n - 1] if len(members) >= n else {}
+    value = member.get(field)
+    if field == "guardian":
+        return "" if value is None else ("是" if value else "否")
+    return str(value or "")
+
+
+def record_to_xueji(student: Any) -> dict[str, str]:
+    """A record in the xueji layout, by key, in the formats `xueji import students` reads
+    (gender M/F, ISO dates, grade 1–12, a member's guardian "1" or blank)."""
+    out: dict[str, str] = {}
+    for key in XUEJI_COLUMNS:
+        if key == "school_code":
+            out[key] = student.school.code
+        elif key == "birth_date":
+            out[key] = student.birth_date.isoformat()
+        elif key == "entry_month":
+            out[key] = "" if student.entry_month is None else str(student.entry_month)
+        elif key.startswith("member"):
+            value = _member_value(student.members or [], int(key[6]), key[8:])
+            out[key] = (
+                {"是": "1", "否": ""}.get(value, value) if key.endswith("guardian") else value
+            )
+        else:
+            value = getattr(student, key)
+            out[key] = "" if value is None else str(value)
+    return out

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import process_models, routes, rules, users  # noqa: E402,F401
+from . import audit, process_models, routes, rules, users  # noqa: E402,F401

@@ -15,7 +15,10 @@ from flask import Flask, current_app
 from forms import FORMS
 from webapp.models.vocabulary import PROCEDURES
 
+from .. import exports
 from . import actions, bp, imports, schemas
+
+FILE_TYPES = tuple(t.split(";")[0] for t in exports.CONTENT_TYPES.values())
 
 UNDOCUMENTED = {"api.no_such_route"}  # the JSON 404/405 catch-all, not an operation
 OUTPUT_SCHEMAS = (
@@ -47,7 +50,7 @@ INPUT_SCHEMAS = (
     *actions.INPUT_SCHEMAS,
 )
 ERRORS = {
-    "400": "请求体不是有效的 JSON 或表单，或 JSON 嵌套过深",
+    "400": "请求体不是有效的 JSON 或表单，或 JSON 嵌套过深；导出格式（format）不支持",
     "401": "未登录或令牌无效",
     "403": "无权操作（如：只有平台管理员可以部署流程模型；审核须由录入人以外的人办理）",
     "404": "不存在或不在管辖范围内",
@@ -67,6 +70,26 @@ def _json(schema: dict | str) -> dict:
 
 def _ok(description: str, schema: str, status: str = "200") -> dict:
     return {status: {"description": description, **_json(schema)}}
+
+
+def _list_op(summary: str, query, listed: str, schema: str, formats=exports.FORMATS) -> dict:
+    """A list: JSON by pages, or with ?format= the whole filtered list as a spreadsheet."""
+    national = "；national：国家学生信息导入模板格式（.xlsx）" if "national" in formats else ""
+    ok = _ok(f"{listed}，或导出的文件", schema)
+    ok["200"]["content"].update(
+        {t: {"schema": {"type": "string", "format": "binary"}} for t in FILE_TYPES}
+    )
+    fmt = {
+        "in": "query",
+        "name": "format",
+        "description": f"不填：JSON 分页列表；xlsx、csv：按筛选条件的全部记录导出为文件{national}",
+        "schema": {"type": "string", "enum": list(formats)},
+    }
+    return {
+        "summary": f"{summary}（format= 导出为文件）",
+        "parameters": [{"in": "query", "schema": query}, fmt],
+        "responses": {**ok, **_errors("400", "401", "422")},
+    }
 
 
 def _errors(*codes: str) -> dict:
@@ -152,11 +175,13 @@ def _operations() -> dict[str, tuple[str, dict]]:
         ),
         "api.students": (
             "get",
-            {
-                "summary": "管辖范围内的学生学籍",
-                "parameters": [{"in": "query", "schema": schemas.StudentQuery}],
-                "responses": {**_ok("学籍列表", "StudentList"), **_errors("401", "422")},
-            },
+            _list_op(
+                "管辖范围内的学生学籍",
+                schemas.StudentQuery,
+                "学籍列表",
+                "StudentList",
+                (*exports.FORMATS, "national"),
+            ),
         ),
         "api.student": (
             "get",
@@ -189,11 +214,9 @@ def _operations() -> dict[str, tuple[str, dict]]:
         ),
         "api.instances": (
             "get",
-            {
-                "summary": "管辖范围内的业务，最新的在前",
-                "parameters": [{"in": "query", "schema": schemas.InstanceQuery}],
-                "responses": {**_ok("业务列表", "InstanceList"), **_errors("401", "422")},
-            },
+            _list_op(
+                "管辖范围内的业务，最新的在前", schemas.InstanceQuery, "业务列表", "InstanceList"
+            ),
         ),
         "api.instance": (
             "get",
@@ -225,11 +248,12 @@ def _operations() -> dict[str, tuple[str, dict]]:
         ),
         "api.tasks": (
             "get",
-            {
-                "summary": "待办箱：本单位、本角色的待办任务，最新的在前",
-                "parameters": [{"in": "query", "schema": schemas.PageQuery}],
-                "responses": {**_ok("待办列表", "TaskList"), **_errors("401", "422")},
-            },
+            _list_op(
+                "待办箱：本单位、本角色的待办任务，最新的在前",
+                schemas.PageQuery,
+                "待办列表",
+                "TaskList",
+            ),
         ),
         "api.task": (
             "get",

@@ -13,7 +13,7 @@ from marshmallow import Schema
 from sqlalchemy import inspect
 from werkzeug.exceptions import HTTPException
 
-from webapp import lists
+from webapp import exports, lists, sheets
 from webapp.auth.accounts import SignInRefused, sign_in
 from webapp.auth.throttle import throttled
 from webapp.extensions import db
@@ -58,6 +58,16 @@ def _page(query, schema: Schema, args: dict, with_rows=None) -> dict:
     if page.capped:
         out["total_capped"] = True
     return out
+
+
+def _export_format(allowed: tuple[str, ...] = exports.FORMATS) -> str | None:
+    """?format= of a list: None for JSON, else the file format; anything else is a 400
+    naming the field."""
+    fmt = request.args.get("format")
+    if fmt is None or fmt in allowed:
+        return fmt
+    message = exports.format_message(allowed)
+    raise ApiError(400, message, {"format": [message]})
 
 
 def _instance_out(instance: Instance) -> dict:
@@ -147,8 +157,17 @@ def procedures():
 
 @bp.get("/students")
 def students():
+    """Records in reach; ?format=xlsx|csv the whole filtered list as a file, national in
+    the national template's layout."""
+    fmt = _export_format((*exports.FORMATS, "national"))
     args = schemas.StudentQuery().load(request.args)
     query = students_matching(jurisdiction.students(current_user()), args["q"])
+    if fmt is not None:
+        sheet = sheets.students(query, "national" if fmt == "national" else "display")
+        filters = {"q": args["q"]}
+        return exports.download(
+            "xlsx" if fmt == "national" else fmt, sheet, current_user(), filters
+        )
     query = query.options(*lists.STUDENT_ROWS).order_by(Student.id)
     return _page(query, schemas.StudentOut(many=True), args)
 
@@ -177,12 +196,18 @@ def start_instance():
 
 @bp.get("/instances")
 def instances():
+    fmt = _export_format()
     args = schemas.InstanceQuery().load(request.args)
     query = jurisdiction.instances(current_user())
     if "procedure" in args:
         query = query.filter(Instance.procedure == args["procedure"])
     if "status" in args:
         query = query.filter(Instance.status == args["status"])
+    if fmt is not None:
+        filters = {k: args[k] for k in ("procedure", "status") if k in args}
+        return exports.download(
+            fmt, sheets.instances(query, current_user()), current_user(), filters
+        )
     query = query.options(*lists.INSTANCE_ROWS).order_by(Instance.id.desc())
     return _page(query, schemas.InstanceSummaryOut(many=True), args, lists.sending_schools)
 
@@ -268,10 +293,13 @@ def _refused(message: str, problems) -> tuple:
 @bp.get("/tasks")
 def tasks():
     """The caller's inbox: open tasks of its organisation and role, newest first."""
+    fmt = _export_format()
     args = schemas.PageQuery().load(request.args)
-    query = jurisdiction.inbox(current_user()).options(*lists.TASK_ROWS)
+    query = jurisdiction.inbox(current_user())
     query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
-    return _page(query, schemas.TaskOut(many=True), args)
+    if fmt is not None:
+        return exports.download(fmt, sheets.tasks(query), current_user())
+    return _page(query.options(*lists.TASK_ROWS), schemas.TaskOut(many=True), args)
 
 
 @bp.get("/tasks/<int:task_id>")

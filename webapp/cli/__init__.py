@@ -14,7 +14,7 @@ import click
 from flask import Flask
 
 from ..models import acting_as
-from . import accounts, data, services
+from . import accounts, data, exports, services
 from .common import login_name
 
 # Commands that run a service: what happens in them is done by users or workers, not by
@@ -24,7 +24,7 @@ SERVICES = {"serve", "worker"}
 
 def register(app: Flask) -> None:
     """Attach every command to `app.cli`, so `flask --app webapp.app` and `xueji` share them."""
-    for module in (data, accounts, services):
+    for module in (data, exports, accounts, services):
         module.register(app.cli)
     _attribute_to_terminal(app.cli)
 

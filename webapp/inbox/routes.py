@@ -10,7 +10,7 @@ from webapp.models.vocabulary import PROCEDURES
 from workflows import desk, engine, identity, jurisdiction, rosters
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 
-from .. import lists
+from .. import exports, lists, sheets
 from ..extensions import db
 from ..models import HumanTask, Instance, Notification, utcnow
 from ..views_common import (
@@ -29,10 +29,16 @@ from . import bp
 @bp.route("/")
 @login_required
 def index():
-    """Open tasks of the user's organisation and role, newest first."""
-    query = jurisdiction.inbox(current_user).options(*lists.TASK_ROWS)
+    """Open tasks of the user's organisation and role, newest first; ?format=xlsx|csv
+    gives them all as a file."""
+    query = jurisdiction.inbox(current_user)
     query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
-    page = paginate(query)
+    fmt = request.args.get("format")
+    if fmt is not None:
+        if fmt not in exports.FORMATS:
+            return exports.bad_format_page(exports.FORMATS)
+        return exports.download(fmt, sheets.tasks(query), current_user)
+    page = paginate(query.options(*lists.TASK_ROWS))
     others = {t.id for t in page.items if desk.needs_other_reviewer(t, current_user)}
     return render_template("inbox/index.html", page=page, needs_other=others)
 

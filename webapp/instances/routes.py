@@ -23,7 +23,7 @@ from workflows import (
 )
 from workflows.errors import Conflict, Forbidden, Invalid
 
-from .. import lists
+from .. import exports, lists, sheets
 from ..holders import visible_earlier, visible_holders
 from ..models import FileUpload, Instance
 from ..views_common import (
@@ -78,11 +78,18 @@ def _instance_or_404(instance_id: int) -> Instance:
 @bp.route("/instances")
 @login_required
 def index():
-    """Every procedure the user may see, newest first, optionally filtered by status."""
+    """Every procedure the user may see, newest first, optionally filtered by status;
+    ?format=xlsx|csv gives them all as a file."""
     status = request.args.get("status", "")
     query = jurisdiction.instances(current_user)
     if status in INSTANCE_STATUS_LABELS:
         query = query.filter(Instance.status == status)
+    fmt = request.args.get("format")
+    if fmt is not None:
+        if fmt not in exports.FORMATS:
+            return exports.bad_format_page(exports.FORMATS)
+        sheet = sheets.instances(query, current_user)
+        return exports.download(fmt, sheet, current_user, {"status": status})
     query = query.options(*lists.INSTANCE_PAGE_ROWS).order_by(Instance.id.desc())
     page = paginate(query)
     lists.sending_schools(page.items)

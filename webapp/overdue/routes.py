@@ -15,6 +15,7 @@ from sqlalchemy import func
 from workflows import jurisdiction
 from workflows.deadlines import overdue_filter
 
+from .. import exports, sheets
 from ..extensions import db
 from ..models import HumanTask, Instance, Organization, utcnow
 from ..views_common import paginate
@@ -38,7 +39,8 @@ def _supervised(user, reach: str) -> set[int]:
 @bp.route("/overdue")
 @login_required
 def index():
-    """Counts per organisation and the overdue steps, the longest overdue first."""
+    """Counts per organisation and the overdue steps, the longest overdue first;
+    ?format=xlsx|csv gives the steps (of the chosen organisation, if one is) as a file."""
     if current_user.role not in SUPERVISORS:
         abort(403)
     reach = request.args.get("range", "direct")
@@ -72,6 +74,12 @@ def index():
             abort(404)
         query = query.filter(HumanTask.org_id == chosen)
     query = query.order_by(HumanTask.due_at, HumanTask.id)
+    fmt = request.args.get("format")
+    if fmt is not None:
+        if fmt not in exports.FORMATS:
+            return exports.bad_format_page(exports.FORMATS)
+        filters = {"range": reach, "org": chosen}
+        return exports.download(fmt, sheets.overdue(query), current_user, filters)
     return render_template(
         "overdue/index.html",
         page=paginate(query),

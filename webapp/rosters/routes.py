@@ -4,12 +4,8 @@ see the instance downloads it as XLSX."""
 
 from __future__ import annotations
 
-import io
-from urllib.parse import quote
-
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from openpyxl import Workbook
 from sqlalchemy.orm import joinedload
 
 from forms import FORMS
@@ -17,6 +13,7 @@ from webapp.models.vocabulary import PROCEDURES
 from workflows import engine, jurisdiction, rosters, runtime
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 
+from .. import exports, sheets
 from ..models import CLASSIFICATIONS, HumanTask, Instance, RosterEntry
 from ..views_common import general_errors, grade_label, paginate, start_submitted
 from . import bp
@@ -153,48 +150,16 @@ def change(instance_id: int, entry_id: int):
     return redirect(back)
 
 
-XLSX_COLUMNS = (
-    "班级",
-    "姓名",
-    "身份证号",
-    "学籍号",
-    "结论",
-    "判定理由",
-    "是否剔除",
-    "审核意见",
-    "证书编号",
-)
-
-
-@bp.route("/instances/<int:instance_id>/roster.xlsx")
+@bp.route("/instances/<int:instance_id>/roster.xlsx", defaults={"fmt": "xlsx"})
+@bp.route("/instances/<int:instance_id>/roster.csv", defaults={"fmt": "csv"})
 @login_required
-def download(instance_id: int):
-    """The whole roster as a spreadsheet (written row by row: a cohort may be thousands)."""
+def download(instance_id: int, fmt: str):
+    """The roster as a spreadsheet, filtered as its page is (?show=, ?class=); written row
+    by row, since a cohort may be thousands."""
     instance = _instance_or_404(instance_id)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("名册")
-    sheet.append(XLSX_COLUMNS)
-    query = rosters.entries(instance.id).options(joinedload(RosterEntry.student))
-    for e in query.yield_per(500):
-        sheet.append(
-            (
-                e.class_name,
-                e.student.name,
-                e.student.id_number,
-                e.student.status_number,
-                rosters.CLASSIFICATION_LABELS[e.classification],
-                "；".join(e.reasons or []),
-                "是" if e.struck else "",
-                e.comment or "",
-                e.certificate_number or "",
-            )
-        )
-    out = io.BytesIO()
-    book.save(out)
-    name = f"{PROCEDURES[instance.procedure].name}名册-{instance.id}.xlsx"
-    response = Response(
-        out.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    show, class_name = request.args.get("show", ""), request.args.get("class", "")
+    query = rosters.entries(instance.id, show, class_name)
+    title = f"{PROCEDURES[instance.procedure].name}名册-{instance.id}"
+    sheet = sheets.roster(title, query, rosters.CLASSIFICATION_LABELS)
+    filters = {"instance": instance.id, "show": show, "class": class_name}
+    return exports.download(fmt, sheet, current_user, filters)

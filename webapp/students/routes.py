@@ -9,7 +9,7 @@ from webapp.models.vocabulary import PROCEDURES
 from workflows import jurisdiction
 from workflows.starters import may_start_for
 
-from .. import lists
+from .. import exports, lists, sheets
 from ..models import HostedCopy, Instance, Result, Student
 from ..search import students_matching
 from ..views_common import describe_change, paginate
@@ -27,7 +27,7 @@ OTHER_SIDE_NOTES = {
 def index():
     """Records in reach, searchable by ID number, name or status number."""
     q = request.args.get("q", "").strip()
-    query = students_matching(jurisdiction.students(current_user), q).options(*lists.STUDENT_ROWS)
+    query = _filtered(q).options(*lists.STUDENT_ROWS)
     # A school reads its few hundred records by grade and class, students borrowing here
     # first; a bureau's list, which may hold a million, follows its index.
     if current_user.role == "school":
@@ -39,6 +39,32 @@ def index():
     # Borrowing students at a school in reach whose status is held elsewhere.
     borrowing_here = {s.id for s in page.items if not jurisdiction.holds_status(current_user, s)}
     return render_template("students/index.html", page=page, q=q, borrowing_here=borrowing_here)
+
+
+def _filtered(q: str):
+    """The records in reach that the list's filters keep."""
+    return students_matching(jurisdiction.students(current_user), q)
+
+
+# ?format= of the export link: a display list, or the national template's layout.
+EXPORT_FORMATS = {
+    "xlsx": ("xlsx", "display"),
+    "csv": ("csv", "display"),
+    "national": ("xlsx", "national"),
+}
+
+
+@bp.route("/students/export")
+@login_required
+def export():
+    """The whole filtered list as a file (not one page): Excel, CSV or the national template."""
+    chosen = EXPORT_FORMATS.get(request.args.get("format", "xlsx"))
+    if chosen is None:
+        return exports.bad_format_page(tuple(EXPORT_FORMATS))
+    fmt, layout = chosen
+    q = request.args.get("q", "").strip()
+    sheet = sheets.students(_filtered(q), layout)
+    return exports.download(fmt, sheet, current_user, {"q": q, "layout": layout})
 
 
 @bp.route("/students/<int:student_id>")
