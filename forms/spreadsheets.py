@@ -13,7 +13,6 @@ import codecs
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,10 +20,9 @@ from pathlib import PurePath
 from typing import Any, NamedTuple
 
 import xlrd
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from .validators import text_problem
+from .xlsx_rows import NotAWorkbook, xlsx_rows
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DIGITS = re.compile(r"\d+")
@@ -211,12 +209,20 @@ def _csv_encoding(data: bytes) -> str:
 
 def _xlsx_records(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], int | None]:
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise UnreadableFile("无法读取 XLSX 文件：文件已损坏或不是 Excel 工作簿。") from exc
-    return enumerate(rows, start=sheet.min_row or 1), sheet.max_row
+        rows, last = xlsx_rows(io.BytesIO(data))
+    except NotAWorkbook as exc:
+        raise UnreadableFile(_BAD_XLSX) from exc
+    return _unless_damaged(rows), last
+
+
+def _unless_damaged(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        yield from rows
+    except NotAWorkbook as exc:
+        raise UnreadableFile(_BAD_XLSX) from exc
+
+
+_BAD_XLSX = "无法读取 XLSX 文件：文件已损坏或不是 Excel 工作簿。"
 
 
 def _xls_records(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], int]:
