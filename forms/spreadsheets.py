@@ -134,17 +134,35 @@ def _check_cells(values: list[str], header: list[str] | None, number: int) -> No
 def records_table(records: Iterable[dict[str, Any]], columns: Iterable[str] = ()) -> Table:
     """Rows given as objects (the JSON API, a list kept in an instance) as a Table.
 
-    Rows are numbered 1..n as the user sees them; keys are lower-cased and values become
-    the text a sheet cell would give. Every one of `columns` counts as present, so a key a
-    row leaves out reads as an empty cell of that row ("不能为空"), not as a missing column.
+    Rows are numbered as the user sees them: by the sheet's row number when the list came
+    from an uploaded sheet (`SHEET_ROW`, see `numbered`), else 1..n. Keys are lower-cased
+    and values become the text a sheet cell would give. Every one of `columns` counts as
+    present, so a key a row leaves out reads as an empty cell of that row ("不能为空"), not
+    as a missing column.
     """
     header = list(columns)
     rows: list[tuple[int, dict[str, str]]] = []
-    for number, record in enumerate(records, start=1):
-        values = {str(k).strip().lower(): _record_text(v) for k, v in record.items()}
+    for number, record in numbered(records):
+        values = {
+            str(k).strip().lower(): _record_text(v) for k, v in record.items() if k != SHEET_ROW
+        }
         header += [k for k in values if k not in header]
         rows.append((number, values))
     return Table(columns=header, rows=rows)
+
+
+# The key an uploaded sheet's rows carry their sheet row number under, so a list kept in an
+# instance names its rows as the file does (the header is row 1).
+SHEET_ROW = "_row"
+
+
+def numbered(records: Iterable[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """(row number as the user sees it, row): the sheet's, else the position from 1."""
+    out = []
+    for position, record in enumerate(records, start=1):
+        number = record.get(SHEET_ROW) if isinstance(record, dict) else None
+        out.append((number if isinstance(number, int) and number > 0 else position, record))
+    return out
 
 
 def _record_text(value: Any) -> str:

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from forms.spreadsheets import RowError, records_table
-from forms.student_fields import XUEJI_BASE, is_national
+from forms.spreadsheets import RowError, numbered, records_table
+from forms.student_fields import BY_KEY, XUEJI_BASE, is_national
 from forms.student_rows import HELD_ELSEWHERE, check_students
 from webapp.models import Organization, StatusHistory, Student, db
 from webapp.models.vocabulary import STAGE_GRADES
@@ -187,7 +187,7 @@ def check_list(
 
 def _earlier_seen(rows: list[dict], students: list[dict[str, Any]]) -> list[dict]:
     """The rows whose ID has an earlier record, as the county's review lists them."""
-    by_id = {_id_of(r): n for n, r in enumerate(rows, start=1)}
+    by_id = {id_of_row(r): n for n, r in numbered(rows)}
     return [
         {"row": by_id.get(s["id_number"]), "name": s["name"], "record_id": s["earlier_record_id"]}
         for s in students
@@ -197,7 +197,7 @@ def _earlier_seen(rows: list[dict], students: list[dict[str, Any]]) -> list[dict
 
 def _struck(rows: list[dict], students: list[dict[str, Any]]) -> tuple[list, list[dict]]:
     """The students who keep their place, and those who lost it (admission.check_report)."""
-    row_of = {_id_of(r): n for n, r in enumerate(rows, start=1)}
+    row_of = {id_of_row(r): n for n, r in numbered(rows)}
     struck = [
         {"row": row_of.get(s["id_number"]), "name": s["name"], "rule": STRUCK_RULE}
         | {"message": s["struck"]}
@@ -207,9 +207,13 @@ def _struck(rows: list[dict], students: list[dict[str, Any]]) -> tuple[list, lis
     return [s for s in students if not s.get("struck")], struck
 
 
-def _id_of(row: dict) -> str:
-    value = next((v for k, v in row.items() if str(k).strip().lower() == "id_number"), "")
+def id_of_row(row: dict) -> str:
+    """The row's ID number, in either layout's column."""
+    value = next((v for k, v in row.items() if str(k).strip().lower() in ID_COLUMNS), "")
     return str(value or "").strip().upper()
+
+
+ID_COLUMNS = ("id_number", BY_KEY["id_number"].header)
 
 
 def _verdict(rows: list[dict], errors: list[RowError], when: str = "") -> dict:
@@ -240,10 +244,16 @@ def _verdict(rows: list[dict], errors: list[RowError], when: str = "") -> dict:
 
 
 def _name(rows: list[dict], number: int | None) -> str:
-    if number is None or not 1 <= number <= len(rows):
+    """The name on the list's row `number` (as the user sees it), in either layout."""
+    row = next((r for n, r in numbered(rows) if n == number), None)
+    if row is None:
         return ""
-    row = rows[number - 1]
-    return str(next((v for k, v in row.items() if str(k).strip().lower() == "name"), "") or "")
+    return str(
+        next((v for k, v in row.items() if str(k).strip().lower() in NAME_COLUMNS), "") or ""
+    )
+
+
+NAME_COLUMNS = ("name", BY_KEY["name"].header)
 
 
 # -- status numbers --------------------------------------------------------------------------
@@ -328,7 +338,7 @@ def finalize(ctx: Context) -> dict:
     students, errors = check_list(rows, school, entry_year)
     students, struck = _struck(rows, students)
     seen = {r["record_id"] for r in ctx.data.get("check", {}).get("earlier_records", [])}
-    row_of = {_id_of(r): n for n, r in enumerate(rows, start=1)}
+    row_of = {id_of_row(r): n for n, r in numbered(rows)}
     for s in students:
         if s.get("earlier_record_id") and s["earlier_record_id"] not in seen:
             errors.append(RowError(row_of.get(s["id_number"]), "id_number", UNSEEN_EARLIER))

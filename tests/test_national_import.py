@@ -18,7 +18,7 @@ from forms.validators import build_id_number
 from handlers.registration import check_list
 from webapp.extensions import db
 from webapp.imports import check_import, import_orgs, run_import
-from webapp.models import AuditLog, Organization, Student
+from webapp.models import AuditLog, Instance, Organization, Student
 
 BIRTH = date(2016, 3, 1)
 IDENTIFIER = "3132120201"  # P1's 学校标识码
@@ -333,3 +333,37 @@ def test_registration_reads_the_national_layout_with_chinese_headers(app, world)
     )
     fields = {(e.row, e.field) for e in errors}
     assert (2, "年级") in fields and all(f.isascii() is False for _, f in fields)
+
+
+def test_the_registration_upload_numbers_rows_as_the_sheet_and_names_headers(world, login):
+    """新生注册 in the browser: the same messages as the command line — the sheet's row
+    (header = row 1) and the column as the file writes it."""
+    p1 = world.orgs["P1"]
+    p1.identifier = IDENTIFIER
+    db.session.commit()
+    birth = date(2019, 3, 1)
+
+    def admitted(n: int, **over: str) -> dict[str, str]:
+        fields = {
+            "出生日期": "20190301", "年级": "一年级", "班号": "2025101", "入学年月": "202509",
+            "身份证件号": build_id_number("321202", birth, n, "M"),
+        }  # fmt: skip
+        return national_row(n, **(fields | over))
+
+    rows = [admitted(81), admitted(82, 民族="汉"), admitted(83)]
+    resp = login("uP1").post(
+        "/cohorts/registration/new",
+        data={"entry_year": "2025", "rows": (io.BytesIO(xlsx_bytes(rows)), "新生.xlsx")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    page = resp.get_data(as_text=True)
+    assert "名单有 1 处问题" in page
+    assert "第 3 行" in page and "民族" in page and "ethnicity" not in page
+    instance = Instance.query.filter_by(procedure="registration").one()
+    problems = instance.data["check"]["problems"]
+    assert [(p["row"], p["field"], p["name"]) for p in problems] == [(3, "民族", "国标学生82")]
+
+    result = check_import("students", xlsx_bytes(rows), "新生.xlsx")  # the command line's words
+    assert [(e.row, e.field) for e in result.errors] == [(3, "民族")]
+    assert result.errors[0].message == problems[0]["message"]

@@ -6,14 +6,11 @@ cancelled records a list's IDs already have, which the county sees before it app
 
 from __future__ import annotations
 
+from forms.spreadsheets import numbered
+from handlers.registration import id_of_row
 from workflows import jurisdiction
 
 from .models import ACTIVE_STATUSES, STATUS_LABELS, Instance, Student
-
-
-def _id_number(row: dict) -> str:
-    value = next((v for k, v in row.items() if str(k).strip().lower() == "id_number"), "")
-    return str(value or "").strip().upper()
 
 
 def visible_holders(user, instance: Instance) -> dict[int, str]:
@@ -21,10 +18,11 @@ def visible_holders(user, instance: Instance) -> dict[int, str]:
     data = instance.data or {}
     rows = data.get("rows") or []
     problems = (data.get("check") or {}).get("problems") or []
+    by_number = dict(numbered(rows))
     wanted = {
-        p["row"]: _id_number(rows[p["row"] - 1])
+        p["row"]: id_of_row(by_number[p["row"]])
         for p in problems
-        if p.get("held_elsewhere") and isinstance(p.get("row"), int) and 0 < p["row"] <= len(rows)
+        if p.get("held_elsewhere") and p.get("row") in by_number
     }
     if not wanted:
         return {}

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from forms import FORMS, load_all
-from forms.spreadsheets import UnreadableFile, read_table
+from forms.spreadsheets import SHEET_ROW, UnreadableFile, read_table
 from webapp.models.vocabulary import PROCEDURES, procedure_name
 from workflows import engine
 from workflows.errors import Conflict, Forbidden, Invalid
@@ -255,7 +255,7 @@ def submitted(fields, user) -> tuple[dict, dict]:
         except UnreadableFile as exc:
             errors.setdefault(f.name, []).append(str(exc))
             continue
-        data[f.name] = [values for _, values in table.rows]
+        data[f.name] = [{**values, SHEET_ROW: number} for number, values in table.rows]
     for f in (f for f in fields if f.widget == "files"):
         ids = []
         for sent in request.files.getlist(f.name):
