@@ -100,7 +100,7 @@ def test_the_template_has_63_columns():
     assert len(NATIONAL_HEADERS) == 63
 
 
-def test_xlsx_keeps_every_template_field_on_the_record(runner, school, tmp_path):
+def test_xlsx_keeps_every_template_field_on_the_record(runner, school, tmp_path, api, login):
     path = tmp_path / "学生信息导入模板.xlsx"
     path.write_bytes(xlsx_bytes([national_row(1), national_row(2, 性别="女", 姓名="国标学生乙",
         身份证件号=build_id_number("321202", BIRTH, 2, "F"))]))  # fmt: skip
@@ -141,6 +141,17 @@ def test_xlsx_keeps_every_template_field_on_the_record(runner, school, tmp_path)
         "是否留守儿童": "否",
         "学籍辅号": "A-7",
     }
+    # …and shows them: the API's record and the record page.
+    body = api("uP1").get(f"/api/v1/students/{student.id}").get_json()
+    assert body["ethnicity"] == "回族" and body["household_code"] == "321202001002"
+    assert body["addresses"]["mail"] == "泰州市海陵区邮政信箱 8 号"
+    assert (
+        body["members"][1]["id_type"] == "护照" and body["members"][0]["employer"] == "泰州制药厂"
+    )
+    assert body["national_extra"]["学籍辅号"] == "A-7"
+    page = login("uP1").get(f"/students/{student.id}").get_data(as_text=True)
+    for shown in ("回族", "江苏泰州", "321202001001", "非农业户口", "2022102", "泰州制药厂", "A-7"):
+        assert shown in page, shown
 
 
 @pytest.mark.parametrize(
