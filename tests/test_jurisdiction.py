@@ -62,6 +62,32 @@ CASES = {
         "uP3",
         202,
     ),
+    # the pupil's school is involved: it may comment, but withdrawing is the applicant's
+    "api.comment_instance": (
+        "POST",
+        "/instances/{instance}/comments",
+        {"text": "请补充户籍证明"},
+        ("uP2", "uP4", "u321002"),
+        "uP1",
+        201,
+    ),
+    "api.withdraw_instance": (
+        "POST",
+        "/instances/{instance}/withdraw",
+        {"comment": "填写有误"},
+        ("uP2", "uP4", "u321002"),
+        "uP1",
+        409,
+    ),
+    # reached, but the insider is not the organisation's lead: 403
+    "api.assign_task": (
+        "POST",
+        "/tasks/{task}/assign",
+        {"username": "u321203"},
+        ("u321202", "uP3"),
+        "u321203",
+        403,
+    ),
     "api.no_such_route": ("GET", "/students/{student}/secrets", None, ("uP1",), None, None),
 }
 

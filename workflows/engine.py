@@ -308,7 +308,7 @@ def release(task_id: int, user) -> HumanTask:
     row = task_for(task_id, user)
     if row.state != "open":
         raise Conflict("该任务已办理完毕。")
-    if row.claimed_by_id not in (None, user.id) and not user.lead:
+    if row.claimed_by_id is None or (row.claimed_by_id != user.id and not user.lead):
         raise Forbidden("只能释放自己认领的任务；同事认领的任务由本单位负责人释放。")
     before = {"claimed_by": row.claimed_by.username if row.claimed_by else None}
     row.claimed_by_id = row.claimed_at = None
