@@ -174,12 +174,13 @@ def test_whole_suspension_in_chromium(server, browser, csrf_world):  # noqa: F81
     upload_file(page, "#f-evidence", "诊断证明.pdf")
     page.click("button:has-text('提交休学申请')")
     expect(page.locator(".flash-success")).to_contain_text("自动检查通过")
-    # The registrar who entered it cannot also pass the school review.
+    # The registrar who entered it cannot also pass the school review, and is told so up
+    # front: the step is marked 需他人审核 and its form cannot be submitted.
     page.goto(f"{server}/")
     page = open_task(school, "钱小明", "学校初审（录入人以外的人员）")
-    page.check("input[name=decision][value=approve]")
-    page.click("button:has-text('提交')")
-    expect(page.locator(".flash-error")).to_contain_text("四眼原则")
+    expect(page.locator("#four-eyes")).to_contain_text("四眼原则")
+    expect(page.locator("input[name=decision][value=approve]")).to_be_disabled()
+    expect(page.locator("button:has-text('提交')")).to_have_count(0)
     school.close()
 
     colleague = Person(browser, server, "uP1b")
@@ -556,7 +557,8 @@ def test_the_modeler_loads_a_procedure_and_its_side_panel_offers_only_known_name
         "全部通过 17/17", timeout=BENCH_WAIT
     )
     page.get_by_role("button", name="保存为新版本").click()
-    expect(page.locator(".flash-success")).to_contain_text("第 2 版")
+    # saving runs the scenarios again before it deploys
+    expect(page.locator(".flash-success")).to_contain_text("第 2 版", timeout=BENCH_WAIT)
     changes = page.locator("#version-2 table.changes tbody tr")
     expect(changes).to_have_count(2)
     expect(changes.nth(0)).to_contain_text("school_review")
