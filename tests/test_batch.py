@@ -1,0 +1,100 @@
+"""Issue 16 point 3: batch work. Many tasks of one step approved with one comment, each in
+its own transaction (a refused one stops and undoes nothing); a county strikes or
+reclassifies several roster entries with one reason; a school starts 复学 for several
+students whose suspension has ended. Through the API and the pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from webapp.extensions import db
+from webapp.models import AuditLog, HumanTask, Instance
+
+from .flows import open_steps
+from .test_status_change import upload
+from .test_suspension import second_user, start
+
+
+def _suspensions(world, n: int = 3):
+    """n suspensions entered by uJ1 at 初中 J1, waiting at the school's four-eyes review."""
+    second_user(world, "J1")
+    instances = [start(world, world.student("J1", grade=8)) for _ in range(n)]
+    return [engine_task(i) for i in instances]
+
+
+def engine_task(instance: Instance) -> int:
+    (task,) = HumanTask.query.filter_by(instance_id=instance.id, state="open").all()
+    return task.id
+
+
+APPROVE = {"decision": "approve", "comment": "材料齐全，同意"}
+
+
+def test_batch_approve_does_each_and_a_refused_one_stops_nothing(api, world):
+    tasks = _suspensions(world, 3)
+    # One entered by uJ1b itself: four eyes bars uJ1b from its school review.
+    own = start(world, world.student("J1", grade=8), school="uJ1b")
+    own_task = engine_task(own)
+    # One claimed by uJ1: uJ1b may not complete it.
+    claimed = tasks[2]
+    assert api("uJ1").post(f"/api/v1/tasks/{claimed}/claim").status_code == 200
+    # A task of another school: out of reach, reported as not found.
+    elsewhere = engine_task(start(world, world.student("J2", grade=8)))
+    ids = [tasks[0], own_task, tasks[1], claimed, elsewhere]
+    resp = api("uJ1b").post("/api/v1/tasks/complete", json={"task_ids": ids, "data": APPROVE})
+    assert resp.status_code == 200, resp.get_json()
+    items = {i["task_id"]: i for i in resp.get_json()["items"]}
+    assert [i["task_id"] for i in resp.get_json()["items"]] == ids
+    assert items[tasks[0]]["status"] == items[tasks[1]]["status"] == "done"
+    assert items[own_task]["status"] == "refused" and "四眼原则" in items[own_task]["error"]
+    assert items[claimed]["status"] == "refused" and "认领" in items[claimed]["error"]
+    assert items[elsewhere] == {
+        "task_id": elsewhere,
+        "status": "refused",
+        "error": "任务不存在或不在您的办理范围内。",
+        "code": "not_found",
+    }
+    # The done ones moved on to the county; the refused ones are untouched.
+    db.session.expire_all()
+    for task_id in (tasks[0], tasks[1]):
+        row = db.session.get(HumanTask, task_id)
+        assert row.state == "completed" and row.completed_by.username == "uJ1b"
+        assert open_steps(row.instance) == [("county_review", "321202")]
+        assert row.instance.events[-1].comment == "材料齐全，同意"
+    for task_id in (own_task, claimed, elsewhere):
+        assert db.session.get(HumanTask, task_id).state == "open"
+    assert AuditLog.query.filter_by(action="task.complete").count() == 2
+    # The county approves the two it received in one go, too.
+    county = [t["id"] for t in api("u321202").get("/api/v1/tasks").get_json()["items"]]
+    assert len(county) == 2
+    resp = api("u321202").post("/api/v1/tasks/complete", json={"task_ids": county, "data": APPROVE})
+    assert {i["status"] for i in resp.get_json()["items"]} == {"done"}
+    assert {i["instance_status"] for i in resp.get_json()["items"]} <= {"running", "completed"}
+
+
+def test_a_batch_of_mixed_steps_or_bad_data_is_refused_whole(api, world):
+    tasks = _suspensions(world, 2)
+    school_review = tasks[0]
+    # Move the second on to the county, then give the county a school-review-free mix:
+    # a resumption's school review beside a suspension's school review is two steps.
+    student = world.student("J1", grade=8, status="suspended", suspended_until=date(2026, 1, 1))
+    other = engine_task(start(world, student, "resumption", resume_date="2026-09-01", to_grade=8))
+    resp = api("uJ1b").post(
+        "/api/v1/tasks/complete", json={"task_ids": [school_review, other], "data": APPROVE}
+    )
+    assert resp.status_code == 422
+    error = resp.get_json()["error"]
+    assert "只能批量办理同一步骤的任务" in error["fields"]["task_ids"][0]
+    assert "休学" in error["fields"]["task_ids"][0] and "复学" in error["fields"]["task_ids"][0]
+    # Data the step's form refuses: 422 naming the field, nothing done.
+    resp = api("uJ1b").post("/api/v1/tasks/complete", json={"task_ids": tasks, "data": {}})
+    assert resp.status_code == 422 and "decision" in resp.get_json()["error"]["fields"]
+    # Over the limit.
+    resp = api("uJ1b").post(
+        "/api/v1/tasks/complete", json={"task_ids": list(range(1, 502)), "data": APPROVE}
+    )
+    assert resp.status_code == 422 and "task_ids" in resp.get_json()["error"]["fields"]
+    assert all(db.session.get(HumanTask, t).state == "open" for t in (*tasks, other))
+    # Control: the same two of one step, good data.
+    resp = api("uJ1b").post("/api/v1/tasks/complete", json={"task_ids": tasks, "data": APPROVE})
+    assert [i["status"] for i in resp.get_json()["items"]] == ["done", "done"]
