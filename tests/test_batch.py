@@ -98,3 +98,46 @@ def test_a_batch_of_mixed_steps_or_bad_data_is_refused_whole(api, world):
     # Control: the same two of one step, good data.
     resp = api("uJ1b").post("/api/v1/tasks/complete", json={"task_ids": tasks, "data": APPROVE})
     assert [i["status"] for i in resp.get_json()["items"]] == ["done", "done"]
+
+
+# -- inbox page -----------------------------------------------------------------------------
+
+
+def test_the_inbox_batch_page_confirms_then_reports_each(client, login, world):
+    tasks = _suspensions(world, 2)
+    own_task = engine_task(start(world, world.student("J1", grade=8), school="uJ1b"))
+    login("uJ1b")
+    inbox = client.get("/").get_data(as_text=True)
+    assert 'form="batch-select"' in inbox and "全选本页同一步骤" in inbox
+    assert "休学“学校审核”（3 项）" in inbox or "（3 项）" in inbox
+    ids = [*tasks, own_task]
+    page = client.get("/tasks/batch", query_string={"task_ids": ids})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and html.count('name="task_ids"') == 3
+    assert 'value="approve"' in html and 'value="return"' in html
+    assert 'value="reject"' not in html  # 不同意 is decided case by case
+    assert 'data-confirm="确认以同一意见提交这 3 项任务' in html and "csrf_token" in html
+    # Nothing was done by looking.
+    assert all(db.session.get(HumanTask, t).state == "open" for t in ids)
+    # No decision: the form again, naming the field, nothing done.
+    resp = client.post("/tasks/batch", data={"task_ids": ids, "comment": "同意"})
+    assert resp.status_code == 422 and "请选择" in resp.get_data(as_text=True)
+    assert all(db.session.get(HumanTask, t).state == "open" for t in ids)
+    resp = client.post("/tasks/batch", data={"task_ids": ids, "decision": "approve"})
+    report = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "共 3 项：已办理 2 项，未办理 1 项" in report
+    assert "四眼原则" in report and report.count("已办理</span>") == 2
+    db.session.expire_all()
+    assert [db.session.get(HumanTask, t).state for t in ids] == ["completed", "completed", "open"]
+
+
+def test_the_inbox_batch_page_refuses_mixed_steps(client, login, world):
+    (task,) = _suspensions(world, 1)
+    student = world.student("J1", grade=8, status="suspended", suspended_until=date(2026, 1, 1))
+    other = engine_task(start(world, student, "resumption", resume_date="2026-09-01", to_grade=8))
+    login("uJ1b")
+    resp = client.get("/tasks/batch", query_string={"task_ids": [task, other]}, follow_redirects=True)
+    assert "只能批量办理同一步骤的任务" in resp.get_data(as_text=True)
+    # Control: the one step alone is offered.
+    assert client.get("/tasks/batch", query_string={"task_ids": [task]}).status_code == 200
