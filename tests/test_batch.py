@@ -5,12 +5,14 @@ students whose suspension has ended. Through the API and the pages."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 from webapp.extensions import db
 from webapp.models import AuditLog, HumanTask, Instance
 
 from .flows import open_steps
+from .test_graduation import entry, graduate_compulsory, submit
 from .test_status_change import upload
 from .test_suspension import second_user, start
 
@@ -141,3 +143,95 @@ def test_the_inbox_batch_page_refuses_mixed_steps(client, login, world):
     assert "只能批量办理同一步骤的任务" in resp.get_data(as_text=True)
     # Control: the one step alone is offered.
     assert client.get("/tasks/batch", query_string={"task_ids": [task]}).status_code == 200
+
+
+# -- roster -----------------------------------------------------------------------------------
+
+
+def test_the_county_strikes_several_with_one_reason(client, login, world):
+    a, b, c = (graduate_compulsory(world) for _ in range(3))
+    instance = submit(world)
+    ids = [entry(instance, s).id for s in (a, b)]
+    url = f"/instances/{instance.id}/roster/bulk"
+    # The school sees the roster but is not its reviewer: refused, nothing changed.
+    login("uJ1")
+    resp = client.post(url, data={"entry_ids": ids, "action": "strike", "comment": "待核实"},
+                       follow_redirects=True)
+    assert "名册只能在县级审核步骤中由审核单位修改" in resp.get_data(as_text=True)
+    assert not any(entry(instance, s).struck for s in (a, b))
+    login("u321202")
+    page = client.get(f"/instances/{instance.id}/roster").get_data(as_text=True)
+    assert 'form="roster-bulk"' in page
+    # No reason: refused naming it.
+    resp = client.post(url, data={"entry_ids": ids, "action": "strike"}, follow_redirects=True)
+    assert "请填写理由" in resp.get_data(as_text=True)
+    resp = client.post(
+        url, data={"entry_ids": ids, "action": "strike", "comment": "学籍信息待核实"},
+        follow_redirects=True,
+    )
+    assert "已将 2 名学生剔除" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    for s in (a, b):
+        e = entry(instance, s)
+        assert e.struck and e.comment == "学籍信息待核实" and e.changed_by.username == "u321202"
+    assert not entry(instance, c).struck
+    assert AuditLog.query.filter_by(action="roster.strike").count() == 2
+    resp = client.post(
+        url,
+        data={"entry_ids": [entry(instance, c).id], "action": "reclassify",
+              "classification": "completed", "comment": "体育补考不合格"},
+        follow_redirects=True,
+    )
+    assert "已将 1 名学生改为结业（修业）" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert entry(instance, c).classification == "completed"
+
+
+# -- several students, one 复学 ----------------------------------------------------------------
+
+
+def _suspended(world, until: date, **kw):
+    return world.student("J1", grade=8, status="suspended", suspended_until=until, **kw)
+
+
+def test_a_school_resumes_several_whose_suspension_ended(api, world, client, login):
+    ended = [_suspended(world, date(2026, 1, 1)), _suspended(world, date(2025, 9, 1))]
+    running = _suspended(world, date(2099, 9, 1))
+    other_school = world.student("J2", grade=8, status="suspended", suspended_until=date(2026, 1, 1))
+    file_id = upload(world.users["J1"])
+    ids = [s.id for s in (*ended, running, other_school)]
+    resp = api("uJ1").post(
+        "/api/v1/resumptions",
+        json={"student_ids": ids, "data": {"resume_date": "2026-09-01", "evidence": [file_id]}},
+    )
+    assert resp.status_code == 200, resp.get_json()
+    items = {i["student_id"]: i for i in resp.get_json()["items"]}
+    for s in ended:
+        assert items[s.id]["status"] == "done"
+        instance = db.session.get(Instance, items[s.id]["instance_id"])
+        assert instance.procedure == "resumption" and instance.data["to_grade"] == 8
+        assert open_steps(instance) == [("school_review", "J1")]
+    assert items[running.id]["status"] == "refused"
+    assert "2099-09-01 届满" in items[running.id]["error"]
+    assert items[other_school.id]["code"] == "not_found"
+    assert Instance.query.filter_by(student_id=running.id).count() == 0
+    # The page lists only the school's own whose suspension ended (now none: both started).
+    fresh = _suspended(world, date(2026, 2, 1), name="待复学")
+    login("uJ1")
+    page = client.get("/students/resumptions").get_data(as_text=True)
+    assert "待复学" in page and running.name not in page and other_school.name not in page
+    resp = client.post("/students/resumptions", data={"student_ids": [fresh.id]})
+    assert resp.status_code == 422 and "复学日期" in resp.get_data(as_text=True)
+    resp = client.post(
+        "/students/resumptions",
+        data={
+            "student_ids": [fresh.id, running.id],
+            "resume_date": "2026-09-01",
+            "evidence": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "复学证明.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    report = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "已提交 1 名，未提交 1 名" in report
+    assert "期满前不得复学" in report
+    assert Instance.query.filter_by(student_id=fresh.id, procedure="resumption").count() == 1

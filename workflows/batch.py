@@ -34,6 +34,7 @@ class Outcome:
     fields: dict = field(default_factory=dict)
     instance_id: int | None = None
     instance_status: str | None = None
+    label: str = ""  # who or what, for a page's report
 
     def as_dict(self, key: str) -> dict:
         out = {key: self.item_id, "status": self.status}
@@ -108,8 +109,8 @@ def complete_many(task_ids: list[int], user, data: dict) -> list[Outcome]:
     return report
 
 
-def _refused(item_id: int, exc: EngineError) -> Outcome:
-    return Outcome(item_id, "refused", exc.message, exc.code, exc.fields or {})
+def _refused(item_id: int, exc: EngineError, label: str = "") -> Outcome:
+    return Outcome(item_id, "refused", exc.message, exc.code, exc.fields or {}, label=label)
 
 
 # -- several students, one procedure --------------------------------------------------------
@@ -156,7 +157,7 @@ def start_resumptions(student_ids: list[int], user, data: dict) -> list[Outcome]
             continue
         why = _not_resumable(student)
         if why:
-            report.append(Outcome(student_id, "refused", why, "conflict"))
+            report.append(Outcome(student_id, "refused", why, "conflict", label=student.name))
             continue
         own = {"to_grade": student.grade, "to_class_name": ""}
         try:
