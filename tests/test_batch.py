@@ -139,7 +139,9 @@ def test_the_inbox_batch_page_refuses_mixed_steps(client, login, world):
     student = world.student("J1", grade=8, status="suspended", suspended_until=date(2026, 1, 1))
     other = engine_task(start(world, student, "resumption", resume_date="2026-09-01", to_grade=8))
     login("uJ1b")
-    resp = client.get("/tasks/batch", query_string={"task_ids": [task, other]}, follow_redirects=True)
+    resp = client.get(
+        "/tasks/batch", query_string={"task_ids": [task, other]}, follow_redirects=True
+    )
     assert "只能批量办理同一步骤的任务" in resp.get_data(as_text=True)
     # Control: the one step alone is offered.
     assert client.get("/tasks/batch", query_string={"task_ids": [task]}).status_code == 200
@@ -155,8 +157,9 @@ def test_the_county_strikes_several_with_one_reason(client, login, world):
     url = f"/instances/{instance.id}/roster/bulk"
     # The school sees the roster but is not its reviewer: refused, nothing changed.
     login("uJ1")
-    resp = client.post(url, data={"entry_ids": ids, "action": "strike", "comment": "待核实"},
-                       follow_redirects=True)
+    resp = client.post(
+        url, data={"entry_ids": ids, "action": "strike", "comment": "待核实"}, follow_redirects=True
+    )
     assert "名册只能在县级审核步骤中由审核单位修改" in resp.get_data(as_text=True)
     assert not any(entry(instance, s).struck for s in (a, b))
     login("u321202")
@@ -166,7 +169,8 @@ def test_the_county_strikes_several_with_one_reason(client, login, world):
     resp = client.post(url, data={"entry_ids": ids, "action": "strike"}, follow_redirects=True)
     assert "请填写理由" in resp.get_data(as_text=True)
     resp = client.post(
-        url, data={"entry_ids": ids, "action": "strike", "comment": "学籍信息待核实"},
+        url,
+        data={"entry_ids": ids, "action": "strike", "comment": "学籍信息待核实"},
         follow_redirects=True,
     )
     assert "已将 2 名学生剔除" in resp.get_data(as_text=True)
@@ -178,8 +182,12 @@ def test_the_county_strikes_several_with_one_reason(client, login, world):
     assert AuditLog.query.filter_by(action="roster.strike").count() == 2
     resp = client.post(
         url,
-        data={"entry_ids": [entry(instance, c).id], "action": "reclassify",
-              "classification": "completed", "comment": "体育补考不合格"},
+        data={
+            "entry_ids": [entry(instance, c).id],
+            "action": "reclassify",
+            "classification": "completed",
+            "comment": "体育补考不合格",
+        },
         follow_redirects=True,
     )
     assert "已将 1 名学生改为结业（修业）" in resp.get_data(as_text=True)
@@ -197,7 +205,9 @@ def _suspended(world, until: date, **kw):
 def test_a_school_resumes_several_whose_suspension_ended(api, world, client, login):
     ended = [_suspended(world, date(2026, 1, 1)), _suspended(world, date(2025, 9, 1))]
     running = _suspended(world, date(2099, 9, 1))
-    other_school = world.student("J2", grade=8, status="suspended", suspended_until=date(2026, 1, 1))
+    other_school = world.student(
+        "J2", grade=8, status="suspended", suspended_until=date(2026, 1, 1)
+    )
     file_id = upload(world.users["J1"])
     ids = [s.id for s in (*ended, running, other_school)]
     resp = api("uJ1").post(
