@@ -117,6 +117,14 @@ def test_answers_on_real_records_match_the_document(client, api, world):
     check("POST", "/api/v1/imports/{job_id}/confirm", confirmed, 202)
     check("GET", "/api/v1/imports/{job_id}", as_p1.get(f"/api/v1/imports/{job['id']}"), 200)
     assert db.session.get(Instance, borrow["id"]).status == "rejected"
+    again = as_county.post("/api/v1/tasks/complete", json={"task_ids": [tid], "data": {}})
+    check("POST", "/api/v1/tasks/complete", again, 422)  # the step's form wants a decision
+    batch = {"task_ids": [tid], "data": {"decision": "approve"}}
+    check(
+        "POST", "/api/v1/tasks/complete", as_county.post("/api/v1/tasks/complete", json=batch), 200
+    )
+    resumed = as_p1.post("/api/v1/resumptions", json={"student_ids": [mover.id], "data": {}})
+    check("POST", "/api/v1/resumptions", resumed, 200)
 
     documented = {(m.upper(), p) for p, ops in schema.raw_schema["paths"].items() for m in ops}
     assert documented - {("GET", "/api/v1/openapi.json")} == set(checked)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import actions, errors, imports, openapi, routes  # noqa: E402,F401
+from . import actions, batch, errors, imports, openapi, routes  # noqa: E402,F401

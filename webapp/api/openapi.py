@@ -16,7 +16,7 @@ from forms import FORMS
 from webapp.models.vocabulary import PROCEDURES
 
 from .. import exports
-from . import actions, bp, imports, schemas
+from . import actions, batch, bp, imports, schemas
 
 FILE_TYPES = tuple(t.split(";")[0] for t in exports.CONTENT_TYPES.values())
 
@@ -48,6 +48,7 @@ INPUT_SCHEMAS = (
     schemas.ModelIn,
     schemas.RefuseIn,
     *actions.INPUT_SCHEMAS,
+    *batch.INPUT_SCHEMAS,
 )
 ERRORS = {
     "400": "请求体不是有效的 JSON 或表单，或 JSON 嵌套过深；导出格式（format）不支持",
@@ -360,13 +361,13 @@ def build(app: Flask) -> dict:
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token 取得"},
     )
-    for schema in (*INPUT_SCHEMAS, *OUTPUT_SCHEMAS, *imports.OUTPUT_SCHEMAS):
+    for schema in (*INPUT_SCHEMAS, *OUTPUT_SCHEMAS, *imports.OUTPUT_SCHEMAS, *batch.OUTPUT_SCHEMAS):
         spec.components.schema(schema.__name__, schema=schema)
     for key, form in sorted(FORMS.items()):
         spec.components.schema(_form_name(key), schema=form.schema, description=form.title)
     for code, description in ERRORS.items():
         spec.components.response(f"E{code}", {"description": description, **_json("ErrorOut")})
-    operations = {**_operations(), **imports.OPERATIONS}
+    operations = {**_operations(), **imports.OPERATIONS, **batch.OPERATIONS}
     paths: dict[str, dict] = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith(f"{bp.name}.") and rule.endpoint not in UNDOCUMENTED:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import batch, routes  # noqa: E402,F401

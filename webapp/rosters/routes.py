@@ -150,6 +150,38 @@ def change(instance_id: int, entry_id: int):
     return redirect(back)
 
 
+@bp.route("/instances/<int:instance_id>/roster/bulk", methods=["POST"])
+@login_required
+def bulk_change(instance_id: int):
+    """Several entries struck or reclassified with one reason, in one transaction."""
+    instance = _instance_or_404(instance_id)
+    task = editable_task(instance)
+    back = url_for("rosters.roster", instance_id=instance.id, **request.args)
+    if task is None:
+        flash("名册只能在县级审核步骤中由审核单位修改。", "error")
+        return redirect(back)
+    action = request.form.get("action", "")
+    classification = request.form.get("classification") or None
+    try:
+        changed = rosters.change_entries(
+            task.id,
+            current_user,
+            request.form.getlist("entry_ids", type=int),
+            action,
+            request.form.get("comment", ""),
+            classification,
+        )
+    except Invalid as exc:
+        flash("名册未修改：" + "；".join(m for msgs in exc.fields.values() for m in msgs), "error")
+        return redirect(back)
+    except (Conflict, Forbidden, NotFound) as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    what = "剔除" if action == "strike" else f"改为{LABELS[classification]}"
+    flash(f"已将 {len(changed)} 名学生{what}（理由相同，逐人记录）。", "success")
+    return redirect(back)
+
+
 @bp.route("/instances/<int:instance_id>/roster.xlsx", defaults={"fmt": "xlsx"})
 @bp.route("/instances/<int:instance_id>/roster.csv", defaults={"fmt": "csv"})
 @login_required

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("students", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import resumptions, routes  # noqa: E402,F401
