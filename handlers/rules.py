@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .rule_titles import TITLES
+
 # A citation of a seed document in a message: "（⑦ 第十条，000 第十七条）"; or, unbracketed,
 # a document number with its passage: "000 第十八条", "003 篇10 四", "000 第二部分 说明1".
 CITATION = re.compile(r"（([^（）]*(?:\b00\d\b|⑦)[^（）]*)）")
@@ -39,6 +41,10 @@ class Verdict:
         """What a check handler returns to the BPMN: the verdict plus routing facts."""
         return {"ok": self.ok, "rule": self.rule, "message": self.message, **facts}
 
+    @property
+    def title(self) -> str:
+        return title_of(self.rule)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -50,6 +56,21 @@ class Rule:
     @property
     def passage(self) -> str:
         return self.source or cited_passage(self.message)
+
+    @property
+    def title(self) -> str:
+        """The Chinese title a registrar reads (the name stays the id)."""
+        return title_of(self.name)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The start-form fields the rule judges (a refusal is shown beside them)."""
+        return TITLES.get(self.name, ("", ()))[1]
+
+
+def title_of(name: str | None) -> str:
+    """A rule's Chinese title; a name without one (a region's own rule) reads as 规则检查."""
+    return TITLES.get(name or "", ("规则检查", ()))[0]
 
 
 RULESETS: list[RuleSet] = []

@@ -282,7 +282,9 @@ def start_submitted(procedure: str, fields, render, fixed: dict | None = None, s
         return render(dict(request.form), upload_errors, 422)
     data.update(fixed or {})
     try:
-        return engine.start(procedure, current_user, data, student_id=student_id)
+        # Check before creating: an application the first automatic checks refuse comes
+        # back with each refusal beside its field, and no instance is made.
+        return engine.start(procedure, current_user, data, student_id=student_id, check_first=True)
     except Invalid as exc:
         return render(dict(request.form), exc.fields or {"": [exc.message]}, 422)
     except Conflict as exc:
