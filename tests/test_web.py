@@ -226,10 +226,11 @@ def test_rule_rejection_at_start_names_the_rule(world, login):
             "to_class_name": "1",
             "reason": "other",
         },
-        follow_redirects=True,
     )
     page = text(resp)
-    assert "自动检查未通过" in page and "grade_unchanged" in page and "未通过" in page
+    # checked before creating: the rule's title beside the grade, no rule id, no instance
+    assert resp.status_code == 422 and "年级不得变更：转学不得改变年级" in page
+    assert "grade_unchanged" not in page and Instance.query.count() == 0
 
 
 def test_start_with_bad_input_keeps_what_was_typed(world, login):
