@@ -25,6 +25,12 @@ _PART = r"(?:第二部分|§\S+?|⑦|篇\d+|第[一二三四五六七八九十�
 BARE_CITATION = re.compile(rf"(?:\b00\d\b|⑦)(?:\s*{_PART})+")
 
 
+def one_stop(text: str) -> str:
+    """A message joined from parts (a table's basis ending in "。" before the rule's own
+    "。") reads with one full stop, never "。。"."""
+    return re.sub(r"。[。.]+", "。", text)
+
+
 def cited_passage(message: str) -> str:
     """The last bracketed citation in a message, else its last bare one ("" when none)."""
     found = CITATION.findall(message) or BARE_CITATION.findall(message)
@@ -103,7 +109,7 @@ class RuleSet:
     def first_failure(self, facts: Any) -> Verdict:
         for r in self.rules:
             if not r.check(facts):
-                return Verdict(False, r.name, r.message.format(f=facts))
+                return Verdict(False, r.name, one_stop(r.message.format(f=facts)))
         return Verdict(True)
 
     def names(self) -> list[str]:

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from forms import FORMS, load_all
 from forms.spreadsheets import SHEET_ROW, UnreadableFile, read_table
+from handlers.rules import title_of
 from webapp.models.vocabulary import PROCEDURES, procedure_name
 from workflows import engine
 from workflows.errors import Conflict, Forbidden, Invalid
@@ -324,6 +325,7 @@ def register_template_helpers(app: Flask) -> None:
             "NOTICE_KINDS": NOTICE_KINDS,
             "GENDER_LABELS": GENDER_LABELS,
             "procedure_name": procedure_name,
+            "rule_title": title_of,
             "procedures": PROCEDURES,
             "grade_label": grade_label,
             "HIDDEN_ORG": HIDDEN_ORG,
