@@ -288,7 +288,7 @@ def test_return_then_correct_from_the_prefilled_form(world, login):
     client = login("uP3")
     page = text(client.get(f"/tasks/{task.id}"))
     assert "转入学校修改并重新提交" in page and "请补充证明" in page
-    assert 'name="to_grade" value="4"' in page and 'name="to_class_name" value="3"' in page
+    assert '<option value="4" selected>' in page and 'name="to_class_name" value="3"' in page
     resp = client.post(
         f"/tasks/{task.id}",
         data={"to_grade": "4", "to_class_name": "3", "reason": "household_move", "note": "已补"},

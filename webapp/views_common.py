@@ -191,10 +191,10 @@ def application_rows(instance: Instance, hidden: set[int] = frozenset()) -> list
         value = data.get(field.name)
         if field.name == "rows":  # a cohort's list: its size here, never the rows themselves
             value = f"{len(value or [])} 人"
+        elif field.name.endswith("grade") and value not in (None, ""):
+            value = grade_label(int(value))  # before choices: a grade select's keys are text
         elif field.choices and value not in (None, ""):
             value = _choice_label(field.choices, value)
-        elif field.name.endswith("grade") and value not in (None, ""):
-            value = grade_label(int(value))
         elif field.name == "new_value" and value not in (None, ""):
             value = _change_value(data.get("field", ""), value)  # 学籍信息变更: 性别 M → 男
         rows.append((field.label, "" if value in (None, "") else str(value)))
