@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 
 from marshmallow import Schema
 
+from .messages import use_chinese
+
+use_chinese()
+
 
 @dataclass(frozen=True)
 class Field:
@@ -21,6 +25,17 @@ class Field:
     choices: tuple[tuple[str, str], ...] = ()
     required: bool = False
     help: str = ""
+
+
+# Grades are a fixed set: a select, never typed (the stored value stays the number 1–12).
+_NAMES = "一二三四五六七八九"
+GRADE_CHOICES: tuple[tuple[str, str], ...] = (
+    *((str(g), f"{_NAMES[g - 1]}年级") for g in range(1, 7)),
+    *((str(g), f"{_NAMES[g - 1]}年级（初{_NAMES[g - 7]}）") for g in range(7, 10)),
+    ("10", "高一"),
+    ("11", "高二"),
+    ("12", "高三"),
+)
 
 
 def yes_no(name: str, label: str, help: str) -> Field:

@@ -15,7 +15,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from . import Field, FormSpec, register
+from . import GRADE_CHOICES, Field, FormSpec, register
 from .evidence import OPTIONAL_EVIDENCE_HELP, optional_evidence
 from .validators import DATE_ERRORS, check_id_number, iso_dates
 
@@ -103,7 +103,8 @@ _CORRECT_FIELDS = (
     Field(
         "grade",
         "借读年级",
-        "number",
+        "select",
+        GRADE_CHOICES,
         help="借读不改变就读年级；不填即按学籍档案中的年级（1–12，高一为 10）。",
     ),
     Field(

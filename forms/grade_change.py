@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from . import Field
+from . import GRADE_CHOICES, Field
 from .evidence import evidence_field
 
 
@@ -53,7 +53,7 @@ def grade_change_schema(grade_label: str, class_required: str, max_grade: int) -
 def grade_change_fields(grade_label: str, grade_help: str, request: str) -> tuple[Field, ...]:
     """The form's fields; `request` names the guardian's application (跳级申请, 留级申请)."""
     return (
-        Field("to_grade", grade_label, "number", required=True, help=grade_help),
+        Field("to_grade", grade_label, "select", GRADE_CHOICES, required=True, help=grade_help),
         Field("to_class_name", "编入班级", required=True, help="如“2”或“三（2）班”。"),
         Field("note", "说明", "textarea"),
         Field(

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from . import Field, FormSpec, register, yes_no
+from . import GRADE_CHOICES, Field, FormSpec, register, yes_no
 from .evidence import NOTE, evidence_field
 from .validators import required_date
 
@@ -34,7 +34,8 @@ RESUMPTION_APPLY = register(
             Field(
                 "to_grade",
                 "复学年级",
-                "number",
+                "select",
+                GRADE_CHOICES,
                 required=True,
                 help="可复学的年级按本地区规定（默认：义务教育阶段回原年级；高中可回原年级或升入下一年级）。",
             ),

@@ -9,7 +9,7 @@ county placed the student in, in its own step."""
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from . import Field, FormSpec, register
+from . import GRADE_CHOICES, Field, FormSpec, register
 from .evidence import OPTIONAL_EVIDENCE_HELP, optional_evidence
 from .review import DECISIONS, ReviewSchema
 from .validators import check_id_number
@@ -133,7 +133,12 @@ class TransferReceiveSchema(ReviewSchema):
 
 _CORRECT_FIELDS = (
     Field(
-        "to_grade", "转入年级", "number", required=True, help="转学不改变年级（1–12，高一为 10）。"
+        "to_grade",
+        "转入年级",
+        "select",
+        GRADE_CHOICES,
+        required=True,
+        help="转学不改变年级。",
     ),
     Field(
         "to_class_name",

@@ -56,7 +56,7 @@ class ExchangeFacts:
 
     @property
     def basis(self) -> str:
-        return str(self.period.get("basis") or "")
+        return str(self.period.get("basis") or "").rstrip("。")
 
     @property
     def reasons_text(self) -> str:

@@ -103,7 +103,7 @@ def _facts(ctx: Context) -> RepeatGradeFacts:
         to_grade=int(data["to_grade"]),
         to_class_name=str(data["to_class_name"]),
         allowed=bool(data.get("allow_repeat_grade", True)),
-        basis=str(data.get("repeat_grade_basis") or DEFAULT_BASIS),
+        basis=str(data.get("repeat_grade_basis") or DEFAULT_BASIS).rstrip("。"),
     )
 
 

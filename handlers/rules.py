@@ -16,11 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .rule_titles import TITLES
+
 # A citation of a seed document in a message: "（⑦ 第十条，000 第十七条）"; or, unbracketed,
 # a document number with its passage: "000 第十八条", "003 篇10 四", "000 第二部分 说明1".
 CITATION = re.compile(r"（([^（）]*(?:\b00\d\b|⑦)[^（）]*)）")
 _PART = r"(?:第二部分|§\S+?|⑦|篇\d+|第[一二三四五六七八九十百零]+条(?:\.\d+)?|说明\d+|[一二三四五六七八九十]+(?=\s|$))"
 BARE_CITATION = re.compile(rf"(?:\b00\d\b|⑦)(?:\s*{_PART})+")
+
+
+def one_stop(text: str) -> str:
+    """A message joined from parts (a table's basis ending in "。" before the rule's own
+    "。") reads with one full stop, never "。。"."""
+    return re.sub(r"。[。.]+", "。", text)
 
 
 def cited_passage(message: str) -> str:
@@ -39,6 +47,10 @@ class Verdict:
         """What a check handler returns to the BPMN: the verdict plus routing facts."""
         return {"ok": self.ok, "rule": self.rule, "message": self.message, **facts}
 
+    @property
+    def title(self) -> str:
+        return title_of(self.rule)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -50,6 +62,21 @@ class Rule:
     @property
     def passage(self) -> str:
         return self.source or cited_passage(self.message)
+
+    @property
+    def title(self) -> str:
+        """The Chinese title a registrar reads (the name stays the id)."""
+        return title_of(self.name)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The start-form fields the rule judges (a refusal is shown beside them)."""
+        return TITLES.get(self.name, ("", ()))[1]
+
+
+def title_of(name: str | None) -> str:
+    """A rule's Chinese title; a name without one (a region's own rule) reads as 规则检查."""
+    return TITLES.get(name or "", ("规则检查", ()))[0]
 
 
 RULESETS: list[RuleSet] = []
@@ -82,7 +109,7 @@ class RuleSet:
     def first_failure(self, facts: Any) -> Verdict:
         for r in self.rules:
             if not r.check(facts):
-                return Verdict(False, r.name, r.message.format(f=facts))
+                return Verdict(False, r.name, one_stop(r.message.format(f=facts)))
         return Verdict(True)
 
     def names(self) -> list[str]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from webapp.models import ACTIVE_STATUSES, Instance, Organization, Student, db
 
+from . import load_all
 from .context import Context, NoSuchTable
-from .rules import Rule
+from .rules import RULESETS, Rule
 
 # 000 ⑦ 第八条: class size caps.
 CLASS_CAPS = {"primary": 45, "junior": 50, "senior": 50, "vocational": 50}
@@ -124,3 +127,24 @@ GRADUATING_YEAR = Rule(
     "毕业年级学生原则上不办理转学或休学（⑦ 第十条，000 第十七条）。",
     _not_graduating_year,
 )
+
+
+# The rules that read nothing but the record's status: what decides, for the record page's
+# 可发起的业务, which procedures a student's status allows (a suspended student: 复学, not
+# 休学 again; a graduated or withdrawn record: nothing that needs an active status).
+STATUS_RULES = frozenset(
+    {"active_status", "enrolled_status", "suspended_status", "suspended_studies_nowhere"}
+)
+
+
+def status_allows(procedure: str, student: Student) -> bool:
+    """Whether the procedure's own status rules let this student's record start it."""
+    load_all()
+    facts = SimpleNamespace(student=student)
+    return all(
+        rule.check(facts)
+        for ruleset in RULESETS
+        if ruleset.procedure == procedure
+        for rule in ruleset.rules
+        if rule.name in STATUS_RULES
+    )

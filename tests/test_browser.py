@@ -90,7 +90,7 @@ def test_whole_transfer_in_chromium(server, browser, csrf_world):  # noqa: F811
     expect(page.locator(".fixed")).to_contain_text("高港实验小学（P3）")
     page.fill("#f-id_number", id_number)
     page.fill("#f-name", "赵小红")
-    page.fill("#f-to_grade", "4")
+    page.select_option("#f-to_grade", "4")
     page.fill("#f-to_class_name", "2")
     page.select_option("#f-reason", "household_move")
     page.fill("#f-note", "随父母迁居高港区")

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from forms import FORMS, load_all
 from forms.spreadsheets import SHEET_ROW, UnreadableFile, read_table
+from handlers.rules import title_of
 from webapp.models.vocabulary import PROCEDURES, procedure_name
 from workflows import engine
 from workflows.errors import Conflict, Forbidden, Invalid
@@ -190,10 +191,10 @@ def application_rows(instance: Instance, hidden: set[int] = frozenset()) -> list
         value = data.get(field.name)
         if field.name == "rows":  # a cohort's list: its size here, never the rows themselves
             value = f"{len(value or [])} 人"
+        elif field.name.endswith("grade") and value not in (None, ""):
+            value = grade_label(int(value))  # before choices: a grade select's keys are text
         elif field.choices and value not in (None, ""):
             value = _choice_label(field.choices, value)
-        elif field.name.endswith("grade") and value not in (None, ""):
-            value = grade_label(int(value))
         elif field.name == "new_value" and value not in (None, ""):
             value = _change_value(data.get("field", ""), value)  # 学籍信息变更: 性别 M → 男
         rows.append((field.label, "" if value in (None, "") else str(value)))
@@ -282,7 +283,9 @@ def start_submitted(procedure: str, fields, render, fixed: dict | None = None, s
         return render(dict(request.form), upload_errors, 422)
     data.update(fixed or {})
     try:
-        return engine.start(procedure, current_user, data, student_id=student_id)
+        # Check before creating: an application the first automatic checks refuse comes
+        # back with each refusal beside its field, and no instance is made.
+        return engine.start(procedure, current_user, data, student_id=student_id, check_first=True)
     except Invalid as exc:
         return render(dict(request.form), exc.fields or {"": [exc.message]}, 422)
     except Conflict as exc:
@@ -322,6 +325,7 @@ def register_template_helpers(app: Flask) -> None:
             "NOTICE_KINDS": NOTICE_KINDS,
             "GENDER_LABELS": GENDER_LABELS,
             "procedure_name": procedure_name,
+            "rule_title": title_of,
             "procedures": PROCEDURES,
             "grade_label": grade_label,
             "HIDDEN_ORG": HIDDEN_ORG,

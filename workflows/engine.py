@@ -30,7 +30,8 @@ from webapp.models.vocabulary import PROCEDURES
 
 from . import deploy, identity, jurisdiction, notices, runtime, services, starters, variants
 from .desk import add_comment, assign, withdraw  # noqa: F401  (verbs of the façade)
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .dry_run import Refusal, screen
+from .errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from .persistence import (
     all_or_nothing,
     commit,
@@ -56,10 +57,32 @@ def load(instance: Instance, user) -> Workflow:
 
 
 @all_or_nothing
-def start(procedure: str, user, data: dict, student_id: int | None = None) -> Instance:
-    """Start a procedure on the newest version; runs the automatic steps up to the first person."""
+def dry_run(procedure: str, user, data: dict, student_id: int | None = None) -> list[Refusal]:
+    """What starting would refuse on its face, creating nothing (`workflows.dry_run`)."""
     plan = starters.prepare(procedure, user, data, student_id)
     check_evidence(plan.data, user)
+    found = screen(procedure, plan, user, _version(procedure, plan), _context)
+    commit()
+    return found
+
+
+@all_or_nothing
+def start(
+    procedure: str, user, data: dict, student_id: int | None = None, check_first: bool = False
+) -> Instance:
+    """Start a procedure on the newest version; runs the automatic steps up to the first person.
+
+    `check_first` (the browser's start forms): the first automatic checks run before
+    anything is created, and a refusal raises `Refused` (audited as a dry run) instead of
+    opening an instance that would end at once as 未通过.
+    """
+    plan = starters.prepare(procedure, user, data, student_id)
+    check_evidence(plan.data, user)
+    if check_first:
+        found = screen(procedure, plan, user, _version(procedure, plan), _context)
+        if found:
+            commit()
+            raise Refused(found)
     try:
         instance = _open(procedure, plan, user, f"发起{PROCEDURES[procedure].name}")
     except Conflict:
@@ -135,15 +158,20 @@ def start_automatic(procedure: str, student, data: dict, why: str) -> Instance:
     return _open(procedure, plan, None, f"系统自动发起{PROCEDURES[procedure].name}：{why}")
 
 
-def _open(procedure: str, plan: starters.StartPlan, user, event_name: str) -> Instance:
-    # The starting side's variant (county over city); its newest version, else the default's.
-    # The instance records the variant of the version it runs.
+def _version(procedure: str, plan: starters.StartPlan) -> ProcessVersion:
+    """The version a start runs: the starting side's variant (county over city), its newest
+    version, else the default's. The instance records the variant of the version it runs."""
     variant = variants.for_start(
         procedure, plan.school_id, plan.partner_school_id, sending_side=plan.sending_rules
     )
     version = deploy.latest(procedure, variant)
     if version is None:
         raise NotFound(f"流程“{procedure}”尚未部署。")
+    return version
+
+
+def _open(procedure: str, plan: starters.StartPlan, user, event_name: str) -> Instance:
+    version = _version(procedure, plan)
     instance = Instance(
         procedure=procedure,
         process_version=version,

@@ -36,3 +36,16 @@ class Invalid(EngineError):
     def from_marshmallow(cls, messages: dict) -> Invalid:
         fields = {k: (v if isinstance(v, list) else [str(v)]) for k, v in messages.items()}
         return cls("提交的数据有误，请检查标出的字段。", fields)
+
+
+class Refused(Invalid):
+    """A start the first automatic checks refuse (check before creating): each refusal
+    beside the form fields it names, the others above the form."""
+
+    def __init__(self, refusals: list):
+        self.refusals = refusals
+        fields: dict[str, list[str]] = {}
+        for refusal in refusals:
+            for name in refusal.fields or ("",):
+                fields.setdefault(name, []).append(refusal.text)
+        super().__init__("申请未通过自动检查，未创建业务，请按提示修改后再提交。", fields)

@@ -40,6 +40,7 @@ OUTPUT_SCHEMAS = (
     schemas.FormOut,
     schemas.TaskDetailOut,
     schemas.DiagramOut,
+    schemas.DryRunOut,
 )
 INPUT_SCHEMAS = (
     schemas.TokenIn,
@@ -209,6 +210,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 },
                 "responses": {
                     **_ok("已发起", "InstanceOut", "201"),
+                    **_ok("dry_run 为 true：自动检查的结果，未创建业务", "DryRunOut"),
                     **_errors("400", "401", "403", "404", "409", "422", "429"),
                 },
             },

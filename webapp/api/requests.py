@@ -110,6 +110,11 @@ class InstanceIn(BodyIn):
         error_messages={"invalid": "业务数据必须是 JSON 对象。"},
         metadata={"description": "发起表单的数据，见 components.schemas 中各业务的发起表单"},
     )
+    dry_run = fields.Boolean(
+        load_default=False,
+        error_messages={"invalid": "dry_run 须为 true 或 false。"},
+        metadata={"description": "true：只运行发起后的自动检查，返回结果，不创建业务"},
+    )
 
 
 class RefuseIn(BodyIn):

@@ -190,6 +190,9 @@ def start_instance():
     proc = PROCEDURES[body["procedure"]]
     if body["student_id"] is not None and not proc.two_sided:
         _found(jurisdiction.student_or_none(user, body["student_id"]))
+    if body["dry_run"]:  # check before creating: the first automatic checks, nothing written
+        found = engine.dry_run(proc.key, user, body["data"], student_id=body["student_id"])
+        return {"ok": not found, "refusals": [r.out() for r in found]}
     instance = engine.start(proc.key, user, body["data"], student_id=body["student_id"])
     return _instance_out(instance), 201
 

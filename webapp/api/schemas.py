@@ -102,6 +102,25 @@ class FileOut(Schema):
     content_type = fields.String()
 
 
+class RefusalOut(Schema):
+    rule = fields.String(allow_none=True, metadata={"description": "规则编号"})
+    title = fields.String(metadata={"description": "规则的中文名称"})
+    message = fields.String()
+    fields_ = fields.List(
+        fields.String(),
+        data_key="fields",
+        attribute="fields",
+        metadata={"description": "涉及的表单字段"},
+    )
+
+
+class DryRunOut(Schema):
+    """A dry run's answer: nothing was created."""
+
+    ok = fields.Boolean(required=True)
+    refusals = fields.List(fields.Nested(RefusalOut), required=True)
+
+
 class ProcedureOut(Schema):
     key = fields.String()
     name = fields.String()

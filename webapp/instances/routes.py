@@ -9,6 +9,7 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_login import current_user, login_required
 
 from forms import FORMS, Field
+from handlers.rules import title_of
 from webapp.models.vocabulary import PROCEDURES, Procedure
 from workflows import (
     decisions,
@@ -323,8 +324,8 @@ def _region_rules(procedure: str, org) -> dict | None:
 def _flash_started(name: str, instance: Instance) -> None:
     if instance.status == "rejected":
         flash(
-            f"{name}申请已提交，但自动检查未通过：{instance.reason_message}"
-            f"（规则 {instance.reason}），业务已终止。",
+            f"{name}申请已提交，但自动检查未通过（{title_of(instance.reason)}）："
+            f"{instance.reason_message.rstrip('。')}，业务已终止。",
             "error",
         )
     else:

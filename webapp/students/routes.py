@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from handlers.school_rules import status_allows
 from webapp.models.vocabulary import PROCEDURES
 from workflows import jurisdiction
 from workflows.starters import may_start_for
@@ -118,7 +119,7 @@ def _startable(student: Student) -> list[tuple]:
                 else url_for("instances.new_other_side", procedure=proc.key)
             )
             out.append((proc, url, OTHER_SIDE_NOTES.get(proc.key, "")))
-        elif may_start_for(current_user, proc.key, student):
+        elif may_start_for(current_user, proc.key, student) and status_allows(proc.key, student):
             url = url_for("instances.start_for_student", student_id=student.id, procedure=proc.key)
             out.append((proc, url, ""))
     return out
