@@ -43,7 +43,7 @@ def for_page(user, page: str) -> list[tuple[SavedFilter, str]]:
         .order_by(SavedFilter.name)
         .all()
     )
-    return [(row, _url(page, row.query)) for row in rows]
+    return [(row, _url(page, row.query_string)) for row in rows]
 
 
 @bp.route("/filters", methods=["POST"])
@@ -66,11 +66,11 @@ def save():
         flash(error, "error")
         return redirect(_url(page, query))
     row = SavedFilter.query.filter_by(user_id=current_user.id, page=page, name=name).first()
-    before = {"query": row.query} if row is not None else None
+    before = {"query": row.query_string} if row is not None else None
     if row is None:
         row = SavedFilter(user_id=current_user.id, page=page, name=name)
         db.session.add(row)
-    row.query = query
+    row.query_string = query
     db.session.flush()
     audit(current_user, "save_filter", row, before, {"page": page, "name": name, "query": query})
     db.session.commit()
@@ -86,7 +86,9 @@ def delete(filter_id: int):
     if row is None:
         abort(404)
     page, name = row.page, row.name
-    audit(current_user, "delete_filter", row, {"page": page, "name": name, "query": row.query})
+    audit(
+        current_user, "delete_filter", row, {"page": page, "name": name, "query": row.query_string}
+    )
     db.session.delete(row)
     db.session.commit()
     flash(f"已删除筛选“{name}”。", "success")

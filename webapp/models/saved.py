@@ -19,7 +19,7 @@ class SavedFilter(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
     page = db.Column(db.String(16), nullable=False)  # inbox | instances | students
     name = db.Column(db.String(SAVED_FILTER_NAME_MAX), nullable=False)
-    query = db.Column(db.String(SAVED_FILTER_QUERY_MAX), nullable=False, default="")
+    query_string = db.Column(db.String(SAVED_FILTER_QUERY_MAX), nullable=False, default="")
     created_at = db.Column(db.DateTime, default=utcnow, nullable=False)
 
     __table_args__ = (

@@ -22,7 +22,7 @@ def upgrade():
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("user.id"), nullable=False),
         sa.Column("page", sa.String(16), nullable=False),
         sa.Column("name", sa.String(32), nullable=False),
-        sa.Column("query", sa.String(1000), nullable=False, server_default=""),
+        sa.Column("query_string", sa.String(1000), nullable=False, server_default=""),
         sa.Column("created_at", sa.DateTime(), nullable=False),
     )
     op.create_index(
