@@ -13,7 +13,9 @@ from webapp.extensions import db
 from webapp.models import AuditLog, HumanTask, Instance, SavedFilter, utcnow
 from workflows import engine
 
+from .conftest import Api
 from .flows import transfer_data
+from .world import build_world
 
 
 def _text(resp) -> str:
@@ -243,3 +245,23 @@ def test_the_inbox_and_instances_pages_offer_saving_their_filters(login, desk):
         assert resp.status_code == 302
         assert 'class="saved-filter"' in client.get(url.split("?")[0]).get_data(as_text=True)
     assert HumanTask.query.count() == 4 and Instance.query.count() == 4
+
+
+# -- on PostgreSQL (the indexes' own forms: NULLS LAST, reversed names, trigrams) ------------
+
+
+@pytest.mark.postgres
+def test_the_inbox_filters_and_sorts_the_same_on_postgres(pg_app):
+    world = build_world()
+    db.session.commit()
+    desk = {
+        "甲": _transfer(world, "周甲明", due_in_days=-3),
+        "乙": _transfer(world, "吴乙华", due_in_days=5),
+        "丙": _transfer(world, "郑丙强", due_in_days=None),
+    }
+    county = Api(pg_app.test_client(), "u321203")
+    assert _names(county.get("/api/v1/tasks")) == ["周甲明", "吴乙华", "郑丙强"]
+    assert _names(county.get("/api/v1/tasks?q=乙华")) == ["吴乙华"]
+    assert _names(county.get("/api/v1/tasks?q=周甲明&overdue=1")) == ["周甲明"]
+    assert _names(county.get("/api/v1/instances?q=郑丙强")) == ["郑丙强"]
+    assert desk["丙"].due_at is None
