@@ -256,6 +256,7 @@ def _start(student_id: int, to: School, users: dict[int, User]) -> Instance:
         "name": student.name,
         "to_school_code": to.code,
         "to_grade": student.grade,
+        "to_class_name": "1",  # the taking school names the class when it starts
         "reason": "household_move",
         "note": "",
     }
