@@ -256,6 +256,7 @@ def _start(student_id: int, to: School, users: dict[int, User]) -> Instance:
         "name": student.name,
         "to_school_code": to.code,
         "to_grade": student.grade,
+        "to_class_name": "1",  # the taking school names the class when it starts
         "reason": "household_move",
         "note": "",
     }
@@ -589,7 +590,19 @@ def kinds(city: City, port: int, tasks: dict[int, list[int]]) -> list[Kind]:
         Kind("county instance list", get("/api/v1/instances", county_headers)),
         Kind("school instance list", get("/api/v1/instances", school_headers)),
         Kind("HTML inbox / (county)", get("/", html), user=f"u{_code(county)}"),
-        Kind("county task list", get("/api/v1/tasks", county_headers)),
+        Kind("county task list", get("/api/v1/tasks", county_headers)),  # most urgent first
+        Kind(
+            "county tasks, overdue, unclaimed, by due",
+            get("/api/v1/tasks?overdue=1&claimed=none&sort=due", county_headers),
+        ),
+        Kind(
+            "county tasks of one pupil",
+            get("/api/v1/tasks?q=" + urllib.parse.quote(in_county[0][1]), county_headers),
+        ),
+        Kind(
+            "county instances, a month",
+            get("/api/v1/instances?since=2026-01-01&until=2026-01-31", county_headers),
+        ),
         Kind("task completion", complete),
     ]
 

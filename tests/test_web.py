@@ -114,6 +114,7 @@ def test_login_redirects_only_inside_the_site(client, world):
 
 
 def test_inbox_shows_only_own_tasks_newest_first_and_paginates(app, world, login):
+    """Newest first is ?sort=-created (the default, most urgent first: tests/test_find_work.py)."""
     app.config["PER_PAGE"] = 2
     names = []
     for _ in range(3):
@@ -124,12 +125,12 @@ def test_inbox_shows_only_own_tasks_newest_first_and_paginates(app, world, login
     start_transfer(world, elsewhere, "P4")  # lands at 广陵区, not 高港区
 
     client = login("u321203")
-    first = text(client.get("/"))
+    first = text(client.get("/?sort=-created"))
     assert "共 3 条" in first and "下一页" in first
     assert names[2] in first and names[1] in first and names[0] not in first
     assert first.index(names[2]) < first.index(names[1])
     assert "转入地县级教育行政部门审核" in first and "转学" in first
-    second = text(client.get("/?page=2"))
+    second = text(client.get("/?sort=-created&page=2"))
     assert names[0] in second and names[2] not in second
     assert elsewhere.name not in first + second
 

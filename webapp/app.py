@@ -20,6 +20,7 @@ from . import (
     instances,
     overdue,
     rosters,
+    saved_filters,
     security,
     students,
 )
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(instances.bp)
     app.register_blueprint(overdue.bp)
     app.register_blueprint(rosters.bp)
+    app.register_blueprint(saved_filters.bp)
     app.register_blueprint(students.bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)

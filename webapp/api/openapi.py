@@ -218,7 +218,10 @@ def _operations() -> dict[str, tuple[str, dict]]:
         "api.instances": (
             "get",
             _list_op(
-                "管辖范围内的业务，最新的在前", schemas.InstanceQuery, "业务列表", "InstanceList"
+                "管辖范围内的业务，可筛选，最新的在前",
+                schemas.InstanceQuery,
+                "业务列表",
+                "InstanceList",
             ),
         ),
         "api.instance": (
@@ -252,8 +255,8 @@ def _operations() -> dict[str, tuple[str, dict]]:
         "api.tasks": (
             "get",
             _list_op(
-                "待办箱：本单位、本角色的待办任务，最新的在前",
-                schemas.PageQuery,
+                "待办箱：本单位、本角色的待办任务，可筛选，默认最紧急的在前",
+                schemas.TaskQuery,
                 "待办列表",
                 "TaskList",
             ),

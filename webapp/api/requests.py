@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from webapp import finding
 from webapp.guard import MAX_PAGE
 from webapp.models import MAX_ID
 from webapp.models.vocabulary import PROCEDURES
 
 PROCEDURE_KEYS = tuple(PROCEDURES)
-INSTANCE_STATUSES = ("running", "completed", "rejected", "cancelled", "error")
+INSTANCE_STATUSES = finding.INSTANCE_STATUSES
 MAX_PER_PAGE = 100
 
 
@@ -73,23 +74,16 @@ class PageQuery(Schema):
     )
 
 
-class StudentQuery(PageQuery):
-    q = fields.String(
-        load_default="",
-        metadata={"description": "身份证号或学籍号的开头，或姓名的一部分"},
-    )
+class StudentQuery(PageQuery, finding.StudentFilters):
+    """The student list's page, search and filters (grade, class, status)."""
 
 
-class InstanceQuery(PageQuery):
-    procedure = fields.String(
-        validate=validate.OneOf(PROCEDURE_KEYS, error="业务类型不存在。"),
-    )
-    status = fields.String(
-        validate=validate.OneOf(
-            INSTANCE_STATUSES,
-            error="状态必须是 running、completed、rejected、cancelled 或 error 之一。",
-        ),
-    )
+class InstanceQuery(PageQuery, finding.InstanceFilters):
+    """业务查询's page and filters (procedure, status, school, student, dates)."""
+
+
+class TaskQuery(PageQuery, finding.TaskFilters):
+    """The inbox's page, filters and order (most urgent first by default)."""
 
 
 class InstanceIn(BodyIn):

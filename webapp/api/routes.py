@@ -13,14 +13,13 @@ from marshmallow import Schema
 from sqlalchemy import inspect
 from werkzeug.exceptions import HTTPException
 
-from webapp import exports, lists, sheets
+from webapp import exports, finding, lists, sheets
 from webapp.auth.accounts import SignInRefused, sign_in
 from webapp.auth.throttle import throttled
 from webapp.extensions import db
-from webapp.models import HumanTask, Instance, Student
+from webapp.models import Instance, Student
 from webapp.models.vocabulary import PROCEDURES
 from webapp.paging import page_of
-from webapp.search import students_matching
 from webapp.uploads import MAX_BYTES, UploadRefused, readable_file, store_upload
 from workflows import deploy, engine, identity, jurisdiction, modeling, tracking, variants
 from workflows.specs import InvalidModel
@@ -161,10 +160,10 @@ def students():
     the national template's layout."""
     fmt = _export_format((*exports.FORMATS, "national"))
     args = schemas.StudentQuery().load(request.args)
-    query = students_matching(jurisdiction.students(current_user()), args["q"])
+    query = finding.students(current_user(), args)
     if fmt is not None:
         sheet = sheets.students(query, "national" if fmt == "national" else "display")
-        filters = {"q": args["q"]}
+        filters = finding.export_filters(args)
         return exports.download(
             "xlsx" if fmt == "national" else fmt, sheet, current_user(), filters
         )
@@ -201,13 +200,9 @@ def start_instance():
 def instances():
     fmt = _export_format()
     args = schemas.InstanceQuery().load(request.args)
-    query = jurisdiction.instances(current_user())
-    if "procedure" in args:
-        query = query.filter(Instance.procedure == args["procedure"])
-    if "status" in args:
-        query = query.filter(Instance.status == args["status"])
+    query = finding.instances(current_user(), args)
     if fmt is not None:
-        filters = {k: args[k] for k in ("procedure", "status") if k in args}
+        filters = finding.export_filters(args)
         return exports.download(
             fmt, sheets.instances(query, current_user()), current_user(), filters
         )
@@ -295,13 +290,14 @@ def _refused(message: str, problems) -> tuple:
 
 @bp.get("/tasks")
 def tasks():
-    """The caller's inbox: open tasks of its organisation and role, newest first."""
+    """The caller's inbox: open tasks of its organisation and role, filtered, most urgent
+    first unless ?sort= says otherwise."""
     fmt = _export_format()
-    args = schemas.PageQuery().load(request.args)
-    query = jurisdiction.inbox(current_user())
-    query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
+    args = schemas.TaskQuery().load(request.args)
+    query = finding.tasks(current_user(), args)
     if fmt is not None:
-        return exports.download(fmt, sheets.tasks(query), current_user())
+        filters = finding.export_filters(args)
+        return exports.download(fmt, sheets.tasks(query), current_user(), filters)
     return _page(query.options(*lists.TASK_ROWS), schemas.TaskOut(many=True), args)
 
 

@@ -34,6 +34,7 @@ from .requests import (  # noqa: F401  (the views and the OpenAPI document take 
     PageQuery,
     RefuseIn,
     StudentQuery,
+    TaskQuery,
     TokenIn,
 )
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
 
 from forms import FORMS
 from webapp.models.vocabulary import PROCEDURES
 from workflows import desk, engine, identity, jurisdiction, rosters
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 
-from .. import exports, lists, sheets
+from .. import exports, finding, lists, saved_filters, sheets
 from ..extensions import db
 from ..models import HumanTask, Instance, Notification, utcnow
 from ..views_common import (
@@ -29,18 +30,31 @@ from . import bp
 @bp.route("/")
 @login_required
 def index():
-    """Open tasks of the user's organisation and role, newest first; ?format=xlsx|csv
-    gives them all as a file."""
-    query = jurisdiction.inbox(current_user)
-    query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
+    """Open tasks of the user's organisation and role, filtered, most urgent first;
+    ?format=xlsx|csv gives every filtered task as a file."""
+    try:
+        args = finding.load(finding.TaskFilters, request.args)
+    except ValidationError as exc:
+        return finding.bad_filter_page(exc)
+    query = finding.tasks(current_user, args)
     fmt = request.args.get("format")
     if fmt is not None:
         if fmt not in exports.FORMATS:
             return exports.bad_format_page(exports.FORMATS)
-        return exports.download(fmt, sheets.tasks(query), current_user)
+        filters = finding.export_filters(args)
+        return exports.download(fmt, sheets.tasks(query), current_user, filters)
     page = paginate(query.options(*lists.TASK_ROWS))
     others = {t.id for t in page.items if desk.needs_other_reviewer(t, current_user)}
-    return render_template("inbox/index.html", page=page, needs_other=others)
+    steps = finding.inbox_steps(current_user)
+    return render_template(
+        "inbox/index.html",
+        page=page,
+        needs_other=others,
+        filters=args,
+        steps=steps,
+        counts=finding.procedure_counts(steps),
+        saved=saved_filters.for_page(current_user, "inbox"),
+    )
 
 
 def _task_or_404(task_id: int) -> HumanTask:

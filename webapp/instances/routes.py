@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
 
 from forms import FORMS, Field
 from handlers.rules import title_of
@@ -24,11 +25,10 @@ from workflows import (
 )
 from workflows.errors import Conflict, Forbidden, Invalid
 
-from .. import exports, lists, sheets
+from .. import exports, finding, lists, saved_filters, sheets
 from ..holders import visible_earlier, visible_holders
 from ..models import FileUpload, Instance
 from ..views_common import (
-    INSTANCE_STATUS_LABELS,
     application_rows,
     evidence_files,
     general_errors,
@@ -79,22 +79,28 @@ def _instance_or_404(instance_id: int) -> Instance:
 @bp.route("/instances")
 @login_required
 def index():
-    """Every procedure the user may see, newest first, optionally filtered by status;
-    ?format=xlsx|csv gives them all as a file."""
-    status = request.args.get("status", "")
-    query = jurisdiction.instances(current_user)
-    if status in INSTANCE_STATUS_LABELS:
-        query = query.filter(Instance.status == status)
+    """Every procedure the user may see, newest first, filtered (finding.InstanceFilters);
+    ?format=xlsx|csv gives every filtered one as a file."""
+    try:
+        args = finding.load(finding.InstanceFilters, request.args)
+    except ValidationError as exc:
+        return finding.bad_filter_page(exc)
+    query = finding.instances(current_user, args)
     fmt = request.args.get("format")
     if fmt is not None:
         if fmt not in exports.FORMATS:
             return exports.bad_format_page(exports.FORMATS)
         sheet = sheets.instances(query, current_user)
-        return exports.download(fmt, sheet, current_user, {"status": status})
+        return exports.download(fmt, sheet, current_user, finding.export_filters(args))
     query = query.options(*lists.INSTANCE_PAGE_ROWS).order_by(Instance.id.desc())
     page = paginate(query)
     lists.sending_schools(page.items)
-    return render_template("instances/index.html", page=page, status=status)
+    return render_template(
+        "instances/index.html",
+        page=page,
+        filters=args,
+        saved=saved_filters.for_page(current_user, "instances"),
+    )
 
 
 @bp.route("/instances/<int:instance_id>")

@@ -25,6 +25,7 @@ from .records import (
     Student,
     StudentScope,
 )
+from .saved import SAVED_FILTER_NAME_MAX, SAVED_FILTER_QUERY_MAX, SavedFilter
 from .vocabulary import (
     ACTIVE_STATUSES,
     CLASSIFICATIONS,
@@ -52,6 +53,9 @@ __all__ = [
     "STATUSES",
     "STATUS_LABELS",
     "AuditLog",
+    "SAVED_FILTER_NAME_MAX",
+    "SAVED_FILTER_QUERY_MAX",
+    "SavedFilter",
     "Certificate",
     "CertificateSerial",
     "FileUpload",

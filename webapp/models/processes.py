@@ -101,6 +101,8 @@ class HumanTask(db.Model):
     __table_args__ = (
         Index("ix_human_task_inbox", "org_id", "role", "state", "created_at"),
         Index("ix_human_task_due", "state", "due_at"),  # reminders and overdue lists
+        # The inbox sorted by due date (most urgent first), and its "overdue only" filter.
+        Index("ix_human_task_inbox_due", "org_id", "role", "state", "due_at"),
     )
 
 

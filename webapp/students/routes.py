@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
 
 from handlers.school_rules import status_allows
 from webapp.models.vocabulary import PROCEDURES
 from workflows import jurisdiction
 from workflows.starters import may_start_for
 
-from .. import exports, lists, sheets
+from .. import exports, finding, lists, saved_filters, sheets
 from ..models import HostedCopy, Instance, Result, Student
-from ..search import students_matching
 from ..views_common import describe_change, paginate
 from . import bp
 
@@ -26,9 +26,13 @@ OTHER_SIDE_NOTES = {
 @bp.route("/students")
 @login_required
 def index():
-    """Records in reach, searchable by ID number, name or status number."""
-    q = request.args.get("q", "").strip()
-    query = _filtered(q).options(*lists.STUDENT_ROWS)
+    """Records in reach, searchable by ID number, name or status number, filtered by
+    grade, class and status."""
+    try:
+        args = finding.load(finding.StudentFilters, request.args)
+    except ValidationError as exc:
+        return finding.bad_filter_page(exc)
+    query = finding.students(current_user, args).options(*lists.STUDENT_ROWS)
     # A school reads its few hundred records by grade and class, students borrowing here
     # first; a bureau's list, which may hold a million, follows its index.
     if current_user.role == "school":
@@ -39,12 +43,14 @@ def index():
     page = paginate(query)
     # Borrowing students at a school in reach whose status is held elsewhere.
     borrowing_here = {s.id for s in page.items if not jurisdiction.holds_status(current_user, s)}
-    return render_template("students/index.html", page=page, q=q, borrowing_here=borrowing_here)
-
-
-def _filtered(q: str):
-    """The records in reach that the list's filters keep."""
-    return students_matching(jurisdiction.students(current_user), q)
+    return render_template(
+        "students/index.html",
+        page=page,
+        q=args["q"].strip(),
+        filters=args,
+        borrowing_here=borrowing_here,
+        saved=saved_filters.for_page(current_user, "students"),
+    )
 
 
 # ?format= of the export link: a display list, or the national template's layout.
@@ -62,10 +68,14 @@ def export():
     chosen = EXPORT_FORMATS.get(request.args.get("format", "xlsx"))
     if chosen is None:
         return exports.bad_format_page(tuple(EXPORT_FORMATS))
+    try:
+        args = finding.load(finding.StudentFilters, request.args)
+    except ValidationError as exc:
+        return finding.bad_filter_page(exc)
     fmt, layout = chosen
-    q = request.args.get("q", "").strip()
-    sheet = sheets.students(_filtered(q), layout)
-    return exports.download(fmt, sheet, current_user, {"q": q, "layout": layout})
+    sheet = sheets.students(finding.students(current_user, args), layout)
+    filters = {**finding.export_filters(args), "layout": layout}
+    return exports.download(fmt, sheet, current_user, filters)
 
 
 @bp.route("/students/<int:student_id>")
