@@ -36,9 +36,7 @@ def canvas_width(page) -> float:
 
 
 @pytest.mark.browser
-def test_the_path_taken_is_marked_on_flows_and_automatic_steps_stand_apart(
-    server, browser, csrf_world
-):  # noqa: F811
+def test_the_path_taken_and_automatic_steps_are_marked(server, browser, csrf_world):  # noqa: F811
     instance_id = transfer(csrf_world, finished=False)
     school = Person(browser, server, "uP3")
     page = school.page

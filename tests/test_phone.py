@@ -60,9 +60,7 @@ def test_on_a_phone_the_task_form_comes_before_the_diagram(server, browser, csrf
 
 
 @pytest.mark.browser
-def test_the_menu_button_folds_the_navigation_and_works_from_the_keyboard(
-    server, browser, csrf_world
-):  # noqa: F811
+def test_the_menu_button_folds_the_navigation(server, browser, csrf_world):  # noqa: F811
     school = on_phone(browser, server, "uP3")
     page = school.page
     page.goto(f"{server}/students")
