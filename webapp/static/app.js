@@ -23,3 +23,42 @@ document.addEventListener("error", function (event) {
     if (status) status.textContent = script.getAttribute("data-fail-message");
   });
 }, true);
+
+// On a phone the navigation folds behind the 菜单 button (webapp/static/style.css shows the
+// button only on narrow screens); without this script the links simply stay in view.
+document.addEventListener("DOMContentLoaded", function () {
+  var toggle = document.querySelector(".menu-toggle");
+  var nav = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (!nav) return;
+  function show(open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    nav.classList.toggle("collapsed", !open);
+  }
+  show(false);
+  toggle.hidden = false;
+  toggle.addEventListener("click", function () {
+    show(toggle.getAttribute("aria-expanded") !== "true");
+  });
+  nav.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+      show(false);
+      toggle.focus();
+    }
+  });
+});
+
+// Lists become stacked cards on a phone: each cell shows its column's heading, copied from
+// the table's header row into data-label (a template may set its own).
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("table.list").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    if (!heads.length) return;
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (heads[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[i]);
+      });
+    });
+  });
+});
