@@ -94,7 +94,9 @@ def test_withdraw_from_the_instance_page_needs_the_confirmation(client, login, a
     _, started = _transfer(api, world)
     page = f"/instances/{started['id']}"
     login("uP3")
-    assert 'id="withdraw"' in client.get(page).get_data(as_text=True)
+    shown = client.get(page).get_data(as_text=True)
+    assert shown.count('id="withdraw"') == 1
+    assert f"<title>业务 {started['id']} · 学籍通</title>" in shown  # the card is in the page only
     url = f"{page}/withdraw"
     resp = client.post(url, data={"comment": "家长改变主意"}, follow_redirects=True)
     assert "请勾选确认" in resp.get_data(as_text=True)
