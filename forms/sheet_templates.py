@@ -17,8 +17,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from webapp.models.codes import ETHNICITIES
 
-from .student_fields import BY_KEY, NATIONAL_COLUMNS, NATIONAL_EXTRA, XUEJI_COLUMNS
-from .student_rows import GENDERS, STUDENT_REQUIRED
+from .student_fields import BY_KEY, NATIONAL_COLUMNS, NATIONAL_EXTRA, XUEJI_COLUMNS, XUEJI_REQUIRED
+from .student_rows import GENDERS
 
 LAYOUTS = ("national", "xueji")
 CODE_SHEET = "代码表"
@@ -37,7 +37,7 @@ def template_workbook(layout: str) -> bytes:
         columns = [(c.header, c.required, c.codes) for c in NATIONAL_COLUMNS]
         columns += [(header, False, ()) for header in NATIONAL_EXTRA]
     else:
-        columns = [(key, key in STUDENT_REQUIRED, _xueji_codes(key)) for key in XUEJI_COLUMNS]
+        columns = [(key, key in XUEJI_REQUIRED, _xueji_codes(key)) for key in XUEJI_COLUMNS]
     ranges = _code_sheet(codes, [c for _, _, c in columns if c])
     for index, (header, required, options) in enumerate(columns, start=1):
         cell = sheet.cell(row=1, column=index, value=header)

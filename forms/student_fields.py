@@ -131,6 +131,16 @@ XUEJI_BASE = (
     "guardian_name",
     "guardian_phone",
 )
+# Required in this platform's layout (a missing one of these columns: "缺少此列").
+XUEJI_REQUIRED = (
+    "id_number",
+    "name",
+    "gender",
+    "birth_date",
+    "school_code",
+    "grade",
+    "entry_year",
+)
 XUEJI_COLUMNS = (
     XUEJI_BASE
     + tuple(c.key for c in NATIONAL_COLUMNS if c.key not in XUEJI_BASE and c.key != "entry_month")

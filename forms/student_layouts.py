@@ -22,6 +22,7 @@ from .student_fields import (
     NATIONAL_HEADERS,
     NATIONAL_REQUIRED,
     XUEJI_COLUMNS,
+    XUEJI_REQUIRED,
     is_national,
     national_to_keys,
 )
@@ -29,15 +30,6 @@ from .student_fields import (
 # Read by the checks themselves (StudentCheck._row): an empty required cell of these is
 # reported there, by the file's header.
 BASE_REQUIRED = {"id_number", "name", "gender", "birth_date", "school_code", "grade"}
-XUEJI_REQUIRED = (
-    "id_number",
-    "name",
-    "gender",
-    "birth_date",
-    "school_code",
-    "grade",
-    "entry_year",
-)
 # A problem national_to_keys names by header, as the keys whose reads it spoils.
 SPOILS = {"入学年月": ("entry_year", "entry_month"), "班号": ("class_number",)}
 

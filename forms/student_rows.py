@@ -35,15 +35,6 @@ from .student_layouts import Layout, layout_of
 from .student_record import record_fields
 from .validators import check_id_number
 
-STUDENT_REQUIRED = (
-    "id_number",
-    "name",
-    "gender",
-    "birth_date",
-    "school_code",
-    "grade",
-    "entry_year",
-)
 GENDERS = ("M", "F")
 _PHONE = re.compile(r"[0-9+\-() ]{7,20}")
 _OTHER_DOCUMENT = re.compile(r"[A-Z0-9\-]{1,18}")

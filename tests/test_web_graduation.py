@@ -130,10 +130,11 @@ def test_registration_from_a_spreadsheet_and_the_problem_list(world, login, tmp_
             follow_redirects=True,
         )
     page = resp.get_data(as_text=True)
-    assert "名单有 1 处问题" in page
-    assert "已持有学籍" in page and "海陵第二小学" not in page  # not where: another school
-    instance = Instance.query.filter_by(procedure="registration").one()
-    assert [t.step for t in instance.tasks if t.state == "open"] == ["fix_rows"]
+    # checked before anything is created: the list comes back with its problem named
+    assert resp.status_code == 422 and "名单 2 人中有 1 行未通过检查" in page
+    assert "第 3 行" in page and "已持有学籍" in page
+    assert "海陵第二小学" not in page  # not where: another school
+    assert Instance.query.filter_by(procedure="registration").count() == 0
 
     bad = school.post(
         "/cohorts/registration/new",

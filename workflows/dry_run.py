@@ -51,7 +51,9 @@ class Refusal:
 
 
 def first_checks(version: ProcessVersion) -> list:
-    """The service tasks reached from the start event before any person's step."""
+    """The check steps (`<procedure>.check`: they only read) reached from the start event
+    before any person's step. Another automatic step ends the walk on its path: graduation's
+    classification writes the roster, so it is never run on a would-be instance."""
     spec = deploy.parsed(version).spec
     todo, seen, found = [spec.start], set(), []
     while todo:
@@ -59,8 +61,10 @@ def first_checks(version: ProcessVersion) -> list:
         if task.name in seen:
             continue
         seen.add(task.name)
-        if getattr(task, "operation_name", None):
-            found.append(task)
+        operation = getattr(task, "operation_name", None)
+        if operation:
+            if operation.endswith(".check"):
+                found.append(task)
         elif not getattr(task, "manual", False):
             todo.extend(task.outputs)
     return found
