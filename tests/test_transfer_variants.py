@@ -116,7 +116,8 @@ def test_shandong_sending_school_names_a_county_which_places_the_student(world, 
     (again,) = engine.open_tasks(instance)
     assert again.step == "place_student" and again.id != task.id
     page = county.get(f"/tasks/{again.id}").get_data(as_text=True)
-    assert 'id="failed-check"' in page and "stage_offered" in page and "学段" in page
+    assert 'id="failed-check"' in page and "转入学校须设该学段" in page  # the rule's title
+    assert "stage_offered" not in page
 
     placed = county.post(
         f"/tasks/{again.id}",

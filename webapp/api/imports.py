@@ -110,7 +110,7 @@ OPERATIONS = {
                     "description": "已检查（status 为 checked），problems 逐行列出问题",
                     **_IMPORT,
                 },
-                **_errors("400", "401"),
+                **_errors("400", "401", "422"),
             },
         },
     ),
