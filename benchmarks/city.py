@@ -256,7 +256,7 @@ def _start(student_id: int, to: School, users: dict[int, User]) -> Instance:
         "name": student.name,
         "to_school_code": to.code,
         "to_grade": student.grade,
-        "to_class_name": "1",  # the taking school names the class when it starts
+        "to_class_name": "30",  # a class of its own: the schools' classes 1–22 may be full
         "reason": "household_move",
         "note": "",
     }
@@ -594,6 +594,10 @@ def kinds(city: City, port: int, tasks: dict[int, list[int]]) -> list[Kind]:
         Kind(
             "county tasks, overdue, unclaimed, by due",
             get("/api/v1/tasks?overdue=1&claimed=none&sort=due", county_headers),
+        ),
+        Kind(
+            "county tasks, latest due first",
+            get("/api/v1/tasks?sort=-due", county_headers),
         ),
         Kind(
             "county tasks of one pupil",

@@ -85,3 +85,13 @@ REVIEW_REEXAMINE = review_form(
     "不同意、退回或要求复查时必须填写理由。",
     "不同意、退回或要求复查时必填。",
 )
+# An automatic check before the record changes failed on what the applicant typed (a class
+# now full, a date): the reviewer returns the case for correction or ends it.
+RECHECK_FAILED = review_form(
+    "recheck_failed",
+    "复核未通过的处理",
+    (("return", "退回学校修改"), ("reject", "不予办理（终止办理）")),
+    "退回或终止办理时必须填写理由。",
+    "必填：告诉学校要改什么，或为何终止办理。",
+    "处理意见",
+)

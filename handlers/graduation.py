@@ -181,18 +181,36 @@ def classify_one(ctx: Context, stage: str, facts: dict) -> tuple[str, list[str]]
     return chosen, [o["reason"] for o in outputs if o["classification"] == chosen]
 
 
-@handler("graduation.classify")
-def classify(ctx: Context) -> dict:
-    """Write the roster: every student of the cohort with a classification and its reasons."""
-    school = db.session.get(Organization, ctx.data["school_id"])
-    entry_year = int(ctx.data["entry_year"])
-    students, left_ids, not_left = cohort(school.id, entry_year)
+def _refusal(school: Organization, entry_year: int, students: list[Student]) -> dict | None:
+    """The cohort's own rules, and a vocational school's plan credits; None when they hold."""
     verdict = COHORT_RULES.first_failure(CohortFacts(school, entry_year, students))
     if not verdict.ok:
         return verdict.result()
-    (stage,) = {s.stage for s in students}
-    if stage == "vocational" and (refusal := plan_credits_missing(school)):
+    if students[0].stage == "vocational":
+        return plan_credits_missing(school)
+    return None
+
+
+@handler("graduation.check")
+def check(ctx: Context) -> dict:
+    """What can refuse a cohort on its face, before a roster is written: the step a dry run
+    runs (an empty cohort is refused on the form, not made a case)."""
+    school = db.session.get(Organization, ctx.data["school_id"])
+    entry_year = int(ctx.data["entry_year"])
+    students, _, _ = cohort(school.id, entry_year)
+    return _refusal(school, entry_year, students) or {"ok": True}
+
+
+@handler("graduation.classify")
+def classify(ctx: Context) -> dict:
+    """Write the roster: every student of the cohort with a classification and its reasons
+    (the cohort is asked again: it may have changed since the check)."""
+    school = db.session.get(Organization, ctx.data["school_id"])
+    entry_year = int(ctx.data["entry_year"])
+    students, left_ids, not_left = cohort(school.id, entry_year)
+    if refusal := _refusal(school, entry_year, students):
         return refusal
+    (stage,) = {s.stage for s in students}
     facts = gather(students, left_ids)
     db.session.execute(
         RosterEntry.__table__.delete().where(RosterEntry.instance_id == ctx.instance.id)

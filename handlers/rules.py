@@ -44,8 +44,17 @@ class Verdict:
     message: str | None = None
 
     def result(self, **facts) -> dict:
-        """What a check handler returns to the BPMN: the verdict plus routing facts."""
-        return {"ok": self.ok, "rule": self.rule, "message": self.message, **facts}
+        """What a check handler returns to the BPMN: the verdict plus routing facts.
+        `correctable`: the failed rule judges what the applicant typed on the form, so a
+        reviewer may return the case for correction instead of ending it."""
+        correctable = not self.ok and bool(TITLES.get(self.rule or "", ("", ()))[1])
+        return {
+            "ok": self.ok,
+            "rule": self.rule,
+            "message": self.message,
+            "correctable": correctable,
+            **facts,
+        }
 
     @property
     def title(self) -> str:

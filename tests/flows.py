@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
+import pytest
 import time_machine
 
 from webapp.extensions import db
 from webapp.models import CHINA, HumanTask, Instance, User
 from workflows import engine
+from workflows.errors import Refused
 from workflows.testbench import placeholder_upload
 
 
@@ -68,7 +70,7 @@ def act(
     """Complete the single open step of `instance` as its organisation's user."""
     (task,) = engine.open_tasks(instance)
     payload = data
-    if task.form_key in ("review", "review_receive"):
+    if task.form_key in ("review", "review_receive", "recheck_failed"):
         payload = {"decision": decision, "comment": comment, **data}
     if task.form_key in ("review_receive", "transfer_class"):  # the receiving school's class
         payload.setdefault("to_class_name", instance.data.get("to_class_name") or "1")
@@ -76,12 +78,25 @@ def act(
 
 
 def approve_all(world, instance: Instance) -> list[tuple[str, str]]:
-    """Approve every step until the instance ends; returns the path of (step, org code)."""
+    """Approve every step until the instance ends, or until a recheck failed on what the
+    applicant typed (a reviewer's choice: return or end); the path of (step, org code)."""
     path = []
-    while engine.open_tasks(instance):
-        path.extend(open_steps(instance))
+    while (steps := open_steps(instance)) and steps[0][0] != "recheck_failed":
+        path.extend(steps)
         instance = act(world, instance)
     return path
+
+
+def refused_correction(world, instance: Instance, **data) -> list[str]:
+    """Submit the open correction step with `data`: it is refused on the form (the rules
+    it names are returned) and stays open, the case running."""
+    (task,) = engine.open_tasks(instance)
+    with pytest.raises(Refused) as refused:
+        act(world, instance, **data)
+    db.session.refresh(instance)
+    assert instance.status == "running"
+    assert [t.id for t in engine.open_tasks(instance)] == [task.id]
+    return [r.rule for r in refused.value.refusals]
 
 
 def at(day: date, hour: int = 10):

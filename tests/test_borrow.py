@@ -14,7 +14,7 @@ from workflows import engine, jurisdiction
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.services import EngineContext as Context
 
-from .flows import act, approve_all, borrow_data, enrol, evidence, open_steps
+from .flows import act, approve_all, borrow_data, enrol, evidence, open_steps, refused_correction
 
 RESULTS = "语文 92，数学 88，英语 90；综合素质评定 A；2026 年校级三好学生。"
 
@@ -130,11 +130,10 @@ def test_resubmission_is_checked_again(world):
     student = world.student("H1", grade=11)
     instance = start(world, student, "H2", category="military")
     instance = act(world, instance, "return", "借读类别有误")
-    instance = act(
-        world, instance, category="other", start_date="2026-09-01", end_date="2027-07-10"
-    )
-    assert (instance.status, instance.reason) == ("rejected", "senior_category")
-    assert engine.open_tasks(instance) == []
+    dates = {"start_date": "2026-09-01", "end_date": "2027-07-10"}
+    assert refused_correction(world, instance, category="other", **dates) == ["senior_category"]
+    instance = act(world, instance, category="martyr", **dates)  # the control
+    assert instance.status == "running" and open_steps(instance)[0][0] != "correct_application"
 
 
 def test_finalize_is_idempotent(world):
@@ -297,10 +296,8 @@ def test_rule_active_status(world):
     instance = act(world, instance, "return", "请核对")
     student.status = "withdrawn"  # withdrawn while the application was being corrected
     db.session.commit()
-    instance = act(
-        world, instance, category="other", start_date="2026-09-01", end_date="2027-07-10"
-    )
-    assert (instance.status, instance.reason) == ("rejected", "active_status")
+    dates = {"start_date": "2026-09-01", "end_date": "2027-07-10"}
+    assert refused_correction(world, instance, category="other", **dates) == ["active_status"]
 
 
 def test_rule_no_open_procedure(world):
@@ -397,8 +394,9 @@ def test_return_resubmission_is_checked_again(world):
     student = borrowing(world)
     instance = start_return(world, student, "P3")
     instance = act(world, instance, "return", "日期有误")
-    instance = act(world, instance, end_date="2026-08-01", results=RESULTS)
-    assert (instance.status, instance.reason) == ("rejected", "end_date_after_start")
+    assert refused_correction(world, instance, end_date="2026-08-01", results=RESULTS) == [
+        "end_date_after_start"
+    ]
 
 
 def test_rule_currently_borrowing(world):

@@ -12,7 +12,7 @@ from webapp.models import HumanTask, StatusHistory
 from workflows import engine
 from workflows.errors import Conflict, Forbidden, Invalid
 
-from .flows import evidence, four_eyes_through_the_api, open_steps, review
+from .flows import act, evidence, four_eyes_through_the_api, open_steps, refused_correction, review
 
 BIRTH = date(2016, 5, 5)
 
@@ -171,17 +171,15 @@ def test_return_and_resubmit_leaves_no_stale_values(world, step):
     assert (student.id_number, student.birth_date, student.gender) == (number, BIRTH, "M")
 
 
-def test_a_resubmission_that_breaks_a_rule_is_rejected_automatically(world):
+def test_a_resubmission_that_breaks_a_rule_is_refused_on_the_form(world):
     student = pupil(world, name="李雷")
     instance = start(world, student, "name", "李蕾")
     instance = review(world, instance, "uP1b", "return", "请核对户口簿")
-    (task,) = engine.open_tasks(instance)
-    instance = engine.complete(
-        task.id,
-        world.users["P1"],
-        {"field": "name", "new_value": "李雷", "evidence": evidence(world.users["P1"])},
-    )
-    assert (instance.status, instance.reason) == ("rejected", "value_changed")
+    school = world.users["P1"]
+    unchanged = {"field": "name", "new_value": "李雷", "evidence": evidence(school)}
+    assert refused_correction(world, instance, **unchanged) == ["value_changed"]
+    instance = act(world, instance, **{**unchanged, "new_value": "李磊"})  # the control
+    assert open_steps(instance) == [("school_review", "P1")]
 
 
 # -- four-eyes ------------------------------------------------------------------------------
@@ -354,6 +352,8 @@ def test_an_id_number_taken_during_review_is_caught_before_the_record_changes(wo
     holder.id_number = number  # registered elsewhere meanwhile
     db.session.commit()
     instance = review(world, instance, "321202")
-    assert (instance.status, instance.reason) == ("rejected", "id_unique")
+    # the number is what the school typed: the county may return it for correction
+    assert open_steps(instance) == [("recheck_failed", "321202")]
+    assert instance.data["check"]["rule"] == "id_unique"
     assert student.id_number == old
     assert StatusHistory.query.filter_by(student_id=student.id).count() == 0

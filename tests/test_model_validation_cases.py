@@ -162,8 +162,8 @@ CASES = [
     (
         "node nobody reaches",
         "graduation",
-        '<bpmn:sequenceFlow id="f_resubmit" sourceRef="resubmit" targetRef="classify"/>\n',
-        '<bpmn:sequenceFlow id="f_resubmit" sourceRef="resubmit" targetRef="classify"/>\n    <bpmn:userTask id="orphan" name="孤立的任务"><bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formKey" value="review"/></spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask><bpmn:sequenceFlow id="f_orphan" sourceRef="orphan" targetRef="classify"/>\n',
+        '<bpmn:sequenceFlow id="f_resubmit" sourceRef="resubmit" targetRef="check_cohort"/>\n',
+        '<bpmn:sequenceFlow id="f_resubmit" sourceRef="resubmit" targetRef="check_cohort"/>\n    <bpmn:userTask id="orphan" name="孤立的任务"><bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formKey" value="review"/></spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask><bpmn:sequenceFlow id="f_orphan" sourceRef="orphan" targetRef="classify"/>\n',
         "orphan",
         "到达不了",
     ),

@@ -78,11 +78,14 @@ def test_class_size_cap_is_checked_again_at_the_final_step(world):
     assert first.status == "completed"
     assert (first_pupil.school.code, first_pupil.class_name) == ("P3", "2")
 
-    approve_all(world, second)
-    assert (second.status, second.reason) == ("rejected", "class_size_cap")
-    assert "45 人" in second.reason_message and "000 ⑦ 第八条" in second.reason_message
-    assert second.data["check"]["rule"] == "class_size_cap"
+    approve_all(world, second)  # the receiving county is offered a return for correction
+    assert open_steps(second) == [("recheck_failed", "321203")]
+    check = second.data["check"]
+    assert (check["rule"], check["correctable"]) == ("class_size_cap", True)
+    assert "45 人" in check["message"] and "000 ⑦ 第八条" in check["message"]
     assert second_pupil.school.code == "P4"  # nothing moved
+    second = act(world, second, "reject", "2 班已满")
+    assert (second.status, second.reason) == ("rejected", "reviewer_rejected")
 
 
 def test_class_named_is_required_when_the_receiving_school_starts(world):
@@ -99,7 +102,10 @@ def test_class_named_a_correction_that_blanks_the_class_is_refused_before_the_mo
     instance = act(world, instance, "return", "请核对班级")
     instance = act(world, instance, to_grade=4, to_class_name="", reason="household_move")
     approve_all(world, instance)
-    assert (instance.status, instance.reason) == ("rejected", "class_named")
+    assert open_steps(instance) == [("recheck_failed", "321203")]
+    assert instance.data["check"]["rule"] == "class_named"
+    instance = act(world, instance, "return", "请填写编入的班级")
+    assert open_steps(instance) == [("correct_application", "P3")]
     assert student.school.code == "P1"
 
     control = world.student("P1", grade=4)
@@ -157,7 +163,8 @@ def test_class_size_cap_resumption_is_checked_again_at_the_final_step(world):
         accepted = decide(world, decide(world, accepted))
         refused = decide(world, decide(world, refused))
     assert accepted.status == "completed" and control.class_name == "2"
-    assert (refused.status, refused.reason) == ("rejected", "class_size_cap")
+    assert open_steps(refused) == [("recheck_failed", "321202")]
+    assert refused.data["check"]["rule"] == "class_size_cap"
     assert student.status == "suspended"
 
 

@@ -5,9 +5,9 @@ import pytest
 from handlers.school_rules import CLASS_CAPS
 from handlers.skip_grade import SKIP_GRADE_RULES, SkipGradeFacts, finalize_skip_grade
 from webapp.extensions import db
-from webapp.models import HumanTask, InstanceEvent, StatusHistory
+from webapp.models import AuditLog, HumanTask, InstanceEvent, StatusHistory
 from workflows import deploy, engine
-from workflows.errors import Conflict, Forbidden, Invalid
+from workflows.errors import Conflict, Forbidden, Invalid, Refused
 from workflows.services import EngineContext as Context
 
 from .flows import evidence, four_eyes_through_the_api, open_steps, review, second_user
@@ -108,17 +108,27 @@ def test_return_and_resubmit_runs_the_checks_again(world, step):
     assert (student.grade, student.class_name) == (3, "3")
 
 
-def test_a_resubmission_that_breaks_a_rule_is_rejected_automatically(world):
+def test_a_resubmission_that_breaks_a_rule_is_refused_on_the_form(world):
+    """A correction is checked before it is submitted: the step stays open, nothing ends."""
     student = world.student("P1", grade=2)
     instance = start(world, student)
     instance = review(world, instance, "uP1b", "return", "年级填写有误")
     (task,) = engine.open_tasks(instance)
-    instance = engine.complete(
-        task.id,
-        world.users["P1"],
-        {"to_grade": 4, "to_class_name": "1", "evidence": evidence(world.users["P1"])},
+    school = world.users["P1"]
+    with pytest.raises(Refused) as refused:
+        engine.complete(
+            task.id, school, {"to_grade": 4, "to_class_name": "1", "evidence": evidence(school)}
+        )
+    assert [r.rule for r in refused.value.refusals] == ["one_grade_up"]
+    assert "跳级只跳一个年级" in refused.value.fields["to_grade"][0]
+    db.session.refresh(instance)
+    assert (instance.status, open_steps(instance)) == ("running", [("correct_application", "P1")])
+    (attempt,) = AuditLog.query.filter_by(action="skip_grade.correction_refused").all()
+    assert attempt.user_id == school.id
+    instance = engine.complete(  # the control: the grade corrected, the case goes on
+        task.id, school, {"to_grade": 3, "to_class_name": "1", "evidence": evidence(school)}
     )
-    assert (instance.status, instance.reason) == ("rejected", "one_grade_up")
+    assert open_steps(instance) == [("school_review", "P1")]
 
 
 # -- four-eyes ------------------------------------------------------------------------------
@@ -250,6 +260,8 @@ def test_rule_class_size_cap_at_the_real_limit(world):
 
 
 def test_the_class_filling_up_during_review_is_caught_before_the_record_changes(world, monkeypatch):
+    """The recheck fails on the class the school typed: the county is offered a return for
+    correction; the school names another class and the case goes through."""
     monkeypatch.setitem(CLASS_CAPS, "primary", 2)
     world.student("P1", grade=4, class_name="2")
     student = world.student("P1", grade=3)
@@ -257,9 +269,50 @@ def test_the_class_filling_up_during_review_is_caught_before_the_record_changes(
     instance = review(world, instance, "uP1b")
     world.student("P1", grade=4, class_name="2")  # placed by another procedure meanwhile
     instance = review(world, instance, "321202")
-    assert (instance.status, instance.reason) == ("rejected", "class_size_cap")
+    assert instance.status == "running"
+    assert open_steps(instance) == [("recheck_failed", "321202")]
+    assert (instance.data["check"]["rule"], instance.data["check"]["correctable"]) == (
+        "class_size_cap",
+        True,
+    )
     assert student.grade == 3
     assert StatusHistory.query.filter_by(student_id=student.id).count() == 0
+    instance = review(world, instance, "321202", "return", "2 班已满，请改编其他班级")
+    assert open_steps(instance) == [("correct_application", "P1")]
+    (task,) = engine.open_tasks(instance)
+    school = world.users["P1"]
+    engine.complete(
+        task.id, school, {"to_grade": 4, "to_class_name": "3", "evidence": evidence(school)}
+    )
+    instance = approve_to_end(world, instance)
+    assert instance.status == "completed"
+    assert (student.grade, student.class_name) == (4, "3")
+
+
+def test_a_recheck_the_school_cannot_correct_ends_the_case(world):
+    """Only a rule about what was typed is offered for correction: a student suspended
+    meanwhile ends the case at the recheck, as before."""
+    student = world.student("P1", grade=3)
+    instance = review(world, start(world, student), "uP1b")
+    student.status = "suspended"
+    db.session.commit()
+    instance = review(world, instance, "321202")
+    assert (instance.status, instance.reason) == ("rejected", "enrolled_status")
+    assert instance.data["check"]["correctable"] is False
+
+
+def test_the_county_may_end_a_case_whose_recheck_failed(world, monkeypatch):
+    monkeypatch.setitem(CLASS_CAPS, "primary", 1)
+    student = world.student("P1", grade=3)
+    instance = review(world, start(world, student, to_class_name="2"), "uP1b")
+    world.student("P1", grade=4, class_name="2")
+    instance = review(world, instance, "321202")
+    with pytest.raises(Invalid) as exc:  # ending it says why
+        review(world, instance, "321202", "reject")
+    assert "理由" in exc.value.fields["comment"][0]
+    instance = review(world, instance, "321202", "reject", "班额已满，本学期不再办理")
+    assert (instance.status, instance.reason) == ("rejected", "reviewer_rejected")
+    assert student.grade == 3
 
 
 # -- form -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import time_machine
 from webapp.extensions import db
 from webapp.models import CHINA, Certificate, Instance, StatusHistory
 from workflows import engine
-from workflows.errors import Conflict, Forbidden
+from workflows.errors import Conflict, Forbidden, Refused
 
 from .flows import open_steps
 from .test_status_change import upload
@@ -169,8 +169,13 @@ def test_return_and_resubmit(world, step):
 def test_resubmission_is_checked_again(world):
     student = world.student("P1", grade=3)
     instance = decide(world, start(world, student), "return", "核对课时")
-    instance = decide(world, instance, **suspension_data(world.users["P1"], absence_hours=100))
-    assert (instance.status, instance.reason) == ("rejected", "absence_threshold")
+    with pytest.raises(Refused) as refused:  # refused on the form: the step stays open
+        decide(world, instance, **suspension_data(world.users["P1"], absence_hours=100))
+    assert [r.rule for r in refused.value.refusals] == ["absence_threshold"]
+    db.session.refresh(instance)
+    assert open_steps(instance) == [("correct_application", "P1")]
+    instance = decide(world, instance, **suspension_data(world.users["P1"]))  # the control
+    assert instance.status == "running" and open_steps(instance)[0][0] != "correct_application"
 
 
 def test_four_eyes_the_entering_user_cannot_review(world):

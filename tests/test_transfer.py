@@ -6,7 +6,7 @@ from webapp.models import Notification, StatusHistory
 from workflows import engine
 from workflows.errors import Invalid
 
-from .flows import act, approve_all, open_steps, transfer_data
+from .flows import act, approve_all, open_steps, refused_correction, transfer_data
 
 
 def start(world, student, to_school, **overrides):
@@ -91,8 +91,9 @@ def test_resubmission_is_checked_again(world):
     student = world.student("P1", grade=4)
     instance = start(world, student, "P3")
     instance = act(world, instance, "return", "年级填写错误")
-    instance = act(world, instance, to_grade=5, reason="other")
-    assert instance.status == "rejected" and instance.reason == "grade_unchanged"
+    assert refused_correction(world, instance, to_grade=5, reason="other") == ["grade_unchanged"]
+    instance = act(world, instance, to_grade=4, reason="other")  # the control
+    assert instance.status == "running" and instance.reason is None
 
 
 def _rejected_by(world, student, to_school, **overrides):
@@ -158,8 +159,7 @@ def test_rule_active_status(world):
     instance = act(world, instance, "return", "请核对")
     student.status = "withdrawn"
     db.session.commit()
-    instance = act(world, instance, to_grade=4, reason="other")
-    assert instance.reason == "active_status"
+    assert refused_correction(world, instance, to_grade=4, reason="other") == ["active_status"]
 
 
 def test_rule_same_school(world):

@@ -7,7 +7,7 @@ import io
 
 from openpyxl import load_workbook
 
-from webapp.models import Instance, RosterEntry
+from webapp.models import Instance, RosterEntry, db
 
 from .test_graduation import graduate_compulsory
 
@@ -97,10 +97,16 @@ def test_submit_errors_keep_the_form(world, login):
     resp = school.post("/cohorts/graduation/new", data={"entry_year": "二〇二四"})
     assert resp.status_code == 422
     assert "入学年份必须是整数" in resp.get_data(as_text=True)
-    resp = school.post(
-        "/cohorts/graduation/new", data={"entry_year": "2024"}, follow_redirects=True
-    )
-    assert "empty_cohort" in resp.get_data(as_text=True)
+    resp = school.post("/cohorts/graduation/new", data={"entry_year": "2024"})
+    assert resp.status_code == 422  # refused on the form: no case that ends 未通过 at once
+    assert "须有毕业年级在籍学生" in resp.get_data(as_text=True)
+    assert 'value="2024"' in resp.get_data(as_text=True)
+    assert Instance.query.filter_by(procedure="graduation").count() == 0
+    world.student("J1", grade=9, entry_year=2024)
+    db.session.commit()
+    resp = school.post("/cohorts/graduation/new", data={"entry_year": "2024"})
+    assert resp.status_code in (302, 303)  # the control: a cohort with a pupil is a case
+    assert Instance.query.filter_by(procedure="graduation").count() == 1
     assert login("u321202").get("/cohorts/graduation/new").status_code == 403
 
 

@@ -79,7 +79,7 @@ class TaskFilters(_ProcedureSchool):
         validate=validate.OneOf(TASK_SORTS, error="排序须为 due、-due、created 或 -created 之一。"),
         metadata={
             "description": "due（默认）：最紧急的在前（已逾期的在前，无期限的在后）；"
-            "-due：期限最晚的在前；created / -created：按到达时间"
+            "-due：期限最晚的在前（无期限的在前）；created / -created：按到达时间"
         },
     )
 
@@ -179,9 +179,10 @@ def tasks(user, args: dict):
 
 
 # Most urgent first: the earliest due date is the longest overdue; no due date comes last.
+# The reverse is the same index read backwards, so no due date comes first there.
 _TASK_ORDER = {
     "due": (HumanTask.due_at.asc().nulls_last(), HumanTask.id),
-    "-due": (HumanTask.due_at.desc().nulls_last(), HumanTask.id.desc()),
+    "-due": (HumanTask.due_at.desc().nulls_first(), HumanTask.id.desc()),
     "created": (HumanTask.created_at, HumanTask.id),
     "-created": (HumanTask.created_at.desc(), HumanTask.id.desc()),
 }

@@ -18,7 +18,7 @@ import handlers
 from forms import FORMS
 from handlers.rule_titles import TITLES
 from handlers.rules import title_of
-from webapp.models import Instance, ProcessVersion, audit, db
+from webapp.models import HumanTask, Instance, ProcessVersion, audit, db
 from webapp.models.vocabulary import PROCEDURES
 
 from . import deploy
@@ -50,12 +50,11 @@ class Refusal:
         return f"{self.title}：{self.message}"
 
 
-def first_checks(version: ProcessVersion) -> list:
-    """The check steps (`<procedure>.check`: they only read) reached from the start event
-    before any person's step. Another automatic step ends the walk on its path: graduation's
-    classification writes the roster, so it is never run on a would-be instance."""
-    spec = deploy.parsed(version).spec
-    todo, seen, found = [spec.start], set(), []
+def _checks_from(tasks: list, through: bool) -> list:
+    """The check steps (`<procedure>.check`: they only read) among `tasks`, and, `through`,
+    among what follows them before any person's step. Another automatic step ends the walk
+    on its path: graduation's classification writes the roster, so it never runs here."""
+    todo, seen, found = list(tasks), set(), []
     while todo:
         task = todo.pop(0)
         if task.name in seen:
@@ -65,8 +64,36 @@ def first_checks(version: ProcessVersion) -> list:
         if operation:
             if operation.endswith(".check"):
                 found.append(task)
-        elif not getattr(task, "manual", False):
+        elif through and not getattr(task, "manual", False):
             todo.extend(task.outputs)
+    return found
+
+
+def first_checks(version: ProcessVersion) -> list:
+    """The checks a start runs before any person's step."""
+    return _checks_from([deploy.parsed(version).spec.start], through=True)
+
+
+def checks_after(version: ProcessVersion, step: str) -> list:
+    """The checks that directly follow a person's step: a correction (修改并重新提交) goes
+    straight back to the procedure's check. A review's checks lie behind its decision's
+    gateway and are not run for it (a return must not be refused by the approval's rules)."""
+    spec = deploy.parsed(version).spec.task_specs.get(step)
+    return _checks_from(spec.outputs, through=False) if spec is not None else []
+
+
+def _run(steps, instance: Instance, user, data: dict, form: str, context) -> list[Refusal]:
+    """Each failing check's refusal, with the fields of `form` it concerns."""
+    handlers.load_all()
+    on_form = {f.name for f in FORMS[form].fields}
+    found = []
+    for step in steps:
+        result = handlers.HANDLERS[step.operation_name](context(instance, user, dict(data)))
+        if result.get("ok") is False:
+            rule = result.get("rule")
+            title = title_of(rule) if rule in TITLES else (step.bpmn_name or title_of(rule))
+            fields = tuple(f for f in TITLES.get(rule or "", ("", ()))[1] if f in on_form)
+            found.append(Refusal(rule, title, result.get("message") or title, fields))
     return found
 
 
@@ -86,17 +113,8 @@ def refusals(
         partner_school_id=plan.partner_school_id,
         data=data,
     )
-    handlers.load_all()
-    on_form = {f.name for f in FORMS[PROCEDURES[procedure].start_form].fields}
-    found = []
-    for step in first_checks(version):
-        result = handlers.HANDLERS[step.operation_name](context(would_be, user, dict(data)))
-        if result.get("ok") is False:
-            rule = result.get("rule")
-            title = title_of(rule) if rule in TITLES else (step.bpmn_name or title_of(rule))
-            fields = tuple(f for f in TITLES.get(rule or "", ("", ()))[1] if f in on_form)
-            found.append(Refusal(rule, title, result.get("message") or title, fields))
-    return found
+    start_form = PROCEDURES[procedure].start_form
+    return _run(first_checks(version), would_be, user, data, start_form, context)
 
 
 def screen(
@@ -109,4 +127,20 @@ def screen(
         db.session.rollback()
         after = {"refusals": [r.out() for r in found], "data": json_safe(plan.data)}
         audit(user, f"{procedure}.start_refused", plan.student, None, after)
+    return found
+
+
+def screen_step(row: HumanTask, user, clean: dict, context: ContextFactory) -> list[Refusal]:
+    """A correction checked before it is submitted, as a start is: the step stays open with
+    what was typed, and the attempt leaves one audit row (`<procedure>.correction_refused`)."""
+    instance = row.instance
+    steps = checks_after(instance.process_version, row.step)
+    if not steps:
+        return []
+    data = {**(instance.data or {}), **json_safe(clean)}
+    found = _run(steps, instance, user, data, row.form_key, context)
+    if found:
+        db.session.rollback()
+        after = {"refusals": [r.out() for r in found], "data": json_safe(clean)}
+        audit(user, f"{instance.procedure}.correction_refused", row, None, after)
     return found

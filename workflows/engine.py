@@ -30,7 +30,7 @@ from webapp.models.vocabulary import PROCEDURES
 
 from . import deploy, identity, jurisdiction, notices, runtime, services, starters, variants
 from .desk import add_comment, assign, withdraw  # noqa: F401  (verbs of the façade)
-from .dry_run import Refusal, screen
+from .dry_run import Refusal, screen, screen_step
 from .errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from .persistence import (
     all_or_nothing,
@@ -252,6 +252,9 @@ def complete(task_id: int, user, data: dict) -> Instance:
         raise Invalid.from_marshmallow(exc.messages) from exc
     check_evidence(clean, user)
     clean = kept_evidence(row.instance, clean)
+    if found := screen_step(row, user, clean, _context):
+        commit()
+        raise Refused(found, "修改后的申请仍未通过自动检查，未提交，请按提示修改后再提交。")
     now = utcnow()
     # First writer wins: the loser's UPDATE matches no row once the winner has committed.
     won = db.session.execute(

@@ -39,13 +39,17 @@ class Invalid(EngineError):
 
 
 class Refused(Invalid):
-    """A start the first automatic checks refuse (check before creating): each refusal
-    beside the form fields it names, the others above the form."""
+    """A start (or a correction) the automatic checks refuse before anything is written:
+    each refusal beside the form fields it names, the others above the form."""
 
-    def __init__(self, refusals: list):
+    def __init__(
+        self,
+        refusals: list,
+        message: str = "申请未通过自动检查，未创建业务，请按提示修改后再提交。",
+    ):
         self.refusals = refusals
         fields: dict[str, list[str]] = {}
         for refusal in refusals:
             for name in refusal.fields or ("",):
                 fields.setdefault(name, []).append(refusal.text)
-        super().__init__("申请未通过自动检查，未创建业务，请按提示修改后再提交。", fields)
+        super().__init__(message, fields)
