@@ -54,9 +54,10 @@ def _names(resp) -> list[str]:
 
 def test_the_inbox_puts_the_most_overdue_first_and_tasks_without_a_due_date_last(api, login, desk):
     assert _names(api("u321203").get("/api/v1/tasks")) == ["周甲明", "王丁宁", "吴乙华", "郑丙强"]
+    # -due reads the inbox index backwards: no due date counts as the latest
     assert _names(api("u321203").get("/api/v1/tasks?sort=-due")) == [
         "郑丙强", "吴乙华", "王丁宁", "周甲明",
-    ]  # fmt: skip  (the index read backwards: no due date is the latest)
+    ]  # fmt: skip
     assert _names(api("u321203").get("/api/v1/tasks?sort=-created"))[0] == "王丁宁"
     page = _text(login("u321203").get("/"))
     assert page.index("周甲明") < page.index("王丁宁") < page.index("吴乙华") < page.index("郑丙强")
