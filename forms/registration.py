@@ -30,8 +30,8 @@ class RowsField(fields.Field):
     """A non-empty list (at most MAX_ROWS) of flat objects: column name → text or number."""
 
     default_error_messages = {
-        "required": "请提供新生名单（rows）。",
-        "null": "请提供新生名单（rows）。",
+        "required": "请提供新生名单。",
+        "null": "请提供新生名单。",
     }
 
     def _deserialize(self, value, attr, data, **kwargs):

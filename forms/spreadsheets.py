@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import xlrd
 
+from .parse_errors import located
 from .validators import text_problem
 from .xlsx_rows import NotAWorkbook, xlsx_rows
 
@@ -190,10 +191,7 @@ def _csv_records(data: bytes) -> Iterator[tuple[int, list[Any]]]:
             number += 1
             yield number, [_uninert(v) for v in row]
     except csv.Error as exc:  # a cell past csv.field_size_limit(), or a broken quote
-        limit = csv.field_size_limit()
-        raise UnreadableFile(
-            f"CSV 文件第 {number + 1} 行无法读取：单元格不能超过 {limit} 个字符（或引号未配对）。"
-        ) from exc
+        raise UnreadableFile(f"CSV 文件无法读取，{located(exc, line=number + 1)}。") from exc
 
 
 def _uninert(value: str) -> str:
@@ -209,7 +207,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _csv_encoding(data: bytes) -> str:
-    """The first of CSV_ENCODINGS the whole file decodes in (checked in pieces, not kept)."""
+    """The first of CSV_ENCODINGS the whole file decodes in (checked in pieces, not kept);
+    if none, the refusal names where UTF-8 first fails."""
     for encoding in CSV_ENCODINGS:
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
@@ -219,9 +218,14 @@ def _csv_encoding(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
         return encoding
+    try:
+        data.decode(CSV_ENCODINGS[0])  # again, whole, for the place (only on refusal)
+        where = ""
+    except UnicodeDecodeError as exc:
+        where = f"；{located(exc)}"
     raise UnreadableFile(
-        "CSV 文件的编码无法识别（既不是 UTF-8，也不是 GBK/GB18030）：请在 Excel 中"
-        "“另存为 → CSV UTF-8（逗号分隔）”后再导入。"
+        f"CSV 文件的编码无法识别（既不是 UTF-8，也不是 GBK/GB18030{where}）："
+        "请在 Excel 中“另存为 → CSV UTF-8（逗号分隔）”后再导入。"
     )
 
 
@@ -229,7 +233,7 @@ def _xlsx_records(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], int | N
     try:
         rows, last = xlsx_rows(io.BytesIO(data))
     except NotAWorkbook as exc:
-        raise UnreadableFile(_BAD_XLSX) from exc
+        raise UnreadableFile(_bad_xlsx(exc)) from exc
     return _unless_damaged(rows), last
 
 
@@ -237,10 +241,11 @@ def _unless_damaged(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int
     try:
         yield from rows
     except NotAWorkbook as exc:
-        raise UnreadableFile(_BAD_XLSX) from exc
+        raise UnreadableFile(_bad_xlsx(exc)) from exc
 
 
-_BAD_XLSX = "无法读取 XLSX 文件：文件已损坏或不是 Excel 工作簿。"
+def _bad_xlsx(exc: NotAWorkbook) -> str:
+    return f"无法读取 XLSX 文件：文件已损坏或不是 Excel 工作簿（{exc}）。"
 
 
 def _xls_records(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], int]:

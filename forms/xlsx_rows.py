@@ -20,6 +20,8 @@ from xml.parsers import expat
 
 from lxml import etree
 
+from .parse_errors import located
+
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -31,7 +33,19 @@ _EPOCH_1904 = datetime(1904, 1, 1)
 
 
 class NotAWorkbook(ValueError):
-    """The file is not an .xlsx workbook we can read."""
+    """The file is not an .xlsx workbook we can read; the message says where and why."""
+
+
+def _why(exc: Exception) -> str:
+    """Why, in Chinese; a place in the workbook's own XML is said to be inside it, not to be
+    taken for a sheet row."""
+    if isinstance(exc, NotAWorkbook):
+        return str(exc)
+    if isinstance(exc, KeyError):  # zipfile: no such member
+        return "缺少工作簿的组成部分"
+    if isinstance(exc, etree.XMLSyntaxError | expat.ExpatError):
+        return f"工作簿内部数据{located(exc)}"
+    return located(exc)
 
 
 def xlsx_rows(file: IO[bytes]) -> tuple[Iterator[tuple[int, list[Any]]], int | None]:
@@ -44,7 +58,7 @@ def xlsx_rows(file: IO[bytes]) -> tuple[Iterator[tuple[int, list[Any]]], int | N
         dates = _date_styles(archive)
         last = _declared_last_row(archive, sheet_path)
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, OSError, ValueError) as exc:
-        raise NotAWorkbook(str(exc)) from exc
+        raise NotAWorkbook(_why(exc)) from exc
     return _rows(archive, sheet_path, strings, dates, epoch), last
 
 
@@ -56,7 +70,7 @@ def _first_sheet(archive: zipfile.ZipFile) -> tuple[str, datetime]:
     book = _xml(archive, "xl/workbook.xml")
     sheet = book.find(f"{_MAIN}sheets/{_MAIN}sheet")
     if sheet is None:
-        raise ValueError("no sheet")
+        raise NotAWorkbook("工作簿中没有工作表")
     rel_id = sheet.get(f"{_REL}id")
     rels = _xml(archive, "xl/_rels/workbook.xml.rels")
     target = next(
@@ -130,7 +144,7 @@ def _rows(archive, path, strings, dates, epoch) -> Iterator[tuple[int, list[Any]
         ValueError,
         IndexError,
     ) as exc:
-        raise NotAWorkbook(str(exc)) from exc  # damage further down the sheet
+        raise NotAWorkbook(_why(exc)) from exc  # damage further down the sheet
 
 
 def _parsed_rows(archive, path, strings, dates, epoch) -> Iterator[tuple[int, list[Any]]]:

@@ -393,7 +393,7 @@ def test_only_the_own_school_submits_and_the_list_has_a_shape(world):
     assert "school_code" in err.value.fields
     for rows, expected in (
         ([], "新生名单不能为空：至少一行。"),
-        (None, "请提供新生名单（rows）。"),
+        (None, "请提供新生名单。"),
         ("a.csv", "新生名单必须是行的列表：每行一个对象（列名 → 值）。"),
         ([admitted(1), "x"], "第 2 行必须是对象（列名 → 值）。"),
         ([{"name": ["甲"]}], "第 1 行“name”的值必须是文字或数字。"),
@@ -489,7 +489,7 @@ def test_registration_through_the_api(api, world):
         json={"procedure": "registration", "data": {"school_code": "P1", "entry_year": 2025}},
     )
     assert bad.status_code == 422
-    assert bad.get_json()["error"]["fields"]["rows"] == ["请提供新生名单（rows）。"]
+    assert bad.get_json()["error"]["fields"]["rows"] == ["请提供新生名单。"]
 
 
 def test_instance_page_shows_the_school_the_list_size_and_the_problems(login, world):

@@ -6,8 +6,12 @@ answer in this shape without importing the API's routes.
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+import json
+
+from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException
+
+from forms.parse_errors import located
 
 from .models import db
 
@@ -34,6 +38,16 @@ class ApiError(Exception):
         super().__init__(message or default)
         self.status, self.code, self.message = status, code, message or default
         self.fields, self.headers = fields, headers or {}
+
+
+def unreadable_body() -> str:
+    """Why the request's body is not JSON, at its place (第 N 行第 M 列), for a body that
+    `request.get_json(silent=True)` gave up on."""
+    try:
+        json.loads(request.get_data())
+    except ValueError as exc:  # JSONDecodeError, or bytes in no encoding JSON allows
+        return f"请求体无法解析，{located(exc)}。"
+    return "请求体不是有效的 JSON。"  # JSON, but not sent as application/json
 
 
 def error_response(

@@ -22,6 +22,7 @@ from lxml import etree
 
 import forms
 import handlers
+from forms.parse_errors import located
 from webapp.models import ProcessVersion, db
 from webapp.models.vocabulary import PROCEDURES
 
@@ -204,7 +205,7 @@ def _metadata_problems(variant: str, path: Path) -> list[Problem]:
     try:
         name = tomllib.loads(path.read_text(encoding="utf-8")).get("name", "")
     except tomllib.TOMLDecodeError as exc:
-        return [Problem(f"variants/{variant}/{path.name}", f"TOML 格式错误：{exc}")]
+        return [Problem(f"variants/{variant}/{path.name}", f"TOML 格式错误，{located(exc)}")]
     if not isinstance(name, str):
         return [Problem(f"variants/{variant}/{path.name}", 'name 必须是文字，如 name = "山东"')]
     return []

@@ -25,6 +25,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from forms.parse_errors import at, located
+
 from .model_rules import (
     BPMN_NS,
     NS,
@@ -140,11 +142,13 @@ def parse(
     )
 
 
-def _xml(text: str, where: str):
+def _xml(text: str, where: str, what: str = ""):
+    """The parsed file; a syntax error is refused at its place (`what` names a file the
+    element `where` does not, a decision table)."""
     try:
         return etree.fromstring(text.encode())
     except etree.XMLSyntaxError as exc:
-        raise InvalidModel([Problem(where, f"XML 格式错误：{exc}")]) from exc
+        raise InvalidModel([Problem(where, f"{what}XML 格式错误，{located(exc)}")]) from exc
 
 
 def _check_segments(process_id: str, root, segments: dict[str, str]) -> dict[str, object]:
@@ -213,16 +217,16 @@ def _parse_cached(process_id: str, bpmn_xml: str, dmn_json: str, segments_json: 
         for name, tree in segments.items():
             parser.add_bpmn_xml(tree, filename=f"{name}.bpmn")
         for name, xml in dmn.items():
-            parser.add_dmn_xml(etree.fromstring(xml.encode()), filename=name)
+            parser.add_dmn_xml(_xml(xml, "definitions", f"决策表 {name} "), filename=name)
         for dmn_parser in parser.dmn_parsers.values():
             dmn_parser.parse()  # a malformed rule cell fails here, at deploy, not mid-cohort
         spec = parser.get_spec(process_id)
         subs = parser.get_subprocess_specs(process_id)
     except SpiffWorkflowException as exc:
         element = getattr(exc, "id", None) or getattr(exc, "task_id", None) or process_id
-        raise InvalidModel([Problem(str(element), f"BPMN 解析失败：{exc}")]) from exc
-    except etree.XMLSyntaxError as exc:
-        raise InvalidModel([Problem("definitions", f"XML 格式错误：{exc}")]) from exc
+        line = getattr(exc, "line_number", None) or None
+        english = str(exc.args[0]) if exc.args else ""
+        raise InvalidModel([Problem(str(element), f"BPMN 解析失败，{at(english, line)}")]) from exc
     state = json.loads(SERIALIZER.serialize_json(BpmnWorkflow(spec, subs)))
     spec_json = json.dumps({"spec": state["spec"], "subprocess_specs": state["subprocess_specs"]})
     return ParsedModel(process_id, spec, subs, spec_json)

@@ -21,6 +21,7 @@ from workflows import deploy, migration, modeling, testbench, variants
 from workflows.errors import EngineError
 from workflows.specs import InvalidModel, Problem, content_hash, parse
 
+from ..json_errors import unreadable_body
 from . import bp, dmn_tables
 
 OPEN = ("running", "error")
@@ -125,6 +126,8 @@ def _draft(
     files with the edited cells written in) and its segments (the version's, with any posted
     `segments: {id: BPMN}` laid over them; those the BPMN does not call are left out)."""
     body = request.get_json(silent=True)
+    if body is None and request.content_length:
+        raise _Refused(400, unreadable_body())
     if not isinstance(body, dict):
         raise _Refused(400, "请求格式不对，请刷新页面后重试。")
     base = db.session.get(ProcessVersion, body.get("base_version") or 0)

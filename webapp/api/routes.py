@@ -24,7 +24,7 @@ from webapp.uploads import MAX_BYTES, UploadRefused, readable_file, store_upload
 from workflows import deploy, engine, identity, jurisdiction, modeling, tracking, variants
 from workflows.specs import InvalidModel
 
-from ..json_errors import ApiError, error_response
+from ..json_errors import ApiError, error_response, unreadable_body
 from . import bp, schemas
 from .auth import TOKEN_HOURS, authenticate, current_user, issue_token
 
@@ -40,7 +40,7 @@ def _body(schema: type[Schema]) -> dict:
     """The JSON body loaded through `schema`; 422 with field errors when it does not fit."""
     payload = request.get_json(silent=True)
     if payload is None and request.content_length:
-        raise ApiError(400, "请求体不是有效的 JSON。")
+        raise ApiError(400, unreadable_body())
     if payload is not None and not isinstance(payload, dict):
         raise ApiError(422, "请求体必须是 JSON 对象。")
     return schema().load(payload or {})

@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 from dateutil.relativedelta import relativedelta
 
+from forms.parse_errors import located
 from webapp.models import china_today
 from webapp.models.vocabulary import PROCEDURES
 
@@ -94,7 +95,7 @@ def _read(path: Path) -> list[Scenario]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{where}：YAML 格式错误：{exc}") from exc
+        raise ScenarioError(f"{where}：YAML 格式错误，{located(exc)}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("scenarios"), list):
         raise ScenarioError(f"{where}：应有 scenarios 列表")
     out = []
