@@ -16,18 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from webapp.models import Student, db
-
 from . import Context, handler
-from .records import change_record
+from .grade_change import GradeChangeFacts, add_student_rules, class_size_cap, facts_of, finalize
 from .rules import RuleSet
-from .school_rules import (
-    ACTIVE_STATUS,
-    CLASS_CAPS,
-    ENROLLED_STATUS,
-    NO_OPEN_PROCEDURE,
-    class_has_room,
-)
 
 # The first grade of each stage (primary 1–6, junior 7–9, senior and vocational 10–12): the
 # grade below it belongs to the previous stage, which a student does not repeat into.
@@ -37,17 +28,8 @@ DEFAULT_BASIS = "义务教育阶段严格控制学生留级（003 篇10 四）"
 
 
 @dataclass
-class RepeatGradeFacts:
-    instance_id: int
-    student: Student
-    to_grade: int
-    to_class_name: str
-    allowed: bool  # the region's switch, from the table repeat_grade_policy
+class RepeatGradeFacts(GradeChangeFacts):
     basis: str  # the document the region's switch rests on, for the refusal
-
-    @property
-    def cap(self) -> int:
-        return CLASS_CAPS[self.student.stage]
 
 
 REPEAT_GRADE_RULES = RuleSet()
@@ -62,9 +44,7 @@ def _repeat_grade_allowed(f: RepeatGradeFacts) -> bool:
     return f.allowed
 
 
-REPEAT_GRADE_RULES.add(ACTIVE_STATUS)
-REPEAT_GRADE_RULES.add(ENROLLED_STATUS)
-REPEAT_GRADE_RULES.add(NO_OPEN_PROCEDURE)
+add_student_rules(REPEAT_GRADE_RULES)
 
 
 @REPEAT_GRADE_RULES.rule(
@@ -86,25 +66,12 @@ def _same_stage(f: RepeatGradeFacts) -> bool:
     return f.student.grade not in STAGE_FIRST_GRADES
 
 
-@REPEAT_GRADE_RULES.rule(
-    "class_size_cap",
-    "留级编入的 {f.to_grade} 年级 {f.to_class_name} 班已达班额上限（{f.cap} 人），不能再编入。",
-    source="000 ⑦ 第八条",
-)
-def _class_size_cap(f: RepeatGradeFacts) -> bool:
-    return class_has_room(f.student, f.student.school_id, f.to_grade, f.to_class_name)
+REPEAT_GRADE_RULES.add(class_size_cap("留级编入的"))
 
 
 def _facts(ctx: Context) -> RepeatGradeFacts:
-    data = ctx.data
-    return RepeatGradeFacts(
-        instance_id=ctx.instance.id,
-        student=db.session.get(Student, data["student_id"]),
-        to_grade=int(data["to_grade"]),
-        to_class_name=str(data["to_class_name"]),
-        allowed=bool(data.get("allow_repeat_grade", True)),
-        basis=str(data.get("repeat_grade_basis") or DEFAULT_BASIS).rstrip("。"),
-    )
+    basis = str(ctx.data.get("repeat_grade_basis") or DEFAULT_BASIS).rstrip("。")
+    return facts_of(ctx, "allow_repeat_grade", RepeatGradeFacts, basis=basis)
 
 
 @handler("repeat_grade.check")
@@ -114,9 +81,5 @@ def check_repeat_grade(ctx: Context) -> dict:
 
 @handler("repeat_grade.finalize")
 def finalize_repeat_grade(ctx: Context) -> dict:
-    """One grade down, into the named class, in the same school; the status number stays.
-    Once, with a history row."""
-    facts = _facts(ctx)
-    changes = {"grade": facts.to_grade, "class_name": facts.to_class_name}
-    student, row = change_record(ctx, "repeat_grade", changes)
-    return {"grade": student.grade, "history_id": row.id if row else None}
+    """One grade down, into the named class, in the same school; the status number stays."""
+    return finalize(ctx, "repeat_grade", _facts(ctx))

@@ -6,20 +6,12 @@ before the record changes, since a class may fill up while the reviewers decide.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from webapp.models import Student, db
-
 from . import Context, handler
-from .records import change_record
+from .grade_change import GradeChangeFacts, add_student_rules, class_size_cap, facts_of, finalize
 from .rules import RuleSet
-from .school_rules import (
-    ACTIVE_STATUS,
-    CLASS_CAPS,
-    ENROLLED_STATUS,
-    NO_OPEN_PROCEDURE,
-    class_has_room,
-)
+
+# A skip's facts are the shared ones; the switch is the table skip_grade_policy.
+SkipGradeFacts = GradeChangeFacts
 
 
 def grade_band(grade: int) -> str:
@@ -29,19 +21,6 @@ def grade_band(grade: int) -> str:
     if grade <= 9:
         return "junior"
     return "upper"
-
-
-@dataclass
-class SkipGradeFacts:
-    instance_id: int
-    student: Student
-    to_grade: int
-    to_class_name: str
-    allowed: bool  # the region's switch, from the one-row table skip_grade_policy (`local_rules`)
-
-    @property
-    def cap(self) -> int:
-        return CLASS_CAPS[self.student.stage]
 
 
 SKIP_GRADE_RULES = RuleSet()
@@ -56,13 +35,7 @@ def _skip_grade_allowed(f: SkipGradeFacts) -> bool:
     return f.allowed
 
 
-SKIP_GRADE_RULES.add(ACTIVE_STATUS)
-
-
-SKIP_GRADE_RULES.add(ENROLLED_STATUS)
-
-
-SKIP_GRADE_RULES.add(NO_OPEN_PROCEDURE)
+add_student_rules(SKIP_GRADE_RULES)
 
 
 @SKIP_GRADE_RULES.rule(
@@ -83,36 +56,15 @@ def _same_stage(f: SkipGradeFacts) -> bool:
     return grade_band(f.to_grade) == grade_band(f.student.grade)
 
 
-@SKIP_GRADE_RULES.rule(
-    "class_size_cap",
-    "跳入的 {f.to_grade} 年级 {f.to_class_name} 班已达班额上限（{f.cap} 人），不能再编入。",
-    source="000 ⑦ 第八条",
-)
-def _class_size_cap(f: SkipGradeFacts) -> bool:
-    return class_has_room(f.student, f.student.school_id, f.to_grade, f.to_class_name)
-
-
-def _skip_grade_facts(ctx: Context) -> SkipGradeFacts:
-    data = ctx.data
-    return SkipGradeFacts(
-        instance_id=ctx.instance.id,
-        student=db.session.get(Student, data["student_id"]),
-        to_grade=int(data["to_grade"]),
-        to_class_name=str(data["to_class_name"]),
-        # A model without the switch runs the default rule set, which allows skipping.
-        allowed=bool(data.get("allow_skip_grade", True)),
-    )
+SKIP_GRADE_RULES.add(class_size_cap("跳入的"))
 
 
 @handler("skip_grade.check")
 def check_skip_grade(ctx: Context) -> dict:
-    return SKIP_GRADE_RULES.first_failure(_skip_grade_facts(ctx)).result()
+    return SKIP_GRADE_RULES.first_failure(facts_of(ctx, "allow_skip_grade")).result()
 
 
 @handler("skip_grade.finalize")
 def finalize_skip_grade(ctx: Context) -> dict:
-    """Grade one up, into the named class; once, with a history row."""
-    facts = _skip_grade_facts(ctx)
-    changes = {"grade": facts.to_grade, "class_name": facts.to_class_name}
-    student, row = change_record(ctx, "skip_grade", changes)
-    return {"grade": student.grade, "history_id": row.id if row else None}
+    """Grade one up, into the named class."""
+    return finalize(ctx, "skip_grade", facts_of(ctx, "allow_skip_grade"))

@@ -139,8 +139,17 @@ def test_a_formula_looking_name_is_exported_inert(login, world):
 
 
 def test_an_unknown_format_is_refused_naming_the_field(login, api, pupils):
-    assert login("uP1").get("/students/export?format=pdf").status_code == 400
-    assert "format" in login("uP1").get("/students/export?format=pdf").data.decode()
+    for user, url in (
+        ("uP1", "/students/export"),
+        ("uP1", "/"),
+        ("uP1", "/instances"),
+        ("u321202", "/overdue"),
+        ("admin", "/admin/audit"),
+    ):
+        resp = login(user).get(f"{url}?format=pdf")
+        assert resp.status_code == 400, url
+        assert "导出格式（format）须为" in resp.data.decode(), url
+        assert login(user).get(f"{url}?format=csv").status_code == 200, url  # the control
     caller = api("uP1")
     for url in ("/api/v1/students", "/api/v1/instances", "/api/v1/tasks"):
         resp = caller.get(f"{url}?format=bogus")

@@ -20,7 +20,7 @@ from itertools import chain, islice
 from typing import IO, Any
 from urllib.parse import quote
 
-from flask import Response, render_template, send_file
+from flask import Response, send_file
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from forms.spreadsheets import FORMULA_STARTS
@@ -144,9 +144,21 @@ def filename(sheet: Sheet, fmt: str) -> str:
     return f"{_UNSAFE_NAME.sub('_', sheet.title)}-{china_today():%Y%m%d}.{fmt}"
 
 
+class BadFormat(ValueError):
+    """`?format=` names a format the list is not offered in: a page answers 400 with the
+    error page, the API its JSON 400; both name the field."""
+
+    def __init__(self, allowed: Sequence[str] = FORMATS) -> None:
+        self.message = f"导出格式（format）须为 {'、'.join(allowed)} 之一。"
+        super().__init__(self.message)
+
+
 def download(fmt: str, sheet: Sheet, user, filters: dict | None = None) -> Response:
-    """The sheet as an attachment, its name in RFC 5987 form (Chinese survives every
-    browser), the download audited: who took which list, in which format, with what filters."""
+    """A list's `?format=` answered: the sheet as an attachment, its name in RFC 5987 form
+    (Chinese survives every browser), the download audited (who took which list, in which
+    format, with what filters); BadFormat for a format other than FORMATS."""
+    if fmt not in FORMATS:
+        raise BadFormat()
     out = tempfile.SpooledTemporaryFile(max_size=SPILL_BYTES)
     write(fmt, sheet, out)
     out.seek(0)
@@ -158,14 +170,3 @@ def download(fmt: str, sheet: Sheet, user, filters: dict | None = None) -> Respo
         f"attachment; filename=\"export.{fmt}\"; filename*=UTF-8''{quote(name)}"
     )
     return response
-
-
-def format_message(allowed: Sequence[str]) -> str:
-    return f"导出格式（format）须为 {'、'.join(allowed)} 之一。"
-
-
-def bad_format_page(allowed: Sequence[str]):
-    """A page's export link with an unknown format: 400 naming the field."""
-    return render_template(
-        "error.html", code=400, title="导出格式有误", message=format_message(allowed)
-    ), 400

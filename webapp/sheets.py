@@ -24,7 +24,7 @@ from webapp.models.vocabulary import procedure_name
 from workflows.identity import hidden_orgs
 
 from . import lists
-from .exports import Sheet, in_chunks, local_time
+from .exports import BadFormat, Sheet, in_chunks, local_time
 from .models import AuditLog, HumanTask, Instance, RosterEntry, Student, utcnow
 from .views_common import GENDER_LABELS, HIDDEN_ORG, INSTANCE_STATUS_LABELS, grade_label
 
@@ -58,6 +58,22 @@ def _students(query, *options) -> Iterator[Student]:
     query = query.options(*STUDENT_EXPORT_ROWS, *options).order_by(Student.id)
     for chunk in in_chunks(query):
         yield from chunk
+
+
+# ?format= of a student list (the page's export link, the API): the file's format and the
+# layout; national is the national template's layout, as .xlsx.
+STUDENT_FORMATS = {
+    "xlsx": ("xlsx", "display"),
+    "csv": ("csv", "display"),
+    "national": ("xlsx", "national"),
+}
+
+
+def student_format(asked: str) -> tuple[str, str]:
+    """The file format and layout a student list's ?format= asks for (BadFormat otherwise)."""
+    if asked not in STUDENT_FORMATS:
+        raise BadFormat(tuple(STUDENT_FORMATS))
+    return STUDENT_FORMATS[asked]
 
 
 def students(query, layout: str = "display") -> Sheet:

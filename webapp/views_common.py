@@ -19,6 +19,7 @@ from workflows.errors import Conflict, Forbidden, Invalid
 from workflows.identity import TooMany, hidden_orgs
 from workflows.notices import KIND_LABELS as NOTICE_KINDS
 
+from .exports import BadFormat
 from .extensions import db
 from .guard import MAX_PAGE
 from .json_errors import http_error_json
@@ -341,6 +342,10 @@ def register_template_helpers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         return _error(400, "请求被拒绝", "表单缺少安全令牌或已过期，请返回刷新页面后重新提交。")
+
+    @app.errorhandler(BadFormat)
+    def bad_format(exc: BadFormat):
+        return _error(400, "导出格式有误", exc.message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

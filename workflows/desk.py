@@ -22,17 +22,10 @@ from webapp.models import (
 
 from . import jurisdiction, notices
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .persistence import all_or_nothing, commit, open_tasks
+from .persistence import all_or_nothing, commit, end_early, open_tasks, person_event
 from .step_checks import four_eyes_bars
 
 MAX_COMMENT = 2000
-
-
-def _instance(instance_id: int, user) -> Instance:
-    instance = jurisdiction.instance_or_none(user, instance_id)
-    if instance is None:
-        raise NotFound("业务不存在或不在您的管辖范围内。")
-    return instance
 
 
 # -- withdrawing ----------------------------------------------------------------------------
@@ -74,7 +67,7 @@ def withdraw_refusal(instance: Instance, user) -> str | None:
 def withdraw(instance_id: int, user, comment: str) -> Instance:
     """The applying organisation withdraws: it ends as cancelled (reason `withdrawn`), its
     open steps are cancelled, its timers stop, the student is let go, the others are told."""
-    instance = _instance(instance_id, user)
+    instance = jurisdiction.instance_in_reach(user, instance_id)
     refused = withdraw_refusal(instance, user)
     if refused:
         raise Conflict(refused)
@@ -82,23 +75,8 @@ def withdraw(instance_id: int, user, comment: str) -> Instance:
     if not comment or len(comment) > MAX_COMMENT:
         message = f"请填写撤销理由（1 到 {MAX_COMMENT} 个字）。"
         raise Invalid(message, {"comment": [message]})
-    waiting = open_tasks(instance)
-    instance.status, instance.reason, instance.reason_message = "cancelled", "withdrawn", comment
-    instance.finished_at = utcnow()
-    instance.open_student_id = instance.pending_since = instance.wake_at = None
-    for row in waiting:
-        row.state = "cancelled"
-    db.session.add(
-        InstanceEvent(
-            instance_id=instance.id,
-            step="withdraw",
-            name="发起单位撤销申请",
-            user_id=user.id,
-            org_id=user.org_id,
-            decision="withdraw",
-            comment=comment,
-        )
-    )
+    waiting = end_early(instance, "cancelled", "withdrawn", comment)
+    person_event(instance, user, "withdraw", "发起单位撤销申请", "withdraw", comment)
     notices.withdrawn(instance, waiting, user.org_id)
     audit(
         user,
@@ -118,21 +96,12 @@ def withdraw(instance_id: int, user, comment: str) -> Instance:
 def add_comment(instance_id: int, user, text: str) -> InstanceEvent:
     """A remark in the history (decision `comment`) by anyone who sees the instance; it
     decides nothing, so no step, status or timer changes."""
-    instance = _instance(instance_id, user)
+    instance = jurisdiction.instance_in_reach(user, instance_id)
     text = (text or "").strip()
     if not text or len(text) > MAX_COMMENT:
         message = f"留言内容须为 1 到 {MAX_COMMENT} 个字。"
         raise Invalid(message, {"text": [message]})
-    event = InstanceEvent(
-        instance_id=instance.id,
-        step="comment",
-        name="留言",
-        user_id=user.id,
-        org_id=user.org_id,
-        decision="comment",
-        comment=text,
-    )
-    db.session.add(event)
+    event = person_event(instance, user, "comment", "留言", "comment", text)
     db.session.flush()
     audit(user, "instance.comment", instance, None, {"text": text})
     commit()

@@ -35,9 +35,11 @@ from .errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from .persistence import (
     all_or_nothing,
     commit,
+    end_early,
     json_safe,
     last_actor,
-    open_tasks,
+    open_tasks,  # noqa: F401  (the façade's: the web side asks which steps are open)
+    person_event,
     record_incident,
     save,
 )
@@ -105,9 +107,7 @@ def _open_by(student, user) -> bool:
 def refuse(instance_id: int, user, comment: str) -> Instance:
     """The pupil's own school refuses a start another school made by ID number: it ends at
     once as rejected and lets go of the pupil, as long as the school has not approved it."""
-    instance = jurisdiction.instance_or_none(user, instance_id)
-    if instance is None:
-        raise NotFound("业务不存在或不在您的管辖范围内。")
+    instance = jurisdiction.instance_in_reach(user, instance_id)
     if (
         user.role != "school"
         or not identity.started_by_identity(instance)
@@ -120,26 +120,12 @@ def refuse(instance_id: int, user, comment: str) -> Instance:
         raise Conflict("本校已同意该申请，不能再拒绝；如需终止请联系审核部门。")
     if not (comment or "").strip():
         raise Invalid("请填写拒绝理由。", {"comment": ["请填写拒绝理由。"]})
-    instance.status, instance.reason = "rejected", "sender_refused"
-    instance.reason_message = comment.strip()
-    instance.finished_at = utcnow()
-    instance.open_student_id = instance.pending_since = instance.wake_at = None
-    for row in open_tasks(instance):
-        row.state = "cancelled"
-    db.session.add(
-        InstanceEvent(
-            instance_id=instance.id,
-            step="sender_refusal",
-            name="学籍所在学校拒绝",
-            user_id=user.id,
-            org_id=user.org_id,
-            decision="reject",
-            comment=instance.reason_message,
-        )
-    )
+    comment = comment.strip()
+    end_early(instance, "rejected", "sender_refused", comment)
+    person_event(instance, user, "sender_refusal", "学籍所在学校拒绝", "reject", comment)
     db.session.flush()
     notices.rejected(instance)
-    audit(user, f"{instance.procedure}.refuse", instance, None, {"comment": comment.strip()})
+    audit(user, f"{instance.procedure}.refuse", instance, None, {"comment": comment})
     commit()
     return instance
 
@@ -282,17 +268,7 @@ def complete(task_id: int, user, data: dict) -> Instance:
         raise Conflict("该步骤当前不可办理。")
     task.set_data(**json_safe(clean))
     task.run()
-    db.session.add(
-        InstanceEvent(
-            instance_id=instance.id,
-            step=row.step,
-            name=row.name,
-            user_id=user.id,
-            org_id=user.org_id,
-            decision=clean.get("decision"),
-            comment=clean.get("comment"),
-        )
-    )
+    person_event(instance, user, row.step, row.name, clean.get("decision"), clean.get("comment"))
     runtime.advance(instance, wf)
     before = {"status": instance.status}
     save(instance, wf)

@@ -11,7 +11,7 @@ from workflows import jurisdiction
 from . import producer
 from .engine import rerun
 from .errors import Conflict, Forbidden, NotFound
-from .persistence import all_or_nothing, commit, open_tasks
+from .persistence import all_or_nothing, commit, end_early
 
 
 def _resolve(incident_id: int, user, resolution: str) -> Incident:
@@ -54,14 +54,7 @@ def cancel_incident(incident_id: int, user, comment: str) -> Instance:
     """Give up on the instance: it ends as cancelled and lets go of its student."""
     incident = _resolve(incident_id, user, "cancelled")
     instance = incident.instance
-    instance.status = "cancelled"
-    instance.reason, instance.reason_message = "incident_cancelled", comment
-    instance.finished_at = utcnow()
-    instance.open_student_id = None
-    instance.pending_since = None
-    instance.wake_at = None
-    for row in open_tasks(instance):
-        row.state = "cancelled"
+    end_early(instance, "cancelled", "incident_cancelled", comment)
     audit(user, "incident.cancel", incident, None, {"comment": comment})
     commit()
     return instance

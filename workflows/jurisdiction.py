@@ -30,6 +30,8 @@ from webapp.models import (
 )
 from webapp.models.base import copy_rows
 
+from .errors import NotFound
+
 # -- reach ----------------------------------------------------------------------------------
 
 
@@ -102,6 +104,14 @@ def instances(user):
 
 def instance_or_none(user, instance_id: int) -> Instance | None:
     return instances(user).filter(Instance.id == instance_id).first()
+
+
+def instance_in_reach(user, instance_id: int) -> Instance:
+    """The instance a verb acts on; NotFound outside the user's reach, as for a missing one."""
+    instance = instance_or_none(user, instance_id)
+    if instance is None:
+        raise NotFound("业务不存在或不在您的管辖范围内。")
+    return instance
 
 
 def inbox(user, state: str = "open"):

@@ -1,5 +1,6 @@
-"""Writing a run down: the workflow state, the outcome, the open human-task rows, the
-incident that ends a failing run, and the commit that decides between concurrent writers.
+"""Writing a run down: the workflow state, the outcome, the open human-task rows, a
+person's line in the history, an instance a person ends early, the incident that ends a
+failing run, and the commit that decides between concurrent writers.
 
 Every public verb of the engine writes through here inside one transaction: the state, the
 task rows, the history and any record change commit together or not at all.
@@ -124,6 +125,36 @@ def all_or_nothing(verb):
 
 def open_tasks(instance: Instance) -> list[HumanTask]:
     return [t for t in instance.tasks if t.state == "open"]
+
+
+def end_early(instance: Instance, status: str, reason: str, message: str) -> list[HumanTask]:
+    """A person ends the instance before its model does (withdrawn, refused, given up after
+    an incident): it lets go of the student, its timers stop and the steps waiting are
+    cancelled (returned, for the notices)."""
+    waiting = open_tasks(instance)
+    instance.status, instance.reason, instance.reason_message = status, reason, message
+    instance.finished_at = utcnow()
+    instance.open_student_id = instance.pending_since = instance.wake_at = None
+    for row in waiting:
+        row.state = "cancelled"
+    return waiting
+
+
+def person_event(
+    instance: Instance, user, step: str, name: str, decision: str | None, comment: str | None
+) -> InstanceEvent:
+    """A line of the history in the name of `user` and their organisation."""
+    event = InstanceEvent(
+        instance_id=instance.id,
+        step=step,
+        name=name,
+        user_id=user.id,
+        org_id=user.org_id,
+        decision=decision,
+        comment=comment,
+    )
+    db.session.add(event)
+    return event
 
 
 def last_actor(instance: Instance) -> User | None:

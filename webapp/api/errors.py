@@ -10,6 +10,7 @@ from flask import Response, current_app
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from webapp.exports import BadFormat
 from webapp.extensions import db
 from webapp.guard import BadInput
 from workflows.errors import EngineError, Invalid
@@ -57,6 +58,11 @@ def _bad_input(exc: BadInput) -> Response:
     db.session.rollback()
     code = "invalid" if exc.status == 422 else "bad_request"
     return error_response(exc.status, code, str(exc), {exc.field: [exc.message]})
+
+
+@bp.errorhandler(BadFormat)
+def _bad_format(exc: BadFormat) -> Response:
+    return error_response(400, "bad_request", exc.message, {"format": [exc.message]})
 
 
 bp.register_error_handler(HTTPException, http_error_json)

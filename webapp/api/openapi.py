@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from forms import FORMS
 from webapp.models.vocabulary import PROCEDURES
 
-from .. import exports
+from .. import exports, sheets
 from . import actions, batch, bp, imports, schemas
 
 FILE_TYPES = tuple(t.split(";")[0] for t in exports.CONTENT_TYPES.values())
@@ -182,7 +182,7 @@ def _operations() -> dict[str, tuple[str, dict]]:
                 schemas.StudentQuery,
                 "学籍列表",
                 "StudentList",
-                (*exports.FORMATS, "national"),
+                tuple(sheets.STUDENT_FORMATS),
             ),
         ),
         "api.student": (

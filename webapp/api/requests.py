@@ -9,6 +9,7 @@ from webapp import finding
 from webapp.guard import MAX_PAGE
 from webapp.models import MAX_ID
 from webapp.models.vocabulary import PROCEDURES
+from workflows.desk import MAX_COMMENT
 
 PROCEDURE_KEYS = tuple(PROCEDURES)
 INSTANCE_STATUSES = finding.INSTANCE_STATUSES
@@ -111,28 +112,22 @@ class InstanceIn(BodyIn):
     )
 
 
-class RefuseIn(BodyIn):
-    comment = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=2000, error="拒绝理由须为 1 到 2000 个字。"),
-        error_messages={"required": "请填写拒绝理由。"},
-    )
-
-
-class WithdrawIn(BodyIn):
-    comment = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=2000, error="撤销理由须为 1 到 2000 个字。"),
-        error_messages={"required": "请填写撤销理由。"},
-    )
-
-
-class CommentIn(BodyIn):
+def _text_in(name: str, field: str, label: str) -> type[BodyIn]:
+    """A body of one required text of 1 to MAX_COMMENT characters, its refusals naming
+    `label`; `name` is the schema's name in the OpenAPI document."""
     text = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=2000, error="留言内容须为 1 到 2000 个字。"),
-        error_messages={"required": "请填写留言内容。"},
+        validate=validate.Length(
+            min=1, max=MAX_COMMENT, error=f"{label}须为 1 到 {MAX_COMMENT} 个字。"
+        ),
+        error_messages={"required": f"请填写{label}。"},
     )
+    return BodyIn.from_dict({field: text}, name=name)
+
+
+RefuseIn = _text_in("RefuseIn", "comment", "拒绝理由")
+WithdrawIn = _text_in("WithdrawIn", "comment", "撤销理由")
+CommentIn = _text_in("CommentIn", "text", "留言内容")
 
 
 class AssignIn(BodyIn):

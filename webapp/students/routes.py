@@ -53,26 +53,15 @@ def index():
     )
 
 
-# ?format= of the export link: a display list, or the national template's layout.
-EXPORT_FORMATS = {
-    "xlsx": ("xlsx", "display"),
-    "csv": ("csv", "display"),
-    "national": ("xlsx", "national"),
-}
-
-
 @bp.route("/students/export")
 @login_required
 def export():
     """The whole filtered list as a file (not one page): Excel, CSV or the national template."""
-    chosen = EXPORT_FORMATS.get(request.args.get("format", "xlsx"))
-    if chosen is None:
-        return exports.bad_format_page(tuple(EXPORT_FORMATS))
+    fmt, layout = sheets.student_format(request.args.get("format", "xlsx"))
     try:
         args = finding.load(finding.StudentFilters, request.args)
     except ValidationError as exc:
         return finding.bad_filter_page(exc)
-    fmt, layout = chosen
     sheet = sheets.students(finding.students(current_user, args), layout)
     filters = {**finding.export_filters(args), "layout": layout}
     return exports.download(fmt, sheet, current_user, filters)
