@@ -32,7 +32,7 @@ class DeskPage:
     act: Callable | None = None  # what the user does on the page first (given the page)
 
 
-def _transfer_task(world, school: str, name: str):
+def transfer_task(world, school: str, name: str):
     """A transfer from `school` to P3, waiting at 321203's review: its one open task."""
     student = world.student(school, grade=4, name=name)
     db.session.commit()
@@ -41,7 +41,7 @@ def _transfer_task(world, school: str, name: str):
     return task
 
 
-def _overdue(task) -> None:
+def overdue(task) -> None:
     task.due_at = utcnow() - timedelta(days=3)
 
 
@@ -54,16 +54,16 @@ def _submit_batch(page) -> None:
 def desk_pages(world) -> list[DeskPage]:
     """Builds the cases and lists the pages: the counties' desks, the city's, the school's,
     the administrator's."""
-    task = _transfer_task(world, "P1", "赵小红")
-    _overdue(task)  # the city's 逾期督办 lists it
-    picked = [_transfer_task(world, "P2", name).id for name in ("钱小明", "周小军")]
+    task = transfer_task(world, "P1", "赵小红")
+    overdue(task)  # the city's 逾期督办 lists it
+    picked = [transfer_task(world, "P2", name).id for name in ("钱小明", "周小军")]
     colleague = world.user("u321203b", "321203", "county")
-    held = _transfer_task(world, "P1", "吴小丽")
+    held = transfer_task(world, "P1", "吴小丽")
     engine.claim(held.id, colleague)  # the batch reports it refused
-    gone_on = _transfer_task(world, "P2", "郑小梅")
+    gone_on = transfer_task(world, "P2", "郑小梅")
     engine.complete(gone_on.id, world.users["321203"], {"decision": "approve"})
     (school_step,) = engine.open_tasks(gone_on.instance)
-    _overdue(school_step)  # the sending county's 逾期督办 lists it
+    overdue(school_step)  # the sending county's 逾期督办 lists it
     pupil = world.student("P3", grade=3, name="孙小兰")
     for _ in range(3):
         graduate_compulsory(world)
