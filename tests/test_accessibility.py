@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from .desk_pages import desk_pages
-from .test_browser import Person, browser, expect, server  # noqa: F401  (fixtures)
+from .desk_pages import look_at_desk_pages
+from .test_browser import browser, server  # noqa: F401  (fixtures)
 from .test_web import csrf_app, csrf_world  # noqa: F401  (fixtures: the app with CSRF on)
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -36,18 +36,9 @@ def severe_violations(page) -> list[dict]:
 @pytest.mark.browser
 def test_the_main_pages_have_no_serious_accessibility_violations(server, browser, csrf_world):  # noqa: F811
     assert AXE.exists(), "axe-core missing: run ./dev setup (npm ci)"
-    people: dict[str, Person] = {}
-    report: dict[str, list] = {}
-    for desk in desk_pages(csrf_world):
-        if desk.username not in people:
-            people[desk.username] = Person(browser, server, desk.username)
-        page = people[desk.username].page
-        page.goto(server + desk.path)
-        if desk.diagram:
-            expect(page.locator("#diagram[data-ready=true]")).to_have_count(1)
-        found = severe_violations(page)
-        if found:
-            report[f"{desk.name} {desk.path}"] = found
+    report = look_at_desk_pages(
+        browser, server, csrf_world, lambda desk, page: severe_violations(page)
+    )
     signed_out = browser.new_page()
     signed_out.goto(f"{server}/login")
     if found := severe_violations(signed_out):
@@ -55,5 +46,3 @@ def test_the_main_pages_have_no_serious_accessibility_violations(server, browser
     signed_out.close()
     print(json.dumps(report, ensure_ascii=False, indent=1))
     assert report == {}
-    for person in people.values():
-        person.close()

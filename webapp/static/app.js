@@ -1,9 +1,17 @@
 // Ask before anything irreversible: a form with data-confirm, or a checked radio carrying one.
+// A form whose message has {choice} (one decision for several tasks) names the chosen
+// radio's label in it instead, beside how many; with nothing chosen the server refuses.
 document.addEventListener("submit", function (event) {
   var form = event.target;
   if (!form.hasAttribute("data-confirm")) return;
-  var checked = form.querySelector("input[type=radio]:checked[data-confirm]");
-  var message = checked ? checked.getAttribute("data-confirm") : form.getAttribute("data-confirm");
+  var message = form.getAttribute("data-confirm");
+  var checked = form.querySelector("input[type=radio]:checked");
+  if (message.indexOf("{choice}") !== -1) {
+    if (!checked) return;
+    message = message.replace("{choice}", checked.closest("label").textContent.trim());
+  } else if (checked && checked.hasAttribute("data-confirm")) {
+    message = checked.getAttribute("data-confirm");
+  }
   if (!window.confirm(message)) event.preventDefault();
 });
 
