@@ -45,7 +45,7 @@ def counts(page) -> list[str]:
 def test_the_inbox_filters_narrow_the_rows_and_a_saved_filter_applies_again(
     server,  # noqa: F811
     browser,  # noqa: F811
-    csrf_world,
+    csrf_world,  # noqa: F811
 ):
     county_inbox(csrf_world)
     county = Person(browser, server, "u321203")

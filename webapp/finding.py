@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import render_template
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import false, func, or_
 
@@ -113,18 +112,23 @@ class StudentFilters(Filters):
     )
 
 
+class BadFilter(ValidationError):
+    """A page's filter with a value it does not take; answered once for every page
+    (`views_common`: 400, each refusal in Chinese, the message naming the field)."""
+
+    @property
+    def text(self) -> str:
+        messages = self.normalized_messages()
+        return " ".join(m for v in messages.values() for m in (v if isinstance(v, list) else [v]))
+
+
 def load(schema: type[Filters], args) -> dict:
     """The filters of a query string, blanks left out (an emptied form field means "all");
-    a bad value raises ValidationError with a Chinese message under its field."""
-    return schema().load({k: v for k, v in args.items() if v.strip()})
-
-
-def bad_filter_page(exc: ValidationError):
-    """A page's filter with a value it does not take: 400, each refusal in Chinese (the
-    message names the field: 年级须为 …)."""
-    messages = exc.normalized_messages()
-    text = " ".join(m for v in messages.values() for m in (v if isinstance(v, list) else [v]))
-    return render_template("error.html", code=400, title="筛选条件有误", message=text), 400
+    a bad value raises BadFilter with a Chinese message under its field."""
+    try:
+        return schema().load({k: v for k, v in args.items() if v.strip()})
+    except ValidationError as exc:
+        raise BadFilter(exc.messages) from exc
 
 
 def _china_start(day: date) -> datetime:

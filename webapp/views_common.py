@@ -21,6 +21,7 @@ from workflows.notices import KIND_LABELS as NOTICE_KINDS
 
 from .exports import BadFormat
 from .extensions import db
+from .finding import BadFilter
 from .guard import MAX_PAGE
 from .json_errors import http_error_json
 from .models import (
@@ -346,6 +347,10 @@ def register_template_helpers(app: Flask) -> None:
     @app.errorhandler(BadFormat)
     def bad_format(exc: BadFormat):
         return _error(400, "导出格式有误", exc.message)
+
+    @app.errorhandler(BadFilter)
+    def bad_filter(exc: BadFilter):
+        return _error(400, "筛选条件有误", exc.text)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

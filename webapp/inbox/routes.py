@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 
 from forms import FORMS
 from webapp.models.vocabulary import PROCEDURES
@@ -32,10 +31,7 @@ from . import bp
 def index():
     """Open tasks of the user's organisation and role, filtered, most urgent first;
     ?format=xlsx|csv gives every filtered task as a file."""
-    try:
-        args = finding.load(finding.TaskFilters, request.args)
-    except ValidationError as exc:
-        return finding.bad_filter_page(exc)
+    args = finding.load(finding.TaskFilters, request.args)
     query = finding.tasks(current_user, args)
     fmt = request.args.get("format")
     if fmt is not None:

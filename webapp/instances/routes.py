@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 
 from forms import FORMS, Field
 from handlers.rules import title_of
@@ -81,10 +80,7 @@ def _instance_or_404(instance_id: int) -> Instance:
 def index():
     """Every procedure the user may see, newest first, filtered (finding.InstanceFilters);
     ?format=xlsx|csv gives every filtered one as a file."""
-    try:
-        args = finding.load(finding.InstanceFilters, request.args)
-    except ValidationError as exc:
-        return finding.bad_filter_page(exc)
+    args = finding.load(finding.InstanceFilters, request.args)
     query = finding.instances(current_user, args)
     fmt = request.args.get("format")
     if fmt is not None:

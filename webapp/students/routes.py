@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 
 from handlers.school_rules import status_allows
 from webapp.models.vocabulary import PROCEDURES
@@ -28,10 +27,7 @@ OTHER_SIDE_NOTES = {
 def index():
     """Records in reach, searchable by ID number, name or status number, filtered by
     grade, class and status."""
-    try:
-        args = finding.load(finding.StudentFilters, request.args)
-    except ValidationError as exc:
-        return finding.bad_filter_page(exc)
+    args = finding.load(finding.StudentFilters, request.args)
     query = finding.students(current_user, args).options(*lists.STUDENT_ROWS)
     # A school reads its few hundred records by grade and class, students borrowing here
     # first; a bureau's list, which may hold a million, follows its index.
@@ -58,10 +54,7 @@ def index():
 def export():
     """The whole filtered list as a file (not one page): Excel, CSV or the national template."""
     fmt, layout = sheets.student_format(request.args.get("format", "xlsx"))
-    try:
-        args = finding.load(finding.StudentFilters, request.args)
-    except ValidationError as exc:
-        return finding.bad_filter_page(exc)
+    args = finding.load(finding.StudentFilters, request.args)
     sheet = sheets.students(finding.students(current_user, args), layout)
     filters = {**finding.export_filters(args), "layout": layout}
     return exports.download(fmt, sheet, current_user, filters)
