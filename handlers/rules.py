@@ -47,7 +47,7 @@ class Verdict:
         """What a check handler returns to the BPMN: the verdict plus routing facts.
         `correctable`: the failed rule judges what the applicant typed on the form, so a
         reviewer may return the case for correction instead of ending it."""
-        correctable = not self.ok and bool(TITLES.get(self.rule or "", ("", ()))[1])
+        correctable = not self.ok and bool(fields_of(self.rule))
         return {
             "ok": self.ok,
             "rule": self.rule,
@@ -80,12 +80,17 @@ class Rule:
     @property
     def fields(self) -> tuple[str, ...]:
         """The start-form fields the rule judges (a refusal is shown beside them)."""
-        return TITLES.get(self.name, ("", ()))[1]
+        return fields_of(self.name)
 
 
 def title_of(name: str | None) -> str:
     """A rule's Chinese title; a name without one (a region's own rule) reads as 规则检查."""
     return TITLES.get(name or "", ("规则检查", ()))[0]
+
+
+def fields_of(name: str | None) -> tuple[str, ...]:
+    """The form fields a rule judges (none for a rule on the student, or a region's own)."""
+    return TITLES.get(name or "", ("", ()))[1]
 
 
 RULESETS: list[RuleSet] = []

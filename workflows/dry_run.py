@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import handlers
 from forms import FORMS
 from handlers.rule_titles import TITLES
-from handlers.rules import title_of
+from handlers.rules import fields_of, title_of
 from webapp.models import HumanTask, Instance, ProcessVersion, audit, db
 from webapp.models.vocabulary import PROCEDURES
 
@@ -92,7 +92,7 @@ def _run(steps, instance: Instance, user, data: dict, form: str, context) -> lis
         if result.get("ok") is False:
             rule = result.get("rule")
             title = title_of(rule) if rule in TITLES else (step.bpmn_name or title_of(rule))
-            fields = tuple(f for f in TITLES.get(rule or "", ("", ()))[1] if f in on_form)
+            fields = tuple(f for f in fields_of(rule) if f in on_form)
             found.append(Refusal(rule, title, result.get("message") or title, fields))
     return found
 
@@ -124,9 +124,7 @@ def screen(
     else (what the checks read or staged, such as uploads, is let go), an accepted one none."""
     found = refusals(procedure, plan, user, version, context)
     if found:
-        db.session.rollback()
-        after = {"refusals": [r.out() for r in found], "data": json_safe(plan.data)}
-        audit(user, f"{procedure}.start_refused", plan.student, None, after)
+        _audit_refused(user, f"{procedure}.start_refused", plan.student, found, plan.data)
     return found
 
 
@@ -140,7 +138,13 @@ def screen_step(row: HumanTask, user, clean: dict, context: ContextFactory) -> l
     data = {**(instance.data or {}), **json_safe(clean)}
     found = _run(steps, instance, user, data, row.form_key, context)
     if found:
-        db.session.rollback()
-        after = {"refusals": [r.out() for r in found], "data": json_safe(clean)}
-        audit(user, f"{instance.procedure}.correction_refused", row, None, after)
+        _audit_refused(user, f"{instance.procedure}.correction_refused", row, found, clean)
     return found
+
+
+def _audit_refused(user, action: str, obj, found: list[Refusal], typed: dict) -> None:
+    """Let go of what the checks read or staged (uploads among it) and keep the attempt as
+    one audit row in the user's name: what was refused, and what was typed."""
+    db.session.rollback()
+    after = {"refusals": [r.out() for r in found], "data": json_safe(typed)}
+    audit(user, action, obj, None, after)
